@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// An embedded single-node Kafka-compatible broker, for the sandbox and for tests.
+///
+/// Unmodified Kafka clients (librdkafka, kcat, confluent-kafka, kafka-python) use it as they
+/// would use Kafka. It keeps its data in `BrokerConfiguration.dataDirectory` and recovers it on
+/// start. It is **not** a production broker: one node, no replication, no TLS or SASL.
+///
+/// ```swift
+/// let broker = try await LocalKafkaBroker.start(configuration: .init(dataDirectory: dir, port: 0))
+/// print(broker.bootstrapServers)     // 127.0.0.1:54321
+/// try await broker.run()             // until the task is cancelled
+/// ```
+public final class LocalKafkaBroker: Sendable {
+    /// `host:port` to give clients as `bootstrap.servers`.
+    public let bootstrapServers: String
+    /// `host:port` of the HTTP control endpoint, when one was asked for.
+    public let controlEndpoint: String?
+    /// The faults injected into this broker; the control endpoint drives the same object.
+    public let faults: FaultInjector
+
+    private let listener: KafkaListener
+    private let control: ControlServer?
+    private let core: BrokerCore
+    private let logger: Logger
+
+    private init(listener: KafkaListener, control: ControlServer?, core: BrokerCore, faults: FaultInjector, host: String, logger: Logger) {
+        self.listener = listener
+        self.control = control
+        self.core = core
+        self.faults = faults
+        self.logger = logger
+        self.bootstrapServers = "\(host):\(listener.localAddress.port ?? 0)"
+        self.controlEndpoint = control.map { "\(host):\($0.localAddress.port ?? 0)" }
+    }
+
+    /// Opens (and recovers) the data directory and binds the listening sockets.
+    ///
+    /// - Parameters:
+    ///   - configuration: where to keep data, which address to serve, fsync policy.
+    ///   - controlPort: port for the HTTP control endpoint on the same host (0 picks one), or
+    ///     nil for none.
+    /// - Throws: `BrokerError` when the data directory cannot be opened or a port is taken.
+    public static func start(
+        configuration: BrokerConfiguration,
+        controlPort: Int? = nil,
+        logger: Logger = Logger(label: "localkafka")
+    ) async throws -> LocalKafkaBroker {
+        let faults = FaultInjector(logger: logger)
+        let listener: KafkaListener
+        do {
+            listener = try await KafkaListener.bind(
+                host: configuration.host, port: configuration.port,
+                maxFrameBytes: configuration.maxRequestBytes, logger: logger
+            )
+        } catch {
+            throw BrokerError(.network, "cannot listen on \(configuration.host):\(configuration.port): \(error). Choose another --listen address or stop what uses it.")
+        }
+        let advertisedPort = listener.localAddress.port ?? configuration.port
+        let core = try BrokerCore(
+            configuration: configuration, advertisedHost: configuration.host,
+            advertisedPort: advertisedPort, faults: faults, logger: logger
+        )
+        var control: ControlServer?
+        if let controlPort {
+            do {
+                control = try await ControlServer.bind(host: configuration.host, port: controlPort, faults: faults, logger: logger)
+            } catch {
+                throw BrokerError(.network, "cannot listen for control calls on \(configuration.host):\(controlPort): \(error). Choose another --control address.")
+            }
+        }
+        return LocalKafkaBroker(listener: listener, control: control, core: core, faults: faults, host: configuration.host, logger: logger)
+    }
+
+    /// Serves clients until the calling task is cancelled, then closes connections and flushes
+    /// and closes the storage, so nothing acknowledged is lost on a clean stop.
+    public func run() async throws {
+        logger.info("LocalKafka serving", metadata: ["bootstrap": "\(bootstrapServers)", "control": "\(controlEndpoint ?? "off")"])
+        defer { logger.info("LocalKafka stopped", metadata: ["bootstrap": "\(bootstrapServers)"]) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.listener.run(handler: self.core, faults: self.faults) }
+            group.addTask { await self.core.runMaintenance() }
+            if let control = self.control {
+                group.addTask { try await control.run() }
+            }
+            do {
+                try await group.next()
+                // One part stopped on its own (it only does so on failure): stop the others.
+                group.cancelAll()
+                while try await group.next() != nil {}
+            } catch {
+                group.cancelAll()
+                await self.core.shutdown()
+                throw error
+            }
+        }
+        await core.shutdown()
+    }
+}

@@ -1,0 +1,124 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Who sent a request: what a handler may need to know about the connection.
+struct ClientConnection: Sendable {
+    /// Unique per accepted connection, for logs.
+    let id: Int
+    /// The peer's host as Kafka reports it in DescribeGroups (`/127.0.0.1`).
+    let host: String
+}
+
+/// Serves decoded frames of one connection.
+protocol KafkaFrameHandler: Sendable {
+    /// Answers one request frame (without its size prefix).
+    ///
+    /// - Returns: the response frame including its size prefix, or nil when the request expects
+    ///   no answer (produce with `acks=0`, or a blackholed broker).
+    /// - Throws: when the frame cannot be understood; the connection is then closed.
+    func handle(frame: ByteBuffer, from client: ClientConnection) async throws -> ByteBuffer?
+}
+
+/// Accepts Kafka client connections and feeds each connection's frames, strictly one after the
+/// other, to a handler.
+///
+/// Kafka answers a connection's requests in the order they were sent; processing one frame at a
+/// time per connection (as Kafka's own broker does by muting the channel) keeps that order even
+/// when a fetch or a join is parked for seconds.
+final class KafkaListener: Sendable {
+    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    private let serverChannel: NIOAsyncChannel<Connection, Never>
+    private let openConnections = Mutex<[Int: any Channel]>([:])
+    private let nextConnectionID = Atomic<Int>(0)
+    private let logger: Logger
+
+    /// The address actually bound (the port is chosen by the OS when 0 was asked for).
+    let localAddress: SocketAddress
+
+    private init(serverChannel: NIOAsyncChannel<Connection, Never>, logger: Logger) throws {
+        self.serverChannel = serverChannel
+        self.logger = logger
+        guard let address = serverChannel.channel.localAddress else {
+            throw BrokerError(.network, "the Kafka listener has no local address after binding")
+        }
+        self.localAddress = address
+    }
+
+    /// Binds the listening socket; connections are accepted once `run` is called.
+    static func bind(host: String, port: Int, maxFrameBytes: Int, logger: Logger) async throws -> KafkaListener {
+        let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrameBytes))
+                    )
+                    return try Connection(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try KafkaListener(serverChannel: serverChannel, logger: logger)
+    }
+
+    /// Accepts and serves connections until the task is cancelled, then closes them all.
+    func run(handler: some KafkaFrameHandler, faults: FaultInjector) async throws {
+        faults.setBlackholeHandler { [weak self] in self?.dropOpenConnections() }
+        try await withTaskCancellationHandler {
+            try await serverChannel.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in inbound {
+                        group.addTask {
+                            await self.serve(connection, handler: handler, faults: faults)
+                        }
+                    }
+                }
+            }
+        } onCancel: {
+            serverChannel.channel.close(promise: nil)
+            dropOpenConnections()
+        }
+    }
+
+    private func serve(_ connection: Connection, handler: some KafkaFrameHandler, faults: FaultInjector) async {
+        let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
+        let client = ClientConnection(id: id, host: Self.host(of: connection.channel.remoteAddress))
+        switch faults.admitConnection() {
+        case .refuse:
+            connection.channel.close(promise: nil)
+            return
+        case .blackhole, .serve:
+            break
+        }
+        openConnections.withLock { $0[id] = connection.channel }
+        defer { openConnections.withLock { _ = $0.removeValue(forKey: id) } }
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                for try await frame in inbound {
+                    guard let response = try await handler.handle(frame: frame, from: client) else { continue }
+                    try await outbound.write(response)
+                }
+            }
+        } catch {
+            // Hostile or broken input ends only this connection; the broker keeps serving.
+            logger.warning("closed Kafka connection", metadata: [
+                "connection": "\(id)", "client": "\(client.host)", "reason": "\(error)",
+            ])
+        }
+    }
+
+    private func dropOpenConnections() {
+        let channels = openConnections.withLock { Array($0.values) }
+        for channel in channels {
+            channel.close(promise: nil)
+        }
+    }
+
+    private static func host(of address: SocketAddress?) -> String {
+        guard let ip = address?.ipAddress else { return "/unknown" }
+        return "/\(ip)"
+    }
+}
