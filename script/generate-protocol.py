@@ -23,6 +23,7 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 PROTOCOL_DIR = os.path.join(ROOT, "Sources", "KafkaWire", "Protocol")
 GENERATED_DIR = os.path.join(PROTOCOL_DIR, "Generated")
 SUPPORTED_VERSIONS_FILE = os.path.join(PROTOCOL_DIR, "SupportedApiVersions.swift")
+SAMPLES_DIR = os.path.join(ROOT, "Tests", "KafkaWireTests", "ProtocolTests", "Generated")
 DEFAULT_SCHEMAS = "/work/shared/reference/kafka-protocol"
 OPEN_END = 0x7FFF
 
@@ -476,7 +477,7 @@ def emit_message(schema, scope, source):
     writer.line("/// The versions this codec was generated for; equal to the advertised range.")
     writer.line(f"public static var generatedVersions: ClosedRange<Int16> {{ {scope[0]}...{scope[1]} }}")
     writer.close()
-    return writer.text()
+    return writer.text(), struct
 
 
 def emit_enum(kind, apis, source):
@@ -565,6 +566,91 @@ def emit_flexible_versions(apis, schemas, source):
     return writer.text()
 
 
+def sample_integer(path, swift_type):
+    """A stable, distinctive value in 2...91 that differs from every schema default."""
+    digest = 0
+    for character in path:
+        digest = (digest * 31 + ord(character)) % 1000003
+    return 2 + digest % 90
+
+
+def sample_value(field, path):
+    """A Swift expression for a non-default sample of `field`; `index` varies array elements."""
+    if field.struct is not None:
+        element = f"{field.struct.name}.sample(version: version, index: {{}})"
+        if field.is_array:
+            return "[" + ", ".join(element.format(i) for i in ("0", "1")) + "]"
+        return element.format("index")
+    base = field.element if field.is_array else field.type
+    if base in INTEGER_TYPES:
+        value = f"{INTEGER_TYPES[base][0]}({sample_integer(path, base)} + index)"
+        return f"[{value}, {value} + 1]" if field.is_array else value
+    if base == "bool":
+        return "false" if field.default == "true" else "true"
+    if base == "string":
+        value = f"\"{field.label}-\\(index)\""
+        return f"[{value}, \"second\"]" if field.is_array else value
+    if base in ("bytes", "records"):
+        return f"ByteBuffer(string: \"{field.label}-\\(index)\")"
+    raise GeneratorError(f"no sample for {field.type}")
+
+
+def emit_samples_for(writer, struct, qualified):
+    writer.open(f"extension {qualified}")
+    writer.line("/// A value with a distinctive non-default value in every field present in `version`.")
+    writer.open("static func sample(version: Int16, index: Int = 0) -> Self")
+    if not struct.fields:
+        writer.line("Self()")
+        writer.close()
+        writer.close()
+        return
+    writer.line("var sample = Self()")
+    for field in struct.fields:
+        scope = struct.scope if field.tag is None else intersect(struct.scope, struct.flexible)
+        guard = condition(field.present, struct.scope)
+        statement = f"sample.{field.property} = {sample_value(field, qualified + '.' + field.name)}"
+        emit_guarded(writer, guard, statement)
+        del scope
+    writer.line("return sample")
+    writer.close()
+    writer.close()
+    for field in struct.nested():
+        writer.line()
+        emit_samples_for(writer, field.struct, f"{qualified}.{field.struct.name}")
+
+
+def emit_samples(messages, apis):
+    """Test fixtures: a populated sample of every message, built per version."""
+    writer = Writer()
+    writer.lines.append(HEADER.format(source="Apache Kafka's message schemas").replace(
+        "import NIOCore\n", "import NIOCore\n\n@testable import KafkaWire\n"))
+    for struct in messages:
+        emit_samples_for(writer, struct, struct.name)
+        writer.line()
+    for kind in ("request", "response"):
+        suffix = kind.capitalize()
+        writer.open(f"extension Kafka{suffix}")
+        writer.line(f"/// The sample {kind} of `api` for `version`.")
+        writer.open(f"static func sample(api: ApiKey, version: Int16) -> Kafka{suffix}")
+        writer.line("switch api {")
+        for case, _ in apis:
+            writer.line(f"case .{case}: .{case}({case[0].upper() + case[1:]}{suffix}.sample(version: version))")
+        writer.line("}")
+        writer.close()
+        writer.line()
+        writer.line(f"/// The {kind} of `api` with every field at its schema default.")
+        writer.open(f"static func defaultValue(api: ApiKey) -> Kafka{suffix}")
+        writer.line("switch api {")
+        for case, _ in apis:
+            writer.line(f"case .{case}: .{case}({case[0].upper() + case[1:]}{suffix}())")
+        writer.line("}")
+        writer.close()
+        writer.close()
+        writer.line()
+    writer.lines.pop()
+    return writer.text()
+
+
 def read_supported_ranges():
     with open(SUPPORTED_VERSIONS_FILE) as handle:
         text = handle.read()
@@ -587,6 +673,7 @@ def generate(schema_dir):
         api_name = schema["name"][: -len(schema["type"])]
         schemas.setdefault(lower_first(api_name), {})[schema["type"]] = schema
     files = {}
+    messages = []
     source = "Apache Kafka's message schemas (clients/src/main/resources/common/message)"
     for case, scope in apis:
         if case not in schemas:
@@ -596,10 +683,13 @@ def generate(schema_dir):
             valid = parse_versions(schema["validVersions"])
             if intersect(valid, scope) != scope:
                 raise GeneratorError(f"{schema['name']}: advertised {scope} outside validVersions {valid}")
-            files[f"{schema['name']}.swift"] = emit_message(schema, scope, f"{schema['name']}.json")
-    files["KafkaRequest.swift"] = emit_enum("request", apis, source)
-    files["KafkaResponse.swift"] = emit_enum("response", apis, source)
-    files["FirstFlexibleVersions.swift"] = emit_flexible_versions(apis, schemas, source)
+            text, struct = emit_message(schema, scope, f"{schema['name']}.json")
+            files[os.path.join(GENERATED_DIR, f"{schema['name']}.swift")] = text
+            messages.append(struct)
+    files[os.path.join(GENERATED_DIR, "KafkaRequest.swift")] = emit_enum("request", apis, source)
+    files[os.path.join(GENERATED_DIR, "KafkaResponse.swift")] = emit_enum("response", apis, source)
+    files[os.path.join(GENERATED_DIR, "FirstFlexibleVersions.swift")] = emit_flexible_versions(apis, schemas, source)
+    files[os.path.join(SAMPLES_DIR, "ProtocolSamples.swift")] = emit_samples(messages, apis)
     return files
 
 
@@ -614,24 +704,28 @@ def main():
     except (GeneratorError, OSError, ValueError, KeyError) as error:
         print(f"generate-protocol: {error}", file=sys.stderr)
         return 2
-    os.makedirs(GENERATED_DIR, exist_ok=True)
     stale = []
-    for name, text in sorted(files.items()):
-        path = os.path.join(GENERATED_DIR, name)
+    for path, text in sorted(files.items()):
         current = open(path).read() if os.path.exists(path) else None
         if current != text:
-            stale.append(name)
+            stale.append(os.path.relpath(path, ROOT))
             if not arguments.check:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "w") as handle:
                     handle.write(text)
-    extra = sorted(set(os.listdir(GENERATED_DIR)) - set(files))
+    extra = []
+    for directory in (GENERATED_DIR, SAMPLES_DIR):
+        if os.path.isdir(directory):
+            extra += [os.path.join(directory, name) for name in os.listdir(directory)
+                      if os.path.join(directory, name) not in files]
     if arguments.check:
         if stale or extra:
-            print("generate-protocol: out of date: " + ", ".join(stale + extra), file=sys.stderr)
+            names = stale + [os.path.relpath(path, ROOT) for path in extra]
+            print("generate-protocol: out of date: " + ", ".join(names), file=sys.stderr)
             return 1
         return 0
-    for name in extra:
-        os.remove(os.path.join(GENERATED_DIR, name))
+    for path in extra:
+        os.remove(path)
     print(f"generate-protocol: {len(stale)} of {len(files)} files written, {len(extra)} removed")
     return 0
 
