@@ -1,0 +1,116 @@
+import NIOCore
+
+/// One whole v2 record batch: its parsed header and its exact bytes.
+public struct RecordBatch: Sendable, Equatable {
+    /// The parsed header (as it was when the batch was split out).
+    public let header: RecordBatchHeader
+    /// The whole batch, header included, exactly as received.
+    public let bytes: ByteBuffer
+
+    /// Takes the batch that fills `bytes` exactly.
+    ///
+    /// - Throws: `WireError` when the header is invalid or its length disagrees with `bytes`.
+    public init(bytes: ByteBuffer) throws(WireError) {
+        let header = try RecordBatchHeader(parsing: bytes, at: bytes.readerIndex)
+        guard header.totalSize == bytes.readableBytes else {
+            throw .malformed(
+                field: "batchLength",
+                reason: "declares \(header.totalSize) bytes but the batch holds \(bytes.readableBytes)"
+            )
+        }
+        self.init(header: header, bytes: bytes)
+    }
+
+    init(header: RecordBatchHeader, bytes: ByteBuffer) {
+        self.header = header
+        self.bytes = bytes
+    }
+
+    /// Whether the stored CRC-32C matches the batch's bytes.
+    public var hasValidCRC: Bool {
+        (try? RecordBatchHeader.verifyCRC(in: bytes, at: bytes.readerIndex)) ?? false
+    }
+
+    /// The records of the batch, or the codec when they are compressed (never decompressed here).
+    ///
+    /// - Throws: `WireError` when a record is malformed or their number disagrees with `recordsCount`.
+    public func payload() throws(WireError) -> RecordBatchPayload {
+        guard let codec = header.compression else {
+            throw .malformed(field: "attributes", reason: "unknown compression codec \(header.attributes & 0x7)")
+        }
+        guard codec == .none else { return .compressed(codec) }
+        var body = bytes.getSlice(at: bytes.readerIndex + RecordBatchHeader.size, length: bytes.readableBytes - RecordBatchHeader.size)
+            ?? ByteBuffer()
+        // A record is at least 7 bytes, so a hostile count cannot make us reserve much.
+        var records: [Record] = []
+        records.reserveCapacity(min(Int(header.recordsCount), body.readableBytes / 7))
+        while body.readableBytes > 0 {
+            records.append(try Record.read(from: &body))
+        }
+        guard records.count == Int(header.recordsCount) else {
+            throw .malformed(
+                field: "recordsCount",
+                reason: "header declares \(header.recordsCount) records but the batch holds \(records.count)"
+            )
+        }
+        return .records(records)
+    }
+}
+
+/// What a batch holds: decoded records, or the codec of records left compressed.
+public enum RecordBatchPayload: Sendable, Equatable {
+    case records([Record])
+    case compressed(CompressionCodec)
+}
+
+/// Concatenated record batches (a Produce request's `records`, a segment file, a Fetch response)
+/// split into whole batches.
+///
+/// Every length is checked against the bytes actually present; nothing here traps on hostile input.
+public struct RecordBatchSequence: Sendable {
+    /// The whole batches, in order.
+    public let batches: [RecordBatch]
+    /// Bytes after the last whole batch: a partial batch, allowed only when asked for.
+    public let partialTrailingBytes: Int
+
+    /// Splits the readable bytes of `buffer` into batches.
+    ///
+    /// - Parameter allowPartialTrailingBatch: accept a cut-off batch at the end (Fetch responses
+    ///   may end inside a batch); a Produce request must hold only whole batches.
+    /// - Throws: `WireError.malformed` for a `batchLength` under 49 or a magic other than 2,
+    ///   `WireError.truncated` for a batch extending past the buffer when partial batches are not allowed.
+    public init(splitting buffer: ByteBuffer, allowPartialTrailingBatch: Bool = false) throws(WireError) {
+        var batches: [RecordBatch] = []
+        var index = buffer.readerIndex
+        let end = buffer.writerIndex
+        var partial = 0
+        while index < end {
+            let remaining = end - index
+            if remaining < RecordBatchHeader.size {
+                // Check what is present of a cut-off header before excusing it as partial.
+                if remaining >= RecordBatchHeader.lengthPrefixSize, let length: Int32 = buffer.getInteger(at: index + 8) {
+                    try RecordBatchHeader.checkLength(length)
+                }
+                if remaining > RecordBatchHeader.magicOffset, let magic: Int8 = buffer.getInteger(at: index + RecordBatchHeader.magicOffset) {
+                    try RecordBatchHeader.checkMagic(magic)
+                }
+                guard allowPartialTrailingBatch else { throw .truncated(field: "record batch header") }
+                partial = remaining
+                break
+            }
+            let header = try RecordBatchHeader(parsing: buffer, at: index)
+            guard header.totalSize <= remaining else {
+                guard allowPartialTrailingBatch else { throw .truncated(field: "record batch") }
+                partial = remaining
+                break
+            }
+            guard let bytes = buffer.getSlice(at: index, length: header.totalSize) else {
+                throw .truncated(field: "record batch")
+            }
+            batches.append(RecordBatch(header: header, bytes: bytes))
+            index += header.totalSize
+        }
+        self.batches = batches
+        self.partialTrailingBytes = partial
+    }
+}

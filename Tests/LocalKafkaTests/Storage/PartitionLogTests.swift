@@ -1,0 +1,128 @@
+import Foundation
+import KafkaWire
+import NIOCore
+import Testing
+@testable import LocalKafka
+
+@Suite struct PartitionLogTests {
+    @Test func appendsAndReadsAcrossSegmentRolls() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory, segmentBytes: 2048)
+            defer { store.close() }
+            _ = try store.createTopic("orders", partitions: 1, configs: [:])
+            let log = try #require(store.partition("orders", 0))
+            var expected: [(Int64, String)] = []
+            for batch in 0..<120 {
+                let count = batch % 3 + 1
+                let result = try log.append(makeBatch(count: count, prefix: "b\(batch)"), nowMs: 5)
+                #expect(result.baseOffset == Int64(expected.count))
+                #expect(result.lastOffset == Int64(expected.count + count - 1))
+                #expect(!result.wasDuplicate)
+                #expect(result.logAppendTimeMs == -1)
+                for index in 0..<count { expected.append((Int64(expected.count), "b\(batch)-\(index)")) }
+            }
+            #expect(log.logEndOffset == Int64(expected.count))
+            #expect(try segmentFiles(directory, "orders", 0).count > 3)
+            let values = try readAll(log)
+            #expect(values.map(\.offset) == expected.map(\.0))
+            #expect(values.map(\.value) == expected.map(\.1))
+        }
+    }
+
+    @Test func readStartsWithTheBatchHoldingTheOffset() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let partition = try #require(store.partition("t", 0))
+            _ = try partition.append(makeBatch(count: 5, prefix: "a"), nowMs: 0)
+            _ = try partition.append(makeBatch(count: 5, prefix: "b"), nowMs: 0)
+            let result = try partition.read(from: 7, maxBytes: 1)
+            let batches = try RecordBatchSequence(splitting: result.records).batches
+            // The first batch is returned whole even though maxBytes is tiny.
+            #expect(batches.map(\.header.baseOffset) == [5])
+            #expect(result.highWatermark == 10)
+            #expect(try decodeValues(result.records).map(\.value).first == "b-0")
+            let all = try partition.read(from: 0, maxBytes: 1 << 20)
+            #expect(try RecordBatchSequence(splitting: all.records).batches.count == 2)
+            #expect(try partition.read(from: 10, maxBytes: 100).records.readableBytes == 0)
+            #expect(throws: StorageError.self) { try partition.read(from: 11, maxBytes: 100) }
+            #expect(throws: StorageError.self) { try partition.read(from: -1, maxBytes: 100) }
+        }
+    }
+
+    @Test func storedBatchesAreByteForByteAsProducedExceptBaseOffset() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let log = try #require(store.partition("t", 0))
+            _ = try log.append(makeBatch(count: 2), nowMs: 0)
+            var produced = makeBatch(count: 3, prefix: "x")
+            produced.setInteger(Int64(999), at: 0)
+            _ = try log.append(produced, nowMs: 0)
+            var stored = try log.read(from: 2, maxBytes: 1 << 20).records
+            #expect(stored.getInteger(at: 0, as: Int64.self) == 2)
+            stored.setInteger(Int64(999), at: 0)
+            #expect(stored == produced)
+        }
+    }
+
+    @Test func rejectsInvalidBatches() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: ["max.message.bytes": "200"])
+            let log = try #require(store.partition("t", 0))
+            var corrupt = makeBatch(count: 2)
+            corrupt.setInteger(UInt8(0xEE), at: corrupt.writerIndex - 3)
+            #expect(performing: { try log.append(corrupt, nowMs: 0) }, throws: { ($0 as? StorageError)?.code == .corruptRecord })
+            #expect(performing: { try log.append(makeBatch(count: 20), nowMs: 0) }, throws: { ($0 as? StorageError)?.code == .messageTooLarge })
+            #expect(performing: { try log.append(ByteBuffer(bytes: [1, 2, 3]), nowMs: 0) }, throws: { ($0 as? StorageError)?.code == .corruptRecord })
+            let marker = RecordBatchBuilder.transactionMarker(producerId: 1, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: 0)
+            #expect(performing: { try log.append(marker.build(), nowMs: 0) }, throws: { ($0 as? StorageError)?.code == .invalidRecord })
+            #expect(log.logEndOffset == 0)
+            #expect(try log.append(marker.build(), nowMs: 0, origin: .coordinator).baseOffset == 0)
+        }
+    }
+
+    @Test func readsAcrossSegmentsAfterRestart() throws {
+        try withTemporaryDirectory { directory in
+            do {
+                let store = try openStore(directory, segmentBytes: 1024)
+                _ = try store.createTopic("t", partitions: 2, configs: [:])
+                for index in 0..<60 { _ = try store.partition("t", Int32(index % 2))?.append(makeBatch(count: 2, prefix: "v\(index)"), nowMs: 0) }
+                store.close()
+            }
+            let store = try openStore(directory, segmentBytes: 1024)
+            defer { store.close() }
+            for partition in 0..<2 {
+                let log = try #require(store.partition("t", Int32(partition)))
+                #expect(log.logEndOffset == 60)
+                let values = try readAll(log, maxBytes: 300)
+                #expect(values.map(\.offset) == Array(0..<60))
+                #expect(values.first?.value == "v\(partition)-0")
+                #expect(values.last?.value == "v\(58 + partition)-1")
+            }
+        }
+    }
+
+    @Test func offsetForTimestampFindsTheFirstRecordAtOrAfter() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory, segmentBytes: 1024)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let log = try #require(store.partition("t", 0))
+            // Batch i holds records at 10_000 + 100 i + 0...3.
+            for batch in 0..<50 { _ = try log.append(makeBatch(count: 4, timestamp: 10_000 + Int64(batch) * 100), nowMs: 0) }
+            #expect(log.offset(forTimestamp: 0)?.offset == 0)
+            #expect(log.offset(forTimestamp: 10_000 + 2_500)?.offset == 100)
+            #expect(log.offset(forTimestamp: 10_000 + 2_502)?.offset == 102)
+            #expect(log.offset(forTimestamp: 10_000 + 2_502)?.timestamp == 12_502)
+            #expect(log.offset(forTimestamp: 10_000 + 2_504)?.offset == 104)
+            #expect(log.offset(forTimestamp: 20_000) == nil)
+            _ = try log.deleteRecords(before: 150)
+            #expect(log.offset(forTimestamp: 0)?.offset == 150)
+        }
+    }
+}
