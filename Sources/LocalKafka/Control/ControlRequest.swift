@@ -90,7 +90,7 @@ enum ControlRequest: Equatable {
 
     private static func api(named name: String) throws(Rejection) -> ApiKey {
         let wanted = name.lowercased()
-        if let key = ApiKey.allCases.first(where: { "\($0)".lowercased() == wanted }) {
+        if let key = ApiKey.allCases.first(where: { $0.name.lowercased() == wanted }) {
             return key
         }
         if let raw = Int16(name), let key = ApiKey(rawValue: raw) {

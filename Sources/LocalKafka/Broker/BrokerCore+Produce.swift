@@ -1,0 +1,51 @@
+import KafkaWire
+import NIOCore
+
+/// Produce: validate and append record batches, then wake fetches waiting for them.
+extension BrokerCore {
+    /// Answers a Produce; nil for `acks=0`, which Kafka never answers.
+    func produce(_ request: ProduceRequest) -> ProduceResponse? {
+        let acksValid = [0, 1, -1].contains(request.acks)
+        var responses: [ProduceResponse.TopicProduceResponse] = []
+        var appended: [PartitionKey] = []
+        for topic in request.topicData {
+            var partitions: [ProduceResponse.TopicProduceResponse.PartitionProduceResponse] = []
+            for data in topic.partitionData {
+                guard acksValid else {
+                    partitions.append(.init(index: data.index, errorCode: KafkaErrorCode.invalidRequiredAcks.rawValue, baseOffset: -1,
+                                            errorMessage: "acks must be 0, 1 or -1 (all), not \(request.acks)"))
+                    continue
+                }
+                partitions.append(append(data, topic: topic.name))
+                if partitions.last?.errorCode == 0 {
+                    appended.append(PartitionKey(topic: topic.name, partition: data.index))
+                }
+            }
+            responses.append(.init(name: topic.name, partitionResponses: partitions))
+        }
+        wakeFetches(for: appended)
+        return request.acks == 0 ? nil : ProduceResponse(responses: responses)
+    }
+
+    private func append(_ data: ProduceRequest.TopicProduceData.PartitionProduceData, topic: String)
+        -> ProduceResponse.TopicProduceResponse.PartitionProduceResponse
+    {
+        guard let log = store.partition(topic, data.index) else {
+            return .init(index: data.index, errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue, baseOffset: -1,
+                         errorMessage: "topic \(topic) partition \(data.index) does not exist")
+        }
+        guard let records = data.records, records.readableBytes > 0 else {
+            return .init(index: data.index, errorCode: KafkaErrorCode.corruptMessage.rawValue, baseOffset: -1,
+                         errorMessage: "produce request carries no record batch")
+        }
+        do {
+            let result = try log.append(records, nowMs: nowMs)
+            return .init(index: data.index, errorCode: 0, baseOffset: result.baseOffset,
+                         logAppendTimeMs: result.logAppendTimeMs, logStartOffset: result.logStartOffset)
+        } catch {
+            logger.debug("produce refused", metadata: ["topic": "\(topic)", "partition": "\(data.index)", "reason": "\(error)"])
+            return .init(index: data.index, errorCode: error.kafkaCode.rawValue, baseOffset: -1,
+                         logStartOffset: log.logStartOffset, errorMessage: error.message)
+        }
+    }
+}
