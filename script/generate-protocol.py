@@ -275,7 +275,7 @@ def read_expression(field, path, compact, buffer="buffer"):
             minimum = 2 if compact == "false" else 1
         else:
             raise GeneratorError(f"cannot read arrays of {field.element}")
-        closure = (f"{{ (buffer: inout ByteBuffer) throws(WireError) -> {field.element_swift_type()} in\n"
+        closure = (f"{{\n    (buffer: inout ByteBuffer) throws(WireError) -> {field.element_swift_type()} in\n"
                    f"    {element_read}\n}}")
         if field.optional:
             return (f"try {buffer}.readProtocolNullableArray(\"{path}\", compact: {compact}, "

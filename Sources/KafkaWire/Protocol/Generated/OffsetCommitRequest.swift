@@ -49,7 +49,8 @@ public struct OffsetCommitRequest: Sendable, Equatable {
         if (2...4).contains(version) {
             self.retentionTimeMs = try buffer.readProtocolInteger("OffsetCommitRequest.retentionTimeMs")
         }
-        self.topics = try buffer.readProtocolArray("OffsetCommitRequest.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitRequestTopic in
+        self.topics = try buffer.readProtocolArray("OffsetCommitRequest.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitRequestTopic in
             try OffsetCommitRequestTopic(from: &buffer, version: version)
         }
     }
@@ -93,7 +94,8 @@ public struct OffsetCommitRequest: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("OffsetCommitRequest.OffsetCommitRequestTopic.name", compact: false)
-            self.partitions = try buffer.readProtocolArray("OffsetCommitRequest.OffsetCommitRequestTopic.partitions", compact: false, minimumElementSize: 14) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitRequestPartition in
+            self.partitions = try buffer.readProtocolArray("OffsetCommitRequest.OffsetCommitRequestTopic.partitions", compact: false, minimumElementSize: 14) {
+                (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitRequestPartition in
                 try OffsetCommitRequestPartition(from: &buffer, version: version)
             }
         }
