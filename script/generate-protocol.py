@@ -355,6 +355,23 @@ def emit_guarded(writer, guard, statement):
         writer.close()
 
 
+def emit_grouped(writer, guarded_statements):
+    """Emits statements in order, sharing one `if` among neighbours with the same condition."""
+    index = 0
+    while index < len(guarded_statements):
+        guard = guarded_statements[index][0]
+        end = index
+        while end < len(guarded_statements) and guarded_statements[end][0] == guard:
+            end += 1
+        if guard is not None:
+            writer.open(f"if {guard}")
+        for _, statement in guarded_statements[index:end]:
+            writer.line(statement)
+        if guard is not None:
+            writer.close()
+        index = end
+
+
 def emit_struct(writer, struct, owner_path, doc, top_level_api=None):
     path_prefix = struct.name
     for line in doc:
@@ -392,9 +409,10 @@ def emit_struct(writer, struct, owner_path, doc, top_level_api=None):
     writer.line("self.init()")
     if compact == "flexible":
         writer.line(f"let flexible = version >= {struct.flexible[0]}")
-    for field in struct.regular:
-        guard = condition(field.present, struct.scope)
-        emit_guarded(writer, guard, f"self.{field.property} = {read_expression(field, f'{owner_path}{path_prefix}.{field.label}', compact)}")
+    emit_grouped(writer, [
+        (condition(field.present, struct.scope),
+         f"self.{field.property} = {read_expression(field, f'{owner_path}{path_prefix}.{field.label}', compact)}")
+        for field in struct.regular])
     if compact != "false":
         if compact == "flexible":
             writer.open("if flexible")
@@ -431,9 +449,9 @@ def emit_struct(writer, struct, owner_path, doc, top_level_api=None):
     writer.open("public func encode(into buffer: inout ByteBuffer, version: Int16)")
     if compact == "flexible":
         writer.line(f"let flexible = version >= {struct.flexible[0]}")
-    for field in struct.regular:
-        guard = condition(field.present, struct.scope)
-        emit_guarded(writer, guard, write_statement(field, f"self.{field.property}", compact))
+    emit_grouped(writer, [
+        (condition(field.present, struct.scope), write_statement(field, f"self.{field.property}", compact))
+        for field in struct.regular])
     if compact != "false":
         if compact == "flexible":
             writer.open("if flexible")

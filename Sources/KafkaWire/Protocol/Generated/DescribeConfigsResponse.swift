@@ -150,8 +150,6 @@ public struct DescribeConfigsResponse: Sendable, Equatable {
                 }
                 if version >= 3 {
                     self.configType = try buffer.readProtocolInteger("DescribeConfigsResponse.DescribeConfigsResult.DescribeConfigsResourceResult.configType")
-                }
-                if version >= 3 {
                     self.documentation = try buffer.readProtocolNullableString("DescribeConfigsResponse.DescribeConfigsResult.DescribeConfigsResourceResult.documentation", compact: false, nullable: true)
                 }
             }
@@ -175,8 +173,6 @@ public struct DescribeConfigsResponse: Sendable, Equatable {
                 }
                 if version >= 3 {
                     buffer.writeInteger(self.configType)
-                }
-                if version >= 3 {
                     buffer.writeProtocolString(self.documentation, compact: false, nullable: true)
                 }
             }

@@ -59,8 +59,6 @@ public struct FetchRequest: Sendable, Equatable {
         self.isolationLevel = try buffer.readProtocolInteger("FetchRequest.isolationLevel")
         if version >= 7 {
             self.sessionId = try buffer.readProtocolInteger("FetchRequest.sessionId")
-        }
-        if version >= 7 {
             self.sessionEpoch = try buffer.readProtocolInteger("FetchRequest.sessionEpoch")
         }
         self.topics = try buffer.readProtocolArray("FetchRequest.topics", compact: false, minimumElementSize: 6) {
@@ -87,8 +85,6 @@ public struct FetchRequest: Sendable, Equatable {
         buffer.writeInteger(self.isolationLevel)
         if version >= 7 {
             buffer.writeInteger(self.sessionId)
-        }
-        if version >= 7 {
             buffer.writeInteger(self.sessionEpoch)
         }
         buffer.writeProtocolArray(self.topics, compact: false) { buffer, element in

@@ -31,8 +31,6 @@ public struct FetchResponse: Sendable, Equatable {
         self.throttleTimeMs = try buffer.readProtocolInteger("FetchResponse.throttleTimeMs")
         if version >= 7 {
             self.errorCode = try buffer.readProtocolInteger("FetchResponse.errorCode")
-        }
-        if version >= 7 {
             self.sessionId = try buffer.readProtocolInteger("FetchResponse.sessionId")
         }
         self.responses = try buffer.readProtocolArray("FetchResponse.responses", compact: false, minimumElementSize: 6) {
@@ -46,8 +44,6 @@ public struct FetchResponse: Sendable, Equatable {
         buffer.writeInteger(self.throttleTimeMs)
         if version >= 7 {
             buffer.writeInteger(self.errorCode)
-        }
-        if version >= 7 {
             buffer.writeInteger(self.sessionId)
         }
         buffer.writeProtocolArray(self.responses, compact: false) { buffer, element in

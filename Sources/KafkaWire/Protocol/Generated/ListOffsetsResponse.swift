@@ -116,8 +116,6 @@ public struct ListOffsetsResponse: Sendable, Equatable {
                 }
                 if version >= 1 {
                     self.timestamp = try buffer.readProtocolInteger("ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse.timestamp")
-                }
-                if version >= 1 {
                     self.offset = try buffer.readProtocolInteger("ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse.offset")
                 }
                 if version >= 4 {
@@ -136,8 +134,6 @@ public struct ListOffsetsResponse: Sendable, Equatable {
                 }
                 if version >= 1 {
                     buffer.writeInteger(self.timestamp)
-                }
-                if version >= 1 {
                     buffer.writeInteger(self.offset)
                 }
                 if version >= 4 {

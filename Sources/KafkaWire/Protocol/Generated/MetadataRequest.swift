@@ -37,8 +37,6 @@ public struct MetadataRequest: Sendable, Equatable {
         }
         if version >= 8 {
             self.includeClusterAuthorizedOperations = try buffer.readProtocolBool("MetadataRequest.includeClusterAuthorizedOperations")
-        }
-        if version >= 8 {
             self.includeTopicAuthorizedOperations = try buffer.readProtocolBool("MetadataRequest.includeTopicAuthorizedOperations")
         }
     }
@@ -53,8 +51,6 @@ public struct MetadataRequest: Sendable, Equatable {
         }
         if version >= 8 {
             buffer.writeProtocolBool(self.includeClusterAuthorizedOperations)
-        }
-        if version >= 8 {
             buffer.writeProtocolBool(self.includeTopicAuthorizedOperations)
         }
     }

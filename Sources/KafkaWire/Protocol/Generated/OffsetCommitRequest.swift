@@ -39,8 +39,6 @@ public struct OffsetCommitRequest: Sendable, Equatable {
         self.groupId = try buffer.readProtocolString("OffsetCommitRequest.groupId", compact: false)
         if version >= 1 {
             self.generationIdOrMemberEpoch = try buffer.readProtocolInteger("OffsetCommitRequest.generationIdOrMemberEpoch")
-        }
-        if version >= 1 {
             self.memberId = try buffer.readProtocolString("OffsetCommitRequest.memberId", compact: false)
         }
         if version >= 7 {
@@ -60,8 +58,6 @@ public struct OffsetCommitRequest: Sendable, Equatable {
         buffer.writeProtocolString(self.groupId, compact: false)
         if version >= 1 {
             buffer.writeInteger(self.generationIdOrMemberEpoch)
-        }
-        if version >= 1 {
             buffer.writeProtocolString(self.memberId, compact: false)
         }
         if version >= 7 {

@@ -118,8 +118,6 @@ public struct ProduceResponse: Sendable, Equatable {
                         (buffer: inout ByteBuffer) throws(WireError) -> BatchIndexAndErrorMessage in
                         try BatchIndexAndErrorMessage(from: &buffer, version: version)
                     }
-                }
-                if version >= 8 {
                     self.errorMessage = try buffer.readProtocolNullableString("ProduceResponse.TopicProduceResponse.PartitionProduceResponse.errorMessage", compact: false, nullable: true)
                 }
             }
@@ -137,8 +135,6 @@ public struct ProduceResponse: Sendable, Equatable {
                     buffer.writeProtocolArray(self.recordErrors, compact: false) { buffer, element in
                         element.encode(into: &buffer, version: version)
                     }
-                }
-                if version >= 8 {
                     buffer.writeProtocolString(self.errorMessage, compact: false, nullable: true)
                 }
             }
