@@ -24,6 +24,13 @@ import Testing
         }
     }
 
+    @Test func classicStringLongerThanInt16IsCutNotTrapped() throws {
+        var buffer = ByteBuffer()
+        buffer.writeProtocolString(String(repeating: "a", count: 40_000), compact: false)
+        #expect(buffer.readableBytes == 2 + Int(Int16.max))
+        #expect(try buffer.readProtocolString("s", compact: false).utf8.count == Int(Int16.max))
+    }
+
     @Test func classicAndCompactBytes() throws {
         let cases: [(ByteBuffer?, Bool, [UInt8])] = [
             (ByteBuffer(bytes: [9]), false, [0x00, 0x00, 0x00, 0x01, 0x09]),
