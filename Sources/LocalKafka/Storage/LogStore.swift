@@ -147,8 +147,17 @@ public final class LogStore {
         guard metadata[name] == nil else {
             throw StorageError(.topicAlreadyExists, "topic '\(name)' already exists; delete it first or use another name")
         }
+        // Kafka forbids names that differ only in '.' versus '_': they collide in metric names.
+        let normalized = name.replacingOccurrences(of: ".", with: "_")
+        if let clash = metadata.keys.first(where: { $0.replacingOccurrences(of: ".", with: "_") == normalized }) {
+            throw StorageError(.invalidTopicName, "topic '\(name)' collides with existing topic '\(clash)' (names differing only in '.' and '_' collide); choose another name")
+        }
         try Self.checkPartitionCount(count, for: name)
         let topicSettings = try TopicSettings(configs: configs, brokerSegmentBytes: configuration.segmentBytes)
+        // Directories left by an interrupted deletion of an earlier topic of this name are stale.
+        for partition in 0..<count {
+            try DataDirectory.remove(topicsDirectory + "/\(name)-\(partition)")
+        }
         let topic = TopicMetadata(name: name, topicID: TopicID.random(), partitionCount: count, configs: configs)
         var logs: [PartitionLog] = []
         for partition in 0..<count {

@@ -65,6 +65,8 @@ import Testing
             _ = try store.createTopic(String(repeating: "x", count: 249), partitions: 1, configs: [:])
             _ = try store.createTopic("t", partitions: 2, configs: [:])
             #expect(performing: { try store.createTopic("t", partitions: 1, configs: [:]) }, throws: { code($0) == .topicAlreadyExists })
+            _ = try store.createTopic("a.b", partitions: 1, configs: [:])
+            #expect(performing: { try store.createTopic("a_b", partitions: 1, configs: [:]) }, throws: { code($0) == .invalidTopicName })
             #expect(performing: { try store.createTopic("u", partitions: 0, configs: [:]) }, throws: { code($0) == .invalidPartitions })
             #expect(performing: { try store.createPartitions("t", totalCount: 2) }, throws: { code($0) == .invalidPartitions })
             #expect(performing: { try store.createPartitions("nope", totalCount: 2) }, throws: { code($0) == .unknownTopicOrPartition })
@@ -173,6 +175,24 @@ import Testing
             store.close()
             let reopened = try openStore(directory)
             reopened.close()
+        }
+    }
+
+    @Test func recreatingATopicIgnoresStaleDirectoriesOfItsPredecessor() throws {
+        try withTemporaryDirectory { directory in
+            // A crash after the metadata file was removed but before the data was: the
+            // directory stays until the name is reused (or the next open).
+            let store = try openStore(directory)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            _ = try store.partition("t", 0)?.append(makeBatch(count: 3), nowMs: 0)
+            let stale = directory.appendingPathComponent("topics/t-0")
+            let saved = directory.appendingPathComponent("saved-t-0")
+            try FileManager.default.copyItem(at: stale, to: saved)
+            try store.deleteTopic("t")
+            try FileManager.default.moveItem(at: saved, to: stale)
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            #expect(store.partition("t", 0)?.logEndOffset == 0)
         }
     }
 

@@ -65,6 +65,21 @@ import Testing
         }
     }
 
+    @Test func compactOnlyTopicsAreNotTrimmedByRetention() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory, segmentBytes: 500)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: ["cleanup.policy": "compact", "retention.ms": "1", "retention.bytes": "1"])
+            let log = try #require(store.partition("t", 0))
+            for _ in 0..<20 { _ = try log.append(makeBatch(count: 2, timestamp: 1_000), nowMs: 0) }
+            store.enforceRetention(nowMs: 1_000_000)
+            #expect(log.logStartOffset == 0)
+            try store.incrementalAlterConfigs("t", operations: [ConfigOperation(key: "cleanup.policy", .append("delete"))])
+            store.enforceRetention(nowMs: 1_000_000)
+            #expect(log.logStartOffset > 0)
+        }
+    }
+
     @Test func deleteRecordsMovesLogStartAndDeletesSegmentsBelowIt() throws {
         try withTemporaryDirectory { directory in
             let store = try openStore(directory, segmentBytes: 500)
