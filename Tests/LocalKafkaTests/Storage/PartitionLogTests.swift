@@ -125,4 +125,60 @@ import Testing
             #expect(log.offset(forTimestamp: 0)?.offset == 150)
         }
     }
+
+    @Test func severalBatchesInOneRequestGetConsecutiveOffsets() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory, segmentBytes: 300)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let log = try #require(store.partition("t", 0))
+            var request = makeBatch(count: 2, prefix: "a")
+            request.writeImmutableBuffer(makeBatch(count: 3, prefix: "b"))
+            request.writeImmutableBuffer(makeBatch(count: 1, prefix: "c"))
+            let result = try log.append(request, nowMs: 0)
+            #expect(result.baseOffset == 0 && result.lastOffset == 5)
+            #expect(try readAll(log).map(\.value) == ["a-0", "a-1", "b-0", "b-1", "b-2", "c-0"])
+            // One bad batch rejects the whole request.
+            var bad = makeBatch(count: 1)
+            var corrupt = makeBatch(count: 1)
+            corrupt.setInteger(UInt8(1), at: corrupt.writerIndex - 1)
+            bad.writeImmutableBuffer(corrupt)
+            #expect(throws: StorageError.self) { try log.append(bad, nowMs: 0) }
+            #expect(log.logEndOffset == 6)
+        }
+    }
+
+    @Test func seededGarbageIsRejectedWithoutChangingTheLog() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let log = try #require(store.partition("t", 0))
+            _ = try log.append(makeBatch(count: 2), nowMs: 0)
+            let valid = makeBatch(count: 3)
+            var generator = SeededGenerator(seed: 11)
+            var accepted = 0
+            for round in 0..<2000 {
+                var bytes = valid
+                if round % 4 == 0 {
+                    bytes = ByteBuffer(bytes: (0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                } else {
+                    for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                        let position = Int.random(in: 0..<bytes.readableBytes, using: &generator)
+                        bytes.setInteger(UInt8.random(in: 0...255, using: &generator), at: position)
+                    }
+                }
+                let before = log.logEndOffset
+                if let result = try? log.append(bytes, nowMs: 0) {
+                    // Only damage the CRC does not cover (baseOffset, leader epoch) may pass.
+                    accepted += 1
+                    #expect(result.baseOffset == before)
+                } else {
+                    #expect(log.logEndOffset == before)
+                }
+            }
+            #expect(try readAll(log).count == Int(log.logEndOffset))
+            #expect(accepted < 2000)
+        }
+    }
 }
