@@ -24,13 +24,13 @@ import NIOCore
 ///
 /// - Important: not thread-safe; the broker uses it from its single storage isolation domain.
 public final class LogStore {
-    private let configuration: BrokerConfiguration
+    let configuration: BrokerConfiguration
     private let logger: Logger
     private let root: String
     private let lock: StorageFile
-    private var metadata: [String: TopicMetadata] = [:]
-    private var settings: [String: TopicSettings] = [:]
-    private var partitions: [String: [PartitionLog]] = [:]
+    var metadata: [String: TopicMetadata] = [:]
+    var settings: [String: TopicSettings] = [:]
+    var partitions: [String: [PartitionLog]] = [:]
     private var nextProducerId: Int64 = 0
     private var producerIdBlockEnd: Int64 = 0
     private var isClosed = false
@@ -221,74 +221,9 @@ public final class LogStore {
         }
     }
 
-    // MARK: Configs
+    func metadataPath(_ name: String) -> String { metadataDirectory + "/\(name).json" }
 
-    /// Every known config of the topic with its effective value (DescribeConfigs).
-    public func effectiveConfigs(_ name: String) -> [TopicConfigEntry]? {
-        guard let topic = metadata[name], let topicSettings = settings[name] else { return nil }
-        return TopicConfigKey.all.map { key in
-            TopicConfigEntry(
-                name: key,
-                value: topicSettings.value(of: key),
-                isDefault: topic.configs[key] == nil,
-                isSensitive: false,
-                readOnly: false
-            )
-        }
-    }
-
-    /// Replaces the topic's explicit configs with `configs` (AlterConfigs semantics: keys not
-    /// given return to their defaults).
-    public func alterConfigs(_ name: String, replacingWith configs: [String: String]) throws(StorageError) {
-        guard metadata[name] != nil else { throw .unknownTopic(name) }
-        try applyConfigs(name, configs)
-    }
-
-    /// Applies set/delete/append/subtract operations to the topic's explicit configs
-    /// (IncrementalAlterConfigs); all are validated before any is applied.
-    public func incrementalAlterConfigs(_ name: String, operations: [ConfigOperation]) throws(StorageError) {
-        guard let topic = metadata[name], let current = settings[name] else { throw .unknownTopic(name) }
-        var configs = topic.configs
-        for operation in operations {
-            let key = operation.key
-            switch operation.kind {
-            case .set(let value):
-                try TopicSettings.checkKnown(key, value: value)
-                configs[key] = value
-            case .delete:
-                try TopicSettings.checkKnown(key, value: nil)
-                configs[key] = nil
-            case .append(let value), .subtract(let value):
-                try TopicSettings.checkKnown(key, value: value)
-                guard TopicSettings.isList(key) else {
-                    throw TopicSettings.invalid(key, value, "append and subtract apply only to list configs such as cleanup.policy")
-                }
-                var list = (configs[key] ?? current.value(of: key) ?? "").split(separator: ",").map { $0.trimmingSpaces() }
-                let items = value.split(separator: ",").map { $0.trimmingSpaces() }
-                if case .append = operation.kind {
-                    list.append(contentsOf: items.filter { !list.contains($0) })
-                } else {
-                    list.removeAll { items.contains($0) }
-                }
-                configs[key] = list.joined(separator: ",")
-            }
-        }
-        try applyConfigs(name, configs)
-    }
-
-    private func applyConfigs(_ name: String, _ configs: [String: String]) throws(StorageError) {
-        guard var topic = metadata[name] else { throw .unknownTopic(name) }
-        let topicSettings = try TopicSettings(configs: configs, brokerSegmentBytes: configuration.segmentBytes)
-        topic.configs = configs
-        try persist(topic)
-        metadata[name] = topic
-        settings[name] = topicSettings
-        for log in partitions[name] ?? [] { log.settings = topicSettings }
-    }
-
-    private func metadataPath(_ name: String) -> String { metadataDirectory + "/\(name).json" }
-
-    private func persist(_ topic: TopicMetadata) throws(StorageError) {
+    func persist(_ topic: TopicMetadata) throws(StorageError) {
         let path = metadataPath(topic.name)
         let data: Data
         do {
