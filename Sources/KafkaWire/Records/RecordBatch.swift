@@ -31,6 +31,32 @@ public struct RecordBatch: Sendable, Equatable {
         (try? RecordBatchHeader.verifyCRC(in: bytes, at: bytes.readerIndex)) ?? false
     }
 
+    /// Checks the framing of an uncompressed batch's records without materialising them: every
+    /// record parses, their number matches `recordsCount`, and offset deltas count up from 0.
+    /// Compressed batches are not opened (nothing is checked beyond the header).
+    ///
+    /// This is the broker's per-produce validation, so it allocates nothing per record.
+    /// - Throws: `WireError.malformed` naming the first offending record.
+    public func validateRecords() throws(WireError) {
+        guard header.compression == CompressionCodec.none else { return }
+        guard var body = bytes.getSlice(at: bytes.readerIndex + RecordBatchHeader.size, length: bytes.readableBytes - RecordBatchHeader.size)
+        else { throw .truncated(field: "records") }
+        var count: Int32 = 0
+        while body.readableBytes > 0 {
+            let offsetDelta = try Record.skip(from: &body)
+            guard offsetDelta == count else {
+                throw .malformed(field: "offsetDelta", reason: "record \(count) has offset delta \(offsetDelta); deltas must count up from 0")
+            }
+            count += 1
+        }
+        guard count == header.recordsCount else {
+            throw .malformed(
+                field: "recordsCount",
+                reason: "header declares \(header.recordsCount) records but the batch holds \(count)"
+            )
+        }
+    }
+
     /// The records of the batch, or the codec when they are compressed (never decompressed here).
     ///
     /// - Throws: `WireError` when a record is malformed or their number disagrees with `recordsCount`.

@@ -163,19 +163,10 @@ public final class PartitionLog {
             throw StorageError(.invalidRecord, "transactional record batch for \(name) has no producer id")
         }
         if codec == .none {
-            let payload: RecordBatchPayload
             do {
-                payload = try batch.payload()
+                try batch.validateRecords()
             } catch {
                 throw StorageError(.corruptRecord, "record batch for \(name) holds malformed records: \(error)")
-            }
-            if case .records(let records) = payload {
-                for (index, record) in records.enumerated() where Int(record.offsetDelta) != index {
-                    throw StorageError(
-                        .invalidRecord,
-                        "record \(index) of a batch for \(name) has offset delta \(record.offsetDelta); deltas must count up from 0"
-                    )
-                }
             }
         }
     }
