@@ -181,4 +181,48 @@ import Testing
             #expect(accepted < 2000)
         }
     }
+
+    @Test func sparseIndexFindsEveryOffsetAndIsRebuiltIdentically() throws {
+        try withTemporaryDirectory { directory in
+            let indexFile = directory.appendingPathComponent("topics/t-0/00000000000000000000.index")
+            let written: Data
+            do {
+                let store = try openStore(directory)
+                _ = try store.createTopic("t", partitions: 1, configs: [:])
+                let log = try #require(store.partition("t", 0))
+                for batch in 0..<400 { _ = try log.append(makeBatch(count: 2, prefix: "b\(batch)"), nowMs: 0) }
+                written = try Data(contentsOf: indexFile)
+                #expect(written.count / OffsetIndex.entrySize >= 8)
+                // Crash: the next open rebuilds the index by scanning.
+            }
+            try Data().write(to: indexFile)
+            let store = try openStore(directory)
+            defer { store.close() }
+            #expect(try Data(contentsOf: indexFile) == written)
+            let log = try #require(store.partition("t", 0))
+            for offset in stride(from: Int64(0), to: 800, by: 7) {
+                let batches = try RecordBatchSequence(splitting: log.read(from: offset, maxBytes: 1).records).batches
+                #expect(batches.count == 1)
+                #expect(batches.first.map { $0.header.baseOffset...$0.header.lastOffset }?.contains(offset) == true, "offset \(offset)")
+            }
+        }
+    }
+
+    @Test func intervalPolicyDefersFsyncToFlush() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory, fsync: .interval)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let log = try #require(store.partition("t", 0))
+            _ = try log.append(makeBatch(), nowMs: 0)
+            #expect(log.activeSegment.hasUnsyncedWrites)
+            try store.flush()
+            #expect(!log.activeSegment.hasUnsyncedWrites)
+            let always = try openStore(directory.appendingPathComponent("other"), fsync: .always)
+            defer { always.close() }
+            _ = try always.createTopic("t", partitions: 1, configs: [:])
+            _ = try always.partition("t", 0)?.append(makeBatch(), nowMs: 0)
+            #expect(always.partition("t", 0)?.activeSegment.hasUnsyncedWrites == false)
+        }
+    }
 }
