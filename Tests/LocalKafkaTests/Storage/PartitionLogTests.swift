@@ -225,4 +225,25 @@ import Testing
             #expect(always.partition("t", 0)?.activeSegment.hasUnsyncedWrites == false)
         }
     }
+
+    @Test func sealedSegmentsHoldNoFileDescriptors() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory, segmentBytes: 300)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let log = try #require(store.partition("t", 0))
+            let partitionDirectory = directory.appendingPathComponent("topics/t-0").path
+            func descriptorsIntoPartition() throws -> Int {
+                try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter { name in
+                    let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + name)
+                    return target?.hasPrefix(partitionDirectory) == true
+                }.count
+            }
+            for _ in 0..<100 { _ = try log.append(makeBatch(count: 2), nowMs: 0) }
+            #expect(try segmentFiles(directory, "t", 0).count > 20)
+            #expect(try descriptorsIntoPartition() == 2)
+            #expect(try readAll(log).count == 200)
+            #expect(try descriptorsIntoPartition() == 2)
+        }
+    }
 }
