@@ -13,6 +13,11 @@ extension LogStore {
         }
     }
 
+    /// Checks a config set as AlterConfigs or CreateTopics would, changing nothing (`validateOnly`).
+    public func validateConfigs(_ configs: [String: String]) throws(StorageError) {
+        _ = try TopicSettings(configs: configs, brokerSegmentBytes: configuration.segmentBytes)
+    }
+
     /// Replaces the topic's explicit configs with `configs` (AlterConfigs semantics: keys not
     /// given return to their defaults).
     public func alterConfigs(_ name: String, replacingWith configs: [String: String]) throws(StorageError) {
@@ -23,6 +28,12 @@ extension LogStore {
     /// Applies set/delete/append/subtract operations to the topic's explicit configs
     /// (IncrementalAlterConfigs); all are validated before any is applied.
     public func incrementalAlterConfigs(_ name: String, operations: [ConfigOperation]) throws(StorageError) {
+        try applyConfigs(name, configsAfter(operations, on: name))
+    }
+
+    /// The explicit configs `operations` would leave on the topic, validated, changing nothing
+    /// (IncrementalAlterConfigs `validateOnly`).
+    public func configsAfter(_ operations: [ConfigOperation], on name: String) throws(StorageError) -> [String: String] {
         guard let topic = metadata[name], let current = settings[name] else { throw .unknownTopic(name) }
         var configs = topic.configs
         for operation in operations {
@@ -49,7 +60,8 @@ extension LogStore {
                 configs[key] = list.joined(separator: ",")
             }
         }
-        try applyConfigs(name, configs)
+        try validateConfigs(configs)
+        return configs
     }
 
     private func applyConfigs(_ name: String, _ configs: [String: String]) throws(StorageError) {

@@ -143,17 +143,7 @@ public final class LogStore {
 
     /// Creates a topic with `partitions` empty partitions and the given explicit configs.
     public func createTopic(_ name: String, partitions count: Int, configs: [String: String]) throws(StorageError) -> TopicMetadata {
-        try TopicName.validate(name)
-        guard metadata[name] == nil else {
-            throw StorageError(.topicAlreadyExists, "topic '\(name)' already exists; delete it first or use another name")
-        }
-        // Kafka forbids names that differ only in '.' versus '_': they collide in metric names.
-        let normalized = name.replacingOccurrences(of: ".", with: "_")
-        if let clash = metadata.keys.first(where: { $0.replacingOccurrences(of: ".", with: "_") == normalized }) {
-            throw StorageError(.invalidTopicName, "topic '\(name)' collides with existing topic '\(clash)' (names differing only in '.' and '_' collide); choose another name")
-        }
-        try Self.checkPartitionCount(count, for: name)
-        let topicSettings = try TopicSettings(configs: configs, brokerSegmentBytes: configuration.segmentBytes)
+        let topicSettings = try checkedNewTopic(name, partitions: count, configs: configs)
         // Directories left by an interrupted deletion of an earlier topic of this name are stale.
         for partition in 0..<count {
             try DataDirectory.remove(topicsDirectory + "/\(name)-\(partition)")
@@ -170,6 +160,25 @@ public final class LogStore {
         partitions[name] = logs
         logger.info("created topic", metadata: ["topic": "\(name)", "partitions": "\(count)"])
         return topic
+    }
+
+    /// Checks everything `createTopic` would check, changing nothing (CreateTopics `validateOnly`).
+    public func validateNewTopic(_ name: String, partitions count: Int, configs: [String: String]) throws(StorageError) {
+        _ = try checkedNewTopic(name, partitions: count, configs: configs)
+    }
+
+    private func checkedNewTopic(_ name: String, partitions count: Int, configs: [String: String]) throws(StorageError) -> TopicSettings {
+        try TopicName.validate(name)
+        guard metadata[name] == nil else {
+            throw StorageError(.topicAlreadyExists, "topic '\(name)' already exists; delete it first or use another name")
+        }
+        // Kafka forbids names that differ only in '.' versus '_': they collide in metric names.
+        let normalized = name.replacingOccurrences(of: ".", with: "_")
+        if let clash = metadata.keys.first(where: { $0.replacingOccurrences(of: ".", with: "_") == normalized }) {
+            throw StorageError(.invalidTopicName, "topic '\(name)' collides with existing topic '\(clash)' (names differing only in '.' and '_' collide); choose another name")
+        }
+        try Self.checkPartitionCount(count, for: name)
+        return try TopicSettings(configs: configs, brokerSegmentBytes: configuration.segmentBytes)
     }
 
     /// Deletes a topic, its data and the offsets groups committed for it.
@@ -193,14 +202,8 @@ public final class LogStore {
 
     /// Grows a topic to `totalCount` partitions (CreatePartitions).
     public func createPartitions(_ name: String, totalCount: Int) throws(StorageError) {
+        try validateCreatePartitions(name, totalCount: totalCount)
         guard var topic = metadata[name], let topicSettings = settings[name] else { throw .unknownTopic(name) }
-        guard totalCount > topic.partitionCount else {
-            throw StorageError(
-                .invalidPartitions,
-                "topic '\(name)' has \(topic.partitionCount) partitions; the new count \(totalCount) must be larger (partitions cannot be removed)"
-            )
-        }
-        try Self.checkPartitionCount(totalCount, for: name)
         var added: [PartitionLog] = []
         for partition in topic.partitionCount..<totalCount {
             added.append(try openPartition(name, Int32(partition), topicSettings, cleanShutdown: false))
@@ -210,6 +213,18 @@ public final class LogStore {
         try persist(topic)
         metadata[name] = topic
         partitions[name, default: []].append(contentsOf: added)
+    }
+
+    /// Checks everything `createPartitions` would check, changing nothing (`validateOnly`).
+    public func validateCreatePartitions(_ name: String, totalCount: Int) throws(StorageError) {
+        guard let topic = metadata[name] else { throw .unknownTopic(name) }
+        guard totalCount > topic.partitionCount else {
+            throw StorageError(
+                .invalidPartitions,
+                "topic '\(name)' has \(topic.partitionCount) partitions; the new count \(totalCount) must be larger (partitions cannot be removed)"
+            )
+        }
+        try Self.checkPartitionCount(totalCount, for: name)
     }
 
     private static func checkPartitionCount(_ count: Int, for name: String) throws(StorageError) {

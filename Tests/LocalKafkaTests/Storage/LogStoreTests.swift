@@ -79,6 +79,16 @@ import Testing
                 #expect(error.message.contains("retention.msec"))
             }
             #expect(store.topic("u") == nil)
+            // validateOnly variants report the same errors and change nothing.
+            #expect(performing: { try store.validateNewTopic("t", partitions: 1, configs: [:]) }, throws: { code($0) == .topicAlreadyExists })
+            try store.validateNewTopic("v", partitions: 3, configs: ["retention.ms": "5"])
+            #expect(store.topic("v") == nil)
+            #expect(performing: { try store.validateCreatePartitions("t", totalCount: 1) }, throws: { code($0) == .invalidPartitions })
+            try store.validateCreatePartitions("t", totalCount: 4)
+            #expect(store.topic("t")?.partitionCount == 2)
+            #expect(try store.configsAfter([ConfigOperation(key: "retention.ms", .set("7"))], on: "t") == ["retention.ms": "7"])
+            #expect(store.topic("t")?.configs == [:])
+            #expect(throws: StorageError.self) { try store.validateConfigs(["segment.bytes": "1"]) }
         }
     }
 
