@@ -226,6 +226,7 @@ import Testing
         }
     }
 
+    #if os(Linux)
     @Test func sealedSegmentsHoldNoFileDescriptors() throws {
         try withTemporaryDirectory { directory in
             let store = try openStore(directory, segmentBytes: 300)
@@ -246,4 +247,5 @@ import Testing
             #expect(try descriptorsIntoPartition() == 2)
         }
     }
+    #endif
 }

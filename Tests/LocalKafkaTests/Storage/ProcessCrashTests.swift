@@ -4,15 +4,15 @@ import NIOCore
 import Testing
 @testable import LocalKafka
 
-#if canImport(Glibc)
+#if os(Linux)
 import Glibc
-#endif
 
 /// `kill -9` of a real process that is appending with `fsync=always`: every append it
 /// acknowledged must be there after recovery.
 ///
 /// The writer is this test binary itself, run again with only `crashWriterChild` selected and
 /// the data directory in an environment variable, so no extra executable target is needed.
+/// Linux only: the child is found through `/proc/self/exe`.
 @Suite(.serialized) struct ProcessCrashTests {
     static let directoryVariable = "LOCALKAFKA_STORAGE_CRASH_WRITER_DIRECTORY"
 
@@ -76,3 +76,4 @@ import Glibc
         }
     }
 }
+#endif
