@@ -175,7 +175,7 @@ final class LogSegment {
 
     var state: State { State(size: size, nextOffset: nextOffset, maxTimestamp: maxTimestamp) }
 
-    /// Cuts the segment back to an earlier state (a failed append, or a torn tail at recovery).
+    /// Cuts the segment back to an earlier state, undoing a failed append.
     func rollBack(to state: State) throws(StorageError) {
         try writableLog().truncate(to: state.size)
         try index.truncate(toPosition: state.size)
