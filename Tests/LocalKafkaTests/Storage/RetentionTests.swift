@@ -32,6 +32,28 @@ import Testing
         }
     }
 
+    @Test(arguments: [true, false])
+    func timeRetentionWorksAfterRestart(cleanShutdown: Bool) throws {
+        try withTemporaryDirectory { directory in
+            do {
+                let store = try openStore(directory, segmentBytes: 500)
+                _ = try store.createTopic("t", partitions: 1, configs: ["retention.ms": "1000"])
+                for _ in 0..<20 { _ = try store.partition("t", 0)?.append(makeBatch(count: 2, timestamp: 1_000), nowMs: 0) }
+                for _ in 0..<5 { _ = try store.partition("t", 0)?.append(makeBatch(count: 2, timestamp: 90_000), nowMs: 0) }
+                if cleanShutdown { store.close() }
+            }
+            let store = try openStore(directory, segmentBytes: 500)
+            defer { store.close() }
+            let log = try #require(store.partition("t", 0))
+            store.enforceRetention(nowMs: 89_000)
+            #expect(log.logStartOffset > 0)
+            #expect(log.logStartOffset <= 40)
+            store.enforceRetention(nowMs: 91_500)
+            #expect(log.logEndOffset == 50)
+            #expect(try segmentFiles(directory, "t", 0).count == 1)
+        }
+    }
+
     @Test func sizeRetentionKeepsTheNewestBytes() throws {
         try withTemporaryDirectory { directory in
             let store = try openStore(directory, segmentBytes: 1000)
