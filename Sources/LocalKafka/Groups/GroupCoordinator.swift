@@ -17,7 +17,8 @@ public struct GroupCoordinator: Sendable {
     private let logger: Logger
     private var groups: [GroupID: ConsumerGroup] = [:]
 
-    /// - Parameter logger: receives rebalance events at `info` (Kafka logs them likewise).
+    /// - Parameter logger: receives rebalances, joins, departures and expiries at `debug`, and
+    ///   leader mistakes (members left without an assignment) at `warning`.
     public init(
         configuration: GroupCoordinatorConfiguration = .init(),
         logger: Logger = Logger(label: "LocalKafka.GroupCoordinator")
@@ -137,7 +138,7 @@ public struct GroupCoordinator: Sendable {
         guard let group = groups[groupID] else { return .groupIDNotFound }
         guard group.state == .empty else { return .nonEmptyGroup }
         groups[groupID] = nil
-        logger.info("deleted group", metadata: ["group": "\(groupID)"])
+        logger.debug("deleted group", metadata: ["group": "\(groupID)"])
         return .none
     }
 

@@ -67,6 +67,12 @@ public struct MemberLeaveResult: Sendable, Equatable {
     public var memberID: MemberID
     public var groupInstanceID: GroupInstanceID?
     public var errorCode: GroupErrorCode
+
+    public init(memberID: MemberID, groupInstanceID: GroupInstanceID?, errorCode: GroupErrorCode) {
+        self.memberID = memberID
+        self.groupInstanceID = groupInstanceID
+        self.errorCode = errorCode
+    }
 }
 
 /// The answer to a LeaveGroup request, plus parked requests the departure completed.

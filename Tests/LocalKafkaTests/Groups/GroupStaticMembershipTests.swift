@@ -1,0 +1,111 @@
+import LocalKafka
+import NIOCore
+import Testing
+
+@Suite("Group coordinator: static membership")
+struct GroupStaticMembershipTests {
+    /// A Stable group of a static leader ("i-0") and a static follower ("i-1").
+    private func staticGroup(_ harness: inout GroupHarness) throws -> (MemberID, MemberID, GenerationID) {
+        let leaderToken = harness.join(client: "a", instance: "i-0")
+        let leader = try #require(harness.joinResult(leaderToken)).memberID
+        let followerToken = harness.join(client: "b", instance: "i-1")
+        _ = harness.join(member: leader, client: "a", instance: "i-0")
+        let joined = try #require(harness.joinResult(followerToken))
+        let generation = joined.generationID
+        let leaderSync = harness.sync(
+            generation: generation, member: leader, instance: "i-0", assignments: [leader: "p0", joined.memberID: "p1"])
+        let followerSync = harness.sync(generation: generation, member: joined.memberID, instance: "i-1")
+        #expect(harness.syncResult(leaderSync)?.assignment.text == "p0")
+        #expect(harness.syncResult(followerSync)?.assignment.text == "p1")
+        return (leader, joined.memberID, generation)
+    }
+
+    @Test func restartedStaticMemberReplacesItsOldIDWithoutRebalance() throws {
+        var harness = GroupHarness()
+        let (leader, follower, generation) = try staticGroup(&harness)
+
+        let restart = harness.join(client: "b", instance: "i-1")
+        let result = try #require(harness.joinResult(restart))
+        #expect(result.errorCode == .none)
+        #expect(result.memberID != follower)
+        #expect(result.generationID == generation)
+        #expect(result.leader == leader)
+        #expect(result.members.isEmpty)
+        #expect(harness.describe().state == .stable)
+
+        // The old incarnation is fenced everywhere.
+        #expect(harness.heartbeat(generation: generation, member: follower, instance: "i-1") == .fencedInstanceID)
+        let oldSync = harness.sync(generation: generation, member: follower, instance: "i-1")
+        #expect(harness.syncResult(oldSync)?.errorCode == .fencedInstanceID)
+        let oldJoin = harness.join(member: follower, client: "b", instance: "i-1")
+        #expect(harness.joinResult(oldJoin)?.errorCode == .fencedInstanceID)
+        #expect(harness.validateCommit(generation: generation, member: follower, instance: "i-1") == .fencedInstanceID)
+        let oldLeave = harness.leave([LeavingMember(memberID: follower, groupInstanceID: "i-1")])
+        #expect(oldLeave.members.map(\.errorCode) == [.fencedInstanceID])
+
+        // The new incarnation keeps the assignment.
+        let newSync = harness.sync(generation: generation, member: result.memberID, instance: "i-1")
+        #expect(harness.syncResult(newSync)?.assignment.text == "p1")
+        #expect(harness.heartbeat(generation: generation, member: leader, instance: "i-0") == .none)
+    }
+
+    @Test func restartedStaticLeaderIsNotToldToReassign() throws {
+        var harness = GroupHarness()
+        let (leader, _, generation) = try staticGroup(&harness)
+        let restart = harness.join(client: "a", instance: "i-0")
+        let result = try #require(harness.joinResult(restart))
+        #expect(result.leader == leader, "the old id is reported so the new incarnation does not assign")
+        #expect(result.memberID != leader)
+        #expect(result.members.isEmpty)
+        #expect(harness.describe().state == .stable)
+        let sync = harness.sync(generation: generation, member: result.memberID, instance: "i-0")
+        #expect(harness.syncResult(sync)?.assignment.text == "p0")
+    }
+
+    @Test func staticRejoinFencesTheOldParkedJoin() throws {
+        var harness = GroupHarness()
+        let (leader, follower, _) = try staticGroup(&harness)
+        let parked = harness.join(member: follower, client: "b", instance: "i-1", protocols: [("range", "new")])
+        #expect(harness.joinResult(parked) == nil)
+        let restart = harness.join(client: "b", instance: "i-1", protocols: [("range", "new")])
+        #expect(harness.joinResult(parked)?.errorCode == .fencedInstanceID)
+        #expect(harness.joinResult(restart) == nil)
+        _ = harness.join(member: leader, client: "a", instance: "i-0")
+        let result = try #require(harness.joinResult(restart))
+        #expect(result.errorCode == .none)
+        #expect(harness.describe().members.count == 2)
+    }
+
+    @Test func staticRejoinThatChangesTheProtocolRebalances() throws {
+        var harness = GroupHarness()
+        let (_, _, generation) = try staticGroup(&harness)
+        let restart = harness.join(client: "b", instance: "i-1", protocols: [("roundrobin", "x"), ("range", "x")])
+        // Votes: leader→range, restarted follower→roundrobin: a tie that the leader's vote wins,
+        // so the protocol stays and no rebalance is needed.
+        #expect(harness.joinResult(restart)?.generationID == generation)
+
+        var other = GroupHarness()
+        _ = try staticGroup(&other)
+        let restarted = other.join(client: "b", instance: "i-1", protocols: [("range", "y")])
+        #expect(other.joinResult(restarted)?.errorCode == GroupErrorCode.none)
+        let third = other.join(client: "c", instance: "i-2", protocols: [("sticky", "z"), ("range", "z")])
+        #expect(other.joinResult(third) == nil)
+        #expect(other.describe().state == .preparingRebalance)
+    }
+
+    @Test func staticMemberThatDoesNotRejoinStaysUntilItsSessionExpires() throws {
+        var harness = GroupHarness()
+        let (leader, follower, generation) = try staticGroup(&harness)
+        let rejoin = harness.join(member: leader, client: "a", instance: "i-0", session: .seconds(60))
+        // The follower keeps heartbeating but does not rejoin within the 30 s rebalance timeout.
+        for _ in 0..<3 {
+            harness.advance(by: .seconds(8))
+            #expect(harness.heartbeat(generation: generation, member: follower, instance: "i-1") == .rebalanceInProgress)
+        }
+        harness.advance(by: .seconds(6))
+        let result = try #require(harness.joinResult(rejoin))
+        #expect(result.members.map(\.memberID) == [leader, follower], "static members survive a rebalance timeout")
+        harness.advance(by: .seconds(10))
+        #expect(harness.describe().members.map(\.memberID) == [leader], "but not their session timeout")
+    }
+}
