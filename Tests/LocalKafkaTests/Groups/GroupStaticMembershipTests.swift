@@ -76,21 +76,44 @@ struct GroupStaticMembershipTests {
         #expect(harness.describe().members.count == 2)
     }
 
-    @Test func staticRejoinThatChangesTheProtocolRebalances() throws {
+    @Test func staticRejoinThatKeepsTheProtocolChoiceDoesNotRebalance() throws {
         var harness = GroupHarness()
         let (_, _, generation) = try staticGroup(&harness)
         let restart = harness.join(client: "b", instance: "i-1", protocols: [("roundrobin", "x"), ("range", "x")])
-        // Votes: leader→range, restarted follower→roundrobin: a tie that the leader's vote wins,
-        // so the protocol stays and no rebalance is needed.
+        // Candidates (supported by all): range only, so the choice cannot change.
         #expect(harness.joinResult(restart)?.generationID == generation)
+        #expect(harness.describe().state == .stable)
+    }
 
-        var other = GroupHarness()
-        _ = try staticGroup(&other)
-        let restarted = other.join(client: "b", instance: "i-1", protocols: [("range", "y")])
-        #expect(other.joinResult(restarted)?.errorCode == GroupErrorCode.none)
-        let third = other.join(client: "c", instance: "i-2", protocols: [("sticky", "z"), ("range", "z")])
-        #expect(other.joinResult(third) == nil)
-        #expect(other.describe().state == .preparingRebalance)
+    @Test func staticRejoinThatChangesTheProtocolChoiceRebalances() throws {
+        var harness = GroupHarness()
+        let both = [("range", "m"), ("roundrobin", "m")]
+        let reversed = [("roundrobin", "m"), ("range", "m")]
+        // Three static members; votes range, roundrobin, range: "range" wins.
+        var tokens: [RequestToken] = []
+        var ids: [MemberID] = []
+        for (index, protocols) in [both, reversed, both].enumerated() {
+            tokens.append(harness.join(client: "c\(index)", instance: GroupInstanceID("i-\(index)"), protocols: protocols))
+            for (position, id) in ids.enumerated() {
+                tokens[position] = harness.join(
+                    member: id, client: "c\(position)", instance: GroupInstanceID("i-\(position)"),
+                    protocols: position == 1 ? reversed : both)
+            }
+            ids.append(try #require(harness.joinResult(tokens[index])).memberID)
+        }
+        let leaderResult = try #require(harness.joinResult(tokens[0]))
+        #expect(leaderResult.protocolName == "range")
+        let generation = leaderResult.generationID
+        var assignments: [MemberID: String] = [:]
+        for id in ids { assignments[id] = "p" }
+        _ = harness.sync(generation: generation, member: ids[0], instance: "i-0", assignments: assignments)
+        #expect(harness.describe().state == .stable)
+
+        // The third member restarts preferring roundrobin: votes now favour roundrobin.
+        let restart = harness.join(client: "c2", instance: "i-2", protocols: reversed)
+        #expect(harness.joinResult(restart) == nil, "the restarted member waits for the rebalance")
+        #expect(harness.describe().state == .preparingRebalance)
+        #expect(harness.heartbeat(generation: generation, member: ids[2], instance: "i-2") == .fencedInstanceID)
     }
 
     @Test func staticMemberThatDoesNotRejoinStaysUntilItsSessionExpires() throws {
