@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "switchback", targets: ["switchback"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
+        .library(name: "Consensus", targets: ["Consensus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,12 @@ let package = Package(
                 "KafkaClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The site election (DESIGN.md §6): a pure state machine, no I/O besides its file store.
+        .target(name: "Consensus"),
+        .testTarget(
+            name: "ConsensusTests",
+            dependencies: ["Consensus"]
         ),
         .testTarget(
             name: "KafkaClientTests",
