@@ -1,0 +1,83 @@
+import Consensus
+import Testing
+
+/// Seeded random schedules of partitions, heals, delays, crash-restarts, cluster failures and
+/// operator commands over three agents; the cluster's checker asserts safety after every event.
+@Suite("Randomized election simulation")
+struct RandomizedSimulationTests {
+    enum Fault: CaseIterable {
+        case cutBothWays, cutOneWay, healLink, healAll, crash, restart, clusterDown, clusterUp,
+            switchover, acknowledge, isolate
+    }
+
+    struct Outcome {
+        var faults = 0
+        var failovers = 0
+        var splitBrainIntervals = 0
+        var violations: [String] = []
+        var servingAtEnd: [SiteID] = []
+    }
+
+    static func runSchedule(seed: UInt64, steps: Int = 20) throws -> Outcome {
+        var rng = SplitMix64(seed: seed &* 0x9E37_79B9)
+        var cluster = try SimulatedCluster(voters: Fixture.voters(), policy: Fixture.policy(blockPeriod: .seconds(8)), seed: seed)
+        cluster.keepRecords = false
+        cluster.longDelayProbability = 0.03
+        cluster.longDelay = .seconds(3)
+        let agents = cluster.voters.all
+        let sites = cluster.voters.sites
+        var outcome = Outcome()
+        cluster.run(for: .seconds(2))
+        for _ in 0..<steps {
+            let one = agents[Int(rng.next() % UInt64(agents.count))]
+            let other = agents.filter { $0 != one }[Int(rng.next() % UInt64(agents.count - 1))]
+            let site = sites[Int(rng.next() % UInt64(sites.count))]
+            switch Fault.allCases[Int(rng.next() % UInt64(Fault.allCases.count))] {
+            case .cutBothWays: cluster.cutLink(one, other)
+            case .cutOneWay: cluster.cutLink(one, other, bothWays: false)
+            case .healLink: cluster.healLink(one, other)
+            case .healAll: cluster.healAll()
+            case .crash: cluster.crash(one)
+            case .restart: if cluster.election(one) == nil { try cluster.start(one) }
+            case .clusterDown: cluster.clusterUp[site] = false
+            case .clusterUp: cluster.clusterUp[site] = true
+            case .switchover: cluster.command(.switchover(to: site), at: one)
+            case .acknowledge: cluster.command(.acknowledge, at: one)
+            case .isolate: cluster.isolate(one)
+            }
+            outcome.faults += 1
+            cluster.run(for: .milliseconds(500 + Int64(rng.next() % 3500)))
+        }
+        // Heal everything; the cluster must settle on one serving site.
+        cluster.healAll()
+        for site in sites { cluster.clusterUp[site] = true }
+        for agent in agents where cluster.election(agent) == nil { try cluster.start(agent) }
+        cluster.run(for: .seconds(25))
+        outcome.failovers = cluster.committedConfigs.keys.filter { $0 > .initial }.count
+        outcome.splitBrainIntervals = cluster.splitBrainIntervals
+        outcome.violations = cluster.violations
+        outcome.servingAtEnd = cluster.servingSites
+        return outcome
+    }
+
+    @Test func twoHundredSeededSchedulesKeepOneActiveSite() throws {
+        var total = Outcome()
+        var unsettled: [UInt64] = []
+        for seed in UInt64(1)...200 {
+            let outcome = try Self.runSchedule(seed: seed)
+            total.faults += outcome.faults
+            total.failovers += outcome.failovers
+            total.splitBrainIntervals += outcome.splitBrainIntervals
+            if !outcome.violations.isEmpty {
+                Issue.record("seed \(seed): \(outcome.violations.prefix(3))")
+            }
+            if outcome.servingAtEnd.count != 1 { unsettled.append(seed) }
+        }
+        print(
+            "election simulation: schedules=200 faults=\(total.faults) committed-changes=\(total.failovers) split-brain-intervals=\(total.splitBrainIntervals) unsettled-after-heal=\(unsettled.count)"
+        )
+        #expect(total.splitBrainIntervals == 0)
+        #expect(unsettled.isEmpty, "seeds without exactly one serving site 25 s after healing: \(unsettled)")
+        #expect(total.failovers > 50, "the schedules must actually exercise failovers")
+    }
+}
