@@ -121,6 +121,12 @@ struct SimulatedCluster {
         agents[id]?.election = election
     }
 
+    /// Replaces a crashed agent's disk and starts it (a state written by hand, for tests).
+    mutating func restart(_ id: AgentID, state: ElectionState) throws {
+        agents[id]?.disk = state
+        try start(id)
+    }
+
     /// An operator command at one agent.
     mutating func command(_ event: ElectionEvent, at id: AgentID) {
         handle(event, at: id)
