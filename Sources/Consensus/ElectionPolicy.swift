@@ -17,7 +17,9 @@ public struct ElectionPolicy: Hashable, Sendable {
     /// How long a lease renewal acknowledged by a majority lets the active site serve.
     public var leaseDuration: Duration
     /// How much earlier the lease holder considers its lease over than the voters do, to
-    /// absorb clock rate differences between machines.
+    /// absorb clock rate differences between machines: it must be at least
+    /// `leaseDuration × 2ρ`, where ρ is the largest relative rate error of any agent's
+    /// monotonic clock (the default, 200 ms of 4 s, covers ρ = 2.5 %).
     public var leaseSafetyMargin: Duration
     /// Upper bound of the random wait before standing as candidate; spreads out candidates so
     /// they do not split the vote forever.

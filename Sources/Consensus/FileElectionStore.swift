@@ -14,6 +14,9 @@ import Darwin
 /// fsyncs it, renames it over the old one (atomic on POSIX file systems) and fsyncs the
 /// directory so the rename itself survives a power loss. Only after `save` returns may the
 /// runtime send the replies that depend on it.
+///
+/// - Important: `save` and `load` block on disk I/O (fsync); call them from a thread or
+///   executor of their own, not from the cooperative pool.
 public struct FileElectionStore: Sendable {
     /// The file's format; bumped if the layout ever changes incompatibly.
     static let formatVersion = 1

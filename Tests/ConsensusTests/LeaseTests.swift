@@ -106,3 +106,34 @@ struct LeaseTests {
         #expect(cluster.violations.isEmpty)
     }
 }
+
+/// The lease safety margin is what absorbs clock rate differences: the holder's clock runs
+/// 10 % slow, the voters' 10 % fast, and the holder is isolated right after a renewal.
+@Suite("Lease safety margin under clock drift")
+struct LeaseDriftTests {
+    func splitBrainIntervals(margin: Duration) throws -> Int {
+        var total = 0
+        for seed in UInt64(1)...20 {
+            var policy = Fixture.policy()
+            policy.leaseSafetyMargin = margin
+            var cluster = try SimulatedCluster(voters: Fixture.voters(), policy: policy, seed: seed)
+            cluster.setClockRate(Fixture.agentA, 0.9)
+            cluster.setClockRate(Fixture.agentB, 1.1)
+            cluster.setClockRate(Fixture.witness, 1.1)
+            cluster.run(for: .seconds(3))
+            cluster.isolate(Fixture.agentA)
+            cluster.run(for: .seconds(10))
+            #expect(cluster.servingSites == [Fixture.siteB])
+            total += cluster.splitBrainIntervals
+        }
+        return total
+    }
+
+    @Test func withoutAMarginDriftingClocksLetTwoSitesServe() throws {
+        #expect(try splitBrainIntervals(margin: .zero) > 0, "the checker must see this split brain")
+    }
+
+    @Test func aMarginCoveringTheDriftKeepsOneSiteServing() throws {
+        #expect(try splitBrainIntervals(margin: .milliseconds(500)) == 0)
+    }
+}

@@ -13,8 +13,10 @@ struct SimulatedCluster {
         var election: Election?
         /// What the agent last persisted: its "disk".
         var disk: ElectionState
-        /// This agent's clock reads simulated time plus this offset (agents share no origin).
+        /// This agent's clock reads simulated time × `clockRate` plus this offset (agents
+        /// share no origin, and their clocks run at slightly different rates).
         var clockOffset: Duration
+        var clockRate: Double = 1
         var lastProbeAt: Duration?
         var starts: Int = 1
     }
@@ -63,8 +65,12 @@ struct SimulatedCluster {
     private var highestEpoch: [AgentID: Epoch] = [:]
     var keepRecords = true
 
-    init(voters: Voters, policy: ElectionPolicy, initial: ElectionState = Fixture.initialState, seed: UInt64) throws {
+    init(
+        voters: Voters, policy: ElectionPolicy, initial: ElectionState = Fixture.initialState, seed: UInt64,
+        clockDrift: Double = 0
+    ) throws {
         self.voters = voters
+        self.maxClockDrift = clockDrift
         self.policy = policy
         self.rng = SplitMix64(seed: seed)
         self.clusterUp = Dictionary(uniqueKeysWithValues: voters.sites.map { ($0, true) })
@@ -75,8 +81,13 @@ struct SimulatedCluster {
         }
     }
 
+    /// Largest relative clock rate error of any agent (0.01 = ±1 %); the lease safety margin
+    /// must cover it.
+    var maxClockDrift: Double = 0
+
     func localNow(_ id: AgentID) -> MonotonicInstant {
-        MonotonicInstant(sinceOrigin: now + (agents[id]?.clockOffset ?? .zero))
+        guard let agent = agents[id] else { return MonotonicInstant(sinceOrigin: now) }
+        return MonotonicInstant(sinceOrigin: now * agent.clockRate + agent.clockOffset)
     }
 
     func election(_ id: AgentID) -> Election? { agents[id]?.election }
@@ -107,12 +118,21 @@ struct SimulatedCluster {
 
     mutating func healAll() { cut = [] }
 
+    /// Makes `id`'s clock run at `rate` × real time from now on (its reading stays continuous).
+    mutating func setClockRate(_ id: AgentID, _ rate: Double) {
+        guard agents[id] != nil else { return }
+        let reading = localNow(id).sinceOrigin
+        agents[id]?.clockRate = rate
+        agents[id]?.clockOffset = reading - now * rate
+    }
+
     mutating func crash(_ id: AgentID) { agents[id]?.election = nil }
 
     /// Starts (or restarts) an agent from its disk, with a fresh seed and a new clock origin.
     mutating func start(_ id: AgentID) throws {
         guard var agent = agents[id] else { return }
         agent.clockOffset = .seconds(Int64(rng.next() % 10_000))
+        agent.clockRate = maxClockDrift > 0 ? Double.random(in: (1 - maxClockDrift)...(1 + maxClockDrift), using: &rng) : 1
         agent.lastProbeAt = nil
         agent.starts += 1
         agents[id] = agent
