@@ -16,8 +16,18 @@
 ///    The new active site serves only under its own lease, renewed by a majority.
 /// Configurations are ordered by epoch; every agent adopts the newest committed one it hears.
 ///
-/// - Important: The runtime must perform each call's actions in order, and a `persist` must
-///   be durable before the actions after it (see `ElectionAction`).
+/// Who stands as candidate: any voter that sees the active site objectively down. It proposes
+/// the first site (in site order) other than the active one that it sees healthy; a witness
+/// stands on that site's behalf, and the active site's own agent stands too when its cluster
+/// is the one that failed. The proposal carries the committed configuration it replaces, so a
+/// candidate with an outdated view is refused and learns the newer one from the refusal.
+///
+/// Contract with the runtime:
+/// - Perform each call's actions in order; a `persist` must be durable before the actions
+///   after it (see `ElectionAction`).
+/// - Deliver `.tick` at least every `probeInterval` (every 100 ms keeps the back-off precise).
+/// - Only deliver messages whose `from` is the authenticated peer identity.
+/// - Answer sidecars from `isServingActive(now:)`, not from remembered start/stop actions.
 public struct Election: Sendable {
     public let me: AgentID
     /// This agent's site; `nil` for a witness.
