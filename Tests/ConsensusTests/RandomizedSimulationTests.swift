@@ -7,7 +7,7 @@ import Testing
 struct RandomizedSimulationTests {
     enum Fault: CaseIterable {
         case cutBothWays, cutOneWay, healLink, healAll, crash, restart, clusterDown, clusterUp,
-            switchover, acknowledge, isolate
+            switchover, forcedFailover, acknowledge, isolate
     }
 
     struct Outcome: Sendable {
@@ -22,10 +22,15 @@ struct RandomizedSimulationTests {
 
     /// One schedule: `steps` random faults 0.5–4 s apart, then everything healed for 25 s.
     /// Agent clocks drift up to ±1 % (the 100 ms margin on a 2 s lease covers 5 %).
-    static func runSchedule(seed: UInt64, steps: Int = 20, policy: ElectionPolicy = Fixture.policy(blockPeriod: .seconds(8)), clockDrift: Double = 0.01) throws -> Outcome {
+    static func runSchedule(
+        seed: UInt64, voters: Voters? = nil, steps: Int = 20,
+        policy: ElectionPolicy = Fixture.policy(blockPeriod: .seconds(8)), clockDrift: Double = 0.01
+    ) throws -> Outcome {
         var rng = SplitMix64(seed: seed &* 0x9E37_79B9)
-        var cluster = try SimulatedCluster(voters: Fixture.voters(), policy: policy, seed: seed, clockDrift: clockDrift)
+        var cluster = try SimulatedCluster(
+            voters: voters ?? Fixture.voters(), policy: policy, seed: seed, clockDrift: clockDrift)
         cluster.keepRecords = false
+        cluster.tickInterval = .milliseconds(250)
         cluster.longDelayProbability = 0.03
         cluster.longDelay = .seconds(3)
         let agents = cluster.voters.all
@@ -48,6 +53,7 @@ struct RandomizedSimulationTests {
             case .clusterDown: cluster.clusterUp[site] = false
             case .clusterUp: cluster.clusterUp[site] = true
             case .switchover: cluster.command(.switchover(to: site), at: one)
+            case .forcedFailover: cluster.command(.failover(to: site, override: SafetyOverride(ignoreHealth: true)), at: one)
             case .acknowledge: cluster.command(.acknowledge, at: one)
             case .isolate: cluster.isolate(one)
             }
@@ -68,11 +74,11 @@ struct RandomizedSimulationTests {
         return outcome
     }
 
-    @Test func twoHundredSeededSchedulesKeepOneActiveSite() async throws {
+    static func runSchedules(_ seeds: ClosedRange<UInt64>, voters: Voters? = nil) async throws -> (Outcome, [UInt64]) {
         // Schedules are independent: run them on every core.
         let outcomes = try await withThrowingTaskGroup(of: (UInt64, Outcome).self) { group in
-            for seed in UInt64(1)...200 {
-                group.addTask { (seed, try Self.runSchedule(seed: seed)) }
+            for seed in seeds {
+                group.addTask { (seed, try Self.runSchedule(seed: seed, voters: voters)) }
             }
             var all: [(UInt64, Outcome)] = []
             for try await result in group { all.append(result) }
@@ -91,12 +97,31 @@ struct RandomizedSimulationTests {
             }
             if outcome.servingAtEnd.count != 1 { unsettled.append(seed) }
         }
+        return (total, unsettled)
+    }
+
+    @Test func twoHundredSeededSchedulesKeepOneActiveSite() async throws {
+        let (total, unsettled) = try await Self.runSchedules(1...200)
         print(
-            "election simulation: schedules=200 faults=\(total.faults) crash-restarts=\(total.crashes) automatic-failovers=\(total.failovers) other-committed-changes=\(total.otherChanges) split-brain-intervals=\(total.splitBrainIntervals) unsettled-after-heal=\(unsettled.count)"
+            "election simulation (2 sites + witness): schedules=200 faults=\(total.faults) crash-restarts=\(total.crashes) automatic-failovers=\(total.failovers) other-committed-changes=\(total.otherChanges) split-brain-intervals=\(total.splitBrainIntervals) unsettled-after-heal=\(unsettled.count)"
         )
         #expect(total.splitBrainIntervals == 0)
         #expect(unsettled.isEmpty, "seeds without exactly one serving site 25 s after healing: \(unsettled)")
         #expect(total.failovers > 50, "the schedules must actually exercise failovers")
         #expect(total.crashes > 50, "and crash-restarts")
+    }
+
+    /// Three sites and two witnesses: several standbys to choose from, majorities of three.
+    @Test func fiftySchedulesWithThreeSitesAndTwoWitnesses() async throws {
+        let voters = try Voters(
+            members: [Fixture.siteA: Fixture.agentA, Fixture.siteB: Fixture.agentB, "dc-c": "agent-c"],
+            witnesses: [Fixture.witness, "witness-2"])
+        let (total, unsettled) = try await Self.runSchedules(1...50, voters: voters)
+        print(
+            "election simulation (3 sites + 2 witnesses): schedules=50 faults=\(total.faults) crash-restarts=\(total.crashes) automatic-failovers=\(total.failovers) other-committed-changes=\(total.otherChanges) split-brain-intervals=\(total.splitBrainIntervals) unsettled-after-heal=\(unsettled.count)"
+        )
+        #expect(total.splitBrainIntervals == 0)
+        #expect(unsettled.isEmpty, "seeds without exactly one serving site 25 s after healing: \(unsettled)")
+        #expect(total.failovers > 10)
     }
 }

@@ -49,7 +49,7 @@ struct SimulatedCluster {
     private var inFlight: [InFlight] = []
     private var sequence = 0
     private var lastTickAt: Duration = .zero
-    let tickInterval: Duration = .milliseconds(100)
+    var tickInterval: Duration = .milliseconds(100)
     /// Normal one-way latency range in milliseconds, and an occasional long delay.
     var latencyMilliseconds: ClosedRange<Int> = 1...40
     var longDelayProbability: Double = 0
