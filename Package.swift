@@ -12,7 +12,6 @@ let package = Package(
     products: [
         .executable(name: "switchback", targets: ["switchback"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
-        .library(name: "Consensus", targets: ["Consensus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -7,7 +7,9 @@ import Consensus
 /// This is a fake network on purpose: the election is pure, and only a simulated clock lets
 /// hundreds of partition schedules run deterministically in seconds.
 struct SimulatedCluster {
-    struct Agent {
+    /// One agent's process, disk and clock. A class, so that the checker can look at every
+    /// agent after every event without copying elections around.
+    final class Agent {
         let id: AgentID
         let site: SiteID?
         var election: Election?
@@ -19,6 +21,27 @@ struct SimulatedCluster {
         var clockRate: Double = 1
         var lastProbeAt: Duration?
         var starts: Int = 1
+        private var memo: (Duration, MonotonicInstant)?
+
+        init(id: AgentID, site: SiteID?, disk: ElectionState, clockOffset: Duration) {
+            self.id = id
+            self.site = site
+            self.disk = disk
+            self.clockOffset = clockOffset
+        }
+
+        func local(at now: Duration) -> MonotonicInstant {
+            if let memo, memo.0 == now { return memo.1 }
+            let reading = MonotonicInstant(sinceOrigin: clockRate == 1 ? now + clockOffset : now * clockRate + clockOffset)
+            memo = (now, reading)
+            return reading
+        }
+
+        func setClock(rate: Double, offset: Duration) {
+            clockRate = rate
+            clockOffset = offset
+            memo = nil
+        }
     }
 
     struct Link: Hashable {
@@ -53,6 +76,8 @@ struct SimulatedCluster {
     /// Normal one-way latency range in milliseconds, and an occasional long delay.
     var latencyMilliseconds: ClosedRange<Int> = 1...40
     var longDelayProbability: Double = 0
+    /// Chance that any one message is lost.
+    var dropProbability: Double = 0
     var longDelay: Duration = .seconds(2)
     var rng: SplitMix64
 
@@ -76,7 +101,7 @@ struct SimulatedCluster {
         self.clusterUp = Dictionary(uniqueKeysWithValues: voters.sites.map { ($0, true) })
         for id in voters.all {
             let offset = Duration.seconds(Int64(rng.next() % 10_000))
-            agents[id] = Agent(id: id, site: voters.site(of: id), election: nil, disk: initial, clockOffset: offset)
+            agents[id] = Agent(id: id, site: voters.site(of: id), disk: initial, clockOffset: offset)
             try start(id)
         }
     }
@@ -86,8 +111,7 @@ struct SimulatedCluster {
     var maxClockDrift: Double = 0
 
     func localNow(_ id: AgentID) -> MonotonicInstant {
-        guard let agent = agents[id] else { return MonotonicInstant(sinceOrigin: now) }
-        return MonotonicInstant(sinceOrigin: now * agent.clockRate + agent.clockOffset)
+        agents[id]?.local(at: now) ?? MonotonicInstant(sinceOrigin: now)
     }
 
     func election(_ id: AgentID) -> Election? { agents[id]?.election }
@@ -120,25 +144,22 @@ struct SimulatedCluster {
 
     /// Makes `id`'s clock run at `rate` × real time from now on (its reading stays continuous).
     mutating func setClockRate(_ id: AgentID, _ rate: Double) {
-        guard agents[id] != nil else { return }
+        guard let agent = agents[id] else { return }
         let reading = localNow(id).sinceOrigin
-        agents[id]?.clockRate = rate
-        agents[id]?.clockOffset = reading - now * rate
+        agent.setClock(rate: rate, offset: reading - now * rate)
     }
 
     mutating func crash(_ id: AgentID) { agents[id]?.election = nil }
 
     /// Starts (or restarts) an agent from its disk, with a fresh seed and a new clock origin.
     mutating func start(_ id: AgentID) throws {
-        guard var agent = agents[id] else { return }
-        agent.clockOffset = .seconds(Int64(rng.next() % 10_000))
-        agent.clockRate = maxClockDrift > 0 ? Double.random(in: (1 - maxClockDrift)...(1 + maxClockDrift), using: &rng) : 1
+        guard let agent = agents[id] else { return }
+        let rate = maxClockDrift > 0 ? Double.random(in: (1 - maxClockDrift)...(1 + maxClockDrift), using: &rng) : 1
+        agent.setClock(rate: rate, offset: .seconds(Int64(rng.next() % 10_000)))
         agent.lastProbeAt = nil
         agent.starts += 1
-        agents[id] = agent
-        let election = try Election(
+        agent.election = try Election(
             agent: id, voters: voters, policy: policy, state: agent.disk, randomSeed: rng.next(), now: localNow(id))
-        agents[id]?.election = election
     }
 
     /// Replaces a crashed agent's disk and starts it (a state written by hand, for tests).
@@ -194,8 +215,11 @@ struct SimulatedCluster {
     }
 
     private mutating func handle(_ event: ElectionEvent, at id: AgentID) {
+        let now = localNow(id)
+        // Move the election out while it changes, so its storage is not copied (copy-on-write).
         guard var election = agents[id]?.election else { return }
-        let actions = election.handle(event, now: localNow(id))
+        agents[id]?.election = nil
+        let actions = election.handle(event, now: now)
         agents[id]?.election = election
         for action in actions { perform(action, by: id) }
         check(after: id)
@@ -223,6 +247,7 @@ struct SimulatedCluster {
 
     private mutating func enqueue(_ message: PeerMessage, to: AgentID) {
         guard !cut.contains(Link(from: message.from, to: to)) else { return }
+        if dropProbability > 0, Double.random(in: 0..<1, using: &rng) < dropProbability { return }
         var delay = Duration.milliseconds(Int.random(in: latencyMilliseconds, using: &rng))
         if longDelayProbability > 0, Double.random(in: 0..<1, using: &rng) < longDelayProbability {
             delay = delay + longDelay * Double.random(in: 0..<1, using: &rng)
@@ -235,29 +260,43 @@ struct SimulatedCluster {
 
     /// Safety after every event: at most one site serving, epochs never going back per agent
     /// (in memory and on disk), and one committed configuration per epoch.
+    ///
+    /// Serving only ever starts at an event of the agent that starts (without events a lease
+    /// can only run out), so checking the other agents whenever the handled one serves finds
+    /// every overlap.
     private mutating func check(after id: AgentID) {
-        let serving = Set(servingSites)
-        if serving.count > 1 {
-            if !inSplitBrain { splitBrainIntervals += 1 }
-            inSplitBrain = true
-            violations.append("t=\(now): sites \(serving.sorted()) both serving active")
-        } else {
-            inSplitBrain = false
+        guard let state = agents[id]?.election?.state, let disk = agents[id]?.disk else { return }
+        if agents[id]?.election?.isServingActive(now: localNow(id)) == true {
+            let site = agents[id]?.site
+            let others = voters.all.filter { other in
+                other != id && agents[other]?.site != site
+                    && agents[other]?.election?.isServingActive(now: localNow(other)) == true
+            }
+            if others.isEmpty {
+                inSplitBrain = false
+            } else {
+                if !inSplitBrain { splitBrainIntervals += 1 }
+                inSplitBrain = true
+                violations.append("t=\(now): \(id) and \(others) serve active at once")
+            }
         }
-        guard let agent = agents[id], let election = agent.election else { return }
-        let epoch = max(election.state.currentEpoch, agent.disk.currentEpoch)
-        if let previous = highestEpoch[id], epoch < previous {
+        let epoch = max(state.currentEpoch, disk.currentEpoch)
+        let previous = highestEpoch[id] ?? .initial
+        if epoch < previous {
             violations.append("t=\(now): \(id) went back from \(previous) to \(epoch)")
         }
-        if agent.disk.currentEpoch < (highestEpoch[id] ?? .initial) {
-            violations.append("t=\(now): \(id)'s disk went back to \(agent.disk.currentEpoch)")
+        if disk.currentEpoch < previous {
+            violations.append("t=\(now): \(id)'s disk went back to \(disk.currentEpoch)")
         }
-        highestEpoch[id] = max(epoch, highestEpoch[id] ?? .initial)
-        let committed = election.state.committed
-        if let known = committedByEpoch[committed.epoch], known != committed {
-            violations.append("t=\(now): \(id) committed \(committed) but \(known) was committed in that epoch")
+        highestEpoch[id] = max(epoch, previous)
+        let committed = state.committed
+        if let known = committedByEpoch[committed.epoch] {
+            if known != committed {
+                violations.append("t=\(now): \(id) committed \(committed) but \(known) was committed in that epoch")
+            }
+        } else {
+            committedByEpoch[committed.epoch] = committed
         }
-        committedByEpoch[committed.epoch] = committed
     }
 
     /// Every configuration some agent committed, by epoch.
