@@ -2,7 +2,8 @@
 extension Election {
     // MARK: Candidate
 
-    /// Stands as candidate for `target` in the next epoch. The self-vote is persisted before
+    /// Stands as candidate for `target` one epoch past the newest it has seen anywhere (so
+    /// voters that moved on do not refuse it for its epoch). The self-vote is persisted before
     /// the vote requests go out, so a restart cannot vote again in the same epoch.
     mutating func startCandidacy(
         for target: SiteID, cause: ConfigCause, override: SafetyOverride, now: MonotonicInstant,
@@ -107,7 +108,9 @@ extension Election {
     /// Grants at most one vote per epoch, for an epoch newer than any seen, to a candidate
     /// whose proposal this voter agrees with; the grant is persisted before the reply.
     /// A refusal changes nothing here, so a candidate this voter disagrees with cannot disturb
-    /// the current active site's lease.
+    /// the current active site's lease. "Newer than any seen" means newer than the epoch this
+    /// voter voted in or adopted: an epoch number merely mentioned in a heartbeat proves
+    /// nothing, and refusing on it would let one confused peer stall every election.
     mutating func onVoteRequest(_ request: VoteRequest, from peer: AgentID, now: MonotonicInstant, _ actions: inout [ElectionAction]) {
         let proposal = request.proposal
         highestEpochSeen = max(highestEpochSeen, proposal.epoch)

@@ -206,9 +206,13 @@ public struct Election: Sendable {
         staleEpochEvidence = nil
         uncommittedSince = nil
         plannedCandidacy = nil
-        if let running = candidacy, running.proposal != config, running.epoch <= config.epoch || running.base.epoch < config.epoch {
+        // Any running election was about replacing the previous configuration: it is over,
+        // either because this is its own result or because it is out of date.
+        if let running = candidacy {
             candidacy = nil
-            audit(.electionAbandoned, "candidacy for \(running.proposal) superseded by \(config)", &actions)
+            if running.proposal != config {
+                audit(.electionAbandoned, "candidacy for \(running.proposal) superseded by \(config)", &actions)
+            }
         }
         if config.cause.isAutomatic && state.acknowledgedEpoch < config.epoch {
             blockedUntil = now + policy.blockPeriod

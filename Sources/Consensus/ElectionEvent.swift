@@ -3,7 +3,9 @@ public enum ElectionEvent: Hashable, Sendable {
     /// Time passed. Call at least every probe interval (more often is fine: heartbeats and
     /// lease renewals are paced by the policy, not by the tick rate).
     case tick
-    /// The outcome of one probe of `site`'s cluster (metadata + canary round trip).
+    /// The outcome of one probe of `site`'s cluster (metadata + canary round trip). Every
+    /// agent probes every site's cluster, its own and the others'; a witness has no cluster of
+    /// its own and probes them all.
     case probeResult(site: SiteID, healthy: Bool)
     /// A peer message arrived (already authenticated by the peer API).
     case received(PeerMessage)
