@@ -87,6 +87,10 @@ struct SimulatedCluster {
     private(set) var splitBrainIntervals = 0
     private var inSplitBrain = false
     private var committedByEpoch: [Epoch: SiteConfig] = [:]
+    /// Which agents ever persisted each configuration (accepted or committed).
+    private var storedBy: [SiteConfig: Set<AgentID>] = [:]
+    /// Set when a test has an operator decide without a majority (exempts the majority check).
+    var operatorMayDecideAlone = false
     private var highestEpoch: [AgentID: Epoch] = [:]
     var keepRecords = true
 
@@ -229,6 +233,15 @@ struct SimulatedCluster {
         switch action {
         case .persist(let state):
             agents[id]?.disk = state
+            storedBy[state.committed, default: []].insert(id)
+            if let accepted = state.accepted { storedBy[accepted, default: []].insert(id) }
+        case .promote(let config), .startServingActive(let config):
+            // Nobody acts on a configuration before a majority has it on disk.
+            let holders = storedBy[config]?.count ?? 0
+            if config.epoch > .initial, holders < voters.majority, !operatorMayDecideAlone {
+                violations.append("t=\(now): \(id) acted on \(config) stored by only \(holders) voters")
+            }
+            if keepRecords { records.append(Record(at: now, agent: id, action: action)) }
         case .send(let message, let to):
             enqueue(message, to: to)
         case .broadcast(let message):

@@ -36,6 +36,7 @@ struct TwoSiteTests {
         cluster.run(for: .seconds(5))
         #expect(cluster.election(Fixture.agentB)?.state.committed.activeSite == Fixture.siteA, "no majority without the override")
 
+        cluster.operatorMayDecideAlone = true
         cluster.command(.failover(to: Fixture.siteB, override: SafetyOverride(withoutMajority: true)), at: Fixture.agentB)
         cluster.run(for: .seconds(5))
         let committed = try #require(cluster.election(Fixture.agentB)?.state.committed)
