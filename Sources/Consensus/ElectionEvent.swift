@@ -47,8 +47,8 @@ public enum ElectionAction: Hashable, Sendable {
 }
 
 /// One line of the audit log: every vote, commit, lease change and automated decision.
-public struct AuditRecord: Hashable, Sendable, CustomStringConvertible {
-    public enum Kind: String, Hashable, Sendable {
+public struct AuditRecord: Hashable, Codable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Codable, Sendable {
         case warning, failureDetected, candidacy, voteGranted, voteRefused, elected, commitAccepted,
             commitRefused, committed, leaseAcquired, leaseLost, messageRefused, operatorAction,
             blocked, electionAbandoned

@@ -1,7 +1,7 @@
 /// What the operator API shows about one agent's election, at one instant.
-public struct ElectionStatus: Hashable, Sendable {
+public struct ElectionStatus: Hashable, Codable, Sendable {
     /// How this agent's site stands.
-    public enum Serving: Hashable, Sendable {
+    public enum Serving: Hashable, Codable, Sendable {
         /// This site is active and holds a lease for this much longer.
         case active(leaseRemaining: Duration)
         /// This site is the committed active site but holds no valid lease: it must not serve.
@@ -13,7 +13,7 @@ public struct ElectionStatus: Hashable, Sendable {
     }
 
     /// One site as this agent sees it.
-    public struct SiteView: Hashable, Sendable {
+    public struct SiteView: Hashable, Codable, Sendable {
         public var site: SiteID
         public var subjectivelyDown: Bool
         public var objectivelyDown: Bool

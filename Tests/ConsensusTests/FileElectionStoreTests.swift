@@ -102,6 +102,18 @@ struct PeerMessageCodingTests {
         }
     }
 
+    @Test func statusSurvivesJSONForTheOperatorAPI() throws {
+        var clock = ManualClock()
+        var election = try Drive.election(Fixture.agentA)
+        _ = Drive.run(&election, clock: &clock, for: .seconds(2), healthy: [Fixture.siteA])
+        let status = election.status(now: clock.now)
+        #expect(status.sites.map(\.site) == [Fixture.siteA, Fixture.siteB])
+        #expect(status.sites[1].subjectivelyDown)
+        #expect(status.leaseHolder == Fixture.agentA)
+        let data = try JSONEncoder().encode(status)
+        #expect(try JSONDecoder().decode(ElectionStatus.self, from: data) == status)
+    }
+
     @Test func malformedInputThrowsInsteadOfCrashing() {
         for text in ["", "{}", "{\"from\":\"a\",\"body\":{\"unknown\":{}}}", "{\"from\":1}", "[[[["] {
             #expect(throws: (any Error).self) { try JSONDecoder().decode(PeerMessage.self, from: Data(text.utf8)) }
