@@ -198,4 +198,23 @@ struct FailoverScenarioTests {
         #expect(cluster.servingSites == [Fixture.siteB])
         #expect(cluster.violations.isEmpty)
     }
+
+    /// A one-way cut: dc-a still sends but hears nothing. Its lease acknowledgements never
+    /// arrive, so it fences itself; the others cannot probe dc-a (probes need both ways) and
+    /// fail over to dc-b.
+    @Test func activeThatCanSendButNotHearFencesItselfAndTheStandbyTakesOver() throws {
+        var cluster = try cluster()
+        cluster.cutLink(b, a, bothWays: false)
+        cluster.cutLink(w, a, bothWays: false)
+        cluster.run(for: .seconds(15))
+        #expect(cluster.servingSites == [Fixture.siteB])
+        #expect(cluster.election(w)?.state.committed.activeSite == Fixture.siteB)
+        let status = try #require(cluster.election(a)?.status(now: cluster.localNow(a)))
+        #expect(status.committed.activeSite == Fixture.siteA, "it never heard of the failover")
+        guard case .fenced = status.serving else {
+            Issue.record("expected fenced, got \(status.serving)")
+            return
+        }
+        #expect(cluster.violations.isEmpty)
+    }
 }

@@ -24,6 +24,16 @@ struct TwoSiteTests {
         #expect(cluster.promotions.isEmpty)
     }
 
+    @Test func operatorSwitchoverWorksWhenBothSitesAreUp() throws {
+        var cluster = try SimulatedCluster(voters: Fixture.voters(withWitness: false), policy: Fixture.policy(), seed: 7)
+        cluster.run(for: .seconds(3))
+        cluster.command(.switchover(to: Fixture.siteB), at: Fixture.agentA)
+        cluster.run(for: .seconds(6))
+        #expect(cluster.election(Fixture.agentA)?.state.committed.activeSite == Fixture.siteB)
+        #expect(cluster.servingSites == [Fixture.siteB])
+        #expect(cluster.violations.isEmpty)
+    }
+
     /// With dc-a's agent gone there is no majority of two; the operator forces dc-b alone.
     @Test func operatorFailoverWithoutMajorityPromotesTheSurvivor() throws {
         var cluster = try SimulatedCluster(voters: Fixture.voters(withWitness: false), policy: Fixture.policy(), seed: 6)
