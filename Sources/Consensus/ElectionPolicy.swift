@@ -70,6 +70,19 @@ public struct ElectionPolicy: Hashable, Sendable {
         ] where value <= zero {
             throw ElectionConfigError(key: key, message: "must be positive, got \(value)")
         }
+        // Bounded so that instant arithmetic cannot overflow, whatever the config file says.
+        let year = Duration.seconds(365 * 24 * 3600)
+        for (key, value) in [
+            ("detection.probe_interval", probeInterval), ("detection.down_after", downAfter),
+            ("detection.heartbeat_staleness", heartbeatStaleness), ("detection.lease", leaseDuration),
+            ("failover.candidate_backoff", candidateBackoff), ("failover.election_timeout", electionTimeout),
+            ("failover.block_period", blockPeriod),
+        ] where value > year || value < zero {
+            throw ElectionConfigError(key: key, message: "must be between 0 and one year, got \(value)")
+        }
+        if case .automatic(let healthyFor) = failback, healthyFor > year || healthyFor < zero {
+            throw ElectionConfigError(key: "failover.failback", message: "the healthy time must be between 0 and one year, got \(healthyFor)")
+        }
         guard leaseSafetyMargin >= zero, leaseSafetyMargin < leaseDuration else {
             throw ElectionConfigError(
                 key: "detection.lease_safety_margin",

@@ -155,6 +155,10 @@ struct OperatorTests {
         policy.leaseSafetyMargin = .seconds(5)
         let error = try #require(throws: ElectionConfigError.self) { try policy.validate(voters: voters) }
         #expect(error.key == "detection.lease_safety_margin")
+        var absurd = Fixture.policy()
+        absurd.blockPeriod = .seconds(Int64.max / 2)
+        let tooLong = try #require(throws: ElectionConfigError.self) { try absurd.validate(voters: voters) }
+        #expect(tooLong.key == "failover.block_period")
         #expect(throws: ElectionConfigError.self) {
             try Election(agent: "stranger", voters: voters, policy: Fixture.policy(), state: Fixture.initialState, randomSeed: 1, now: .origin)
         }
