@@ -84,6 +84,12 @@ public struct Election: Sendable {
         self.mySite = voters.site(of: agent)
         self.voters = voters
         self.policy = policy
+        var state = state
+        if state.currentEpoch < state.committed.epoch {
+            // Only a hand-edited file gets here; the committed epoch is the one to trust.
+            state.currentEpoch = state.committed.epoch
+            state.votedFor = nil
+        }
         self.state = state
         self.detector = FailureDetector(sites: voters.sites, policy: policy, now: now)
         self.grantedUntil = now + policy.leaseDuration
