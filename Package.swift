@@ -61,6 +61,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The site election (DESIGN.md §6): a pure state machine, no I/O besides its file store.
+        .target(name: "Consensus"),
+        .testTarget(
+            name: "ConsensusTests",
+            dependencies: ["Consensus"]
+        ),
         .testTarget(
             name: "KafkaClientTests",
             dependencies: ["KafkaClient", "CRdKafka"]

@@ -9,6 +9,18 @@ plus the KafkaRequest/KafkaResponse enums and the flexible-version table.
 Only versions inside the advertised ranges are generated: fields that exist only in other
 versions are left out of the Swift types altogether.
 
+Schema rules as generated:
+- `versions`: a field is read and written only in those versions; elsewhere it keeps its default.
+  Kafka refuses to encode a non-default, non-`ignorable` field into a version that lacks it; these
+  encoders cannot fail, so such a field is simply left out (the broker fills in only what the
+  negotiated version has).
+- `nullableVersions`: the Swift type is optional when null is allowed in any generated version
+  (`bytes`/`records` are always `ByteBuffer?`); a null read where the version forbids it is
+  malformed, a nil written there becomes empty.
+- `flexibleVersions`: compact lengths and a tagged-field section at the end of every structure.
+- `taggedVersions`/`tag`: read by tag (unknown tags skipped), written only when not the default.
+- `default`: the default of the memberwise initialiser's parameter.
+
     script/generate-protocol.py            # regenerate
     script/generate-protocol.py --check    # exit 1 if the committed files are out of date
 """
@@ -115,7 +127,6 @@ class Field:
         self.type = spec["type"]
         self.about = spec.get("about", "").strip()
         self.default = spec.get("default")
-        self.ignorable = spec.get("ignorable", False)
         self.present = intersect(parse_versions(spec["versions"]), scope)
         self.tag = spec.get("tag")
         if self.tag is not None:
@@ -275,7 +286,7 @@ def read_expression(field, path, compact, buffer="buffer"):
             minimum = 2 if compact == "false" else 1
         else:
             raise GeneratorError(f"cannot read arrays of {field.element}")
-        closure = (f"{{ (buffer: inout ByteBuffer) throws(WireError) -> {field.element_swift_type()} in\n"
+        closure = (f"{{\n    (buffer: inout ByteBuffer) throws(WireError) -> {field.element_swift_type()} in\n"
                    f"    {element_read}\n}}")
         if field.optional:
             return (f"try {buffer}.readProtocolNullableArray(\"{path}\", compact: {compact}, "
@@ -344,6 +355,23 @@ def emit_guarded(writer, guard, statement):
         writer.close()
 
 
+def emit_grouped(writer, guarded_statements):
+    """Emits statements in order, sharing one `if` among neighbours with the same condition."""
+    index = 0
+    while index < len(guarded_statements):
+        guard = guarded_statements[index][0]
+        end = index
+        while end < len(guarded_statements) and guarded_statements[end][0] == guard:
+            end += 1
+        if guard is not None:
+            writer.open(f"if {guard}")
+        for _, statement in guarded_statements[index:end]:
+            writer.line(statement)
+        if guard is not None:
+            writer.close()
+        index = end
+
+
 def emit_struct(writer, struct, owner_path, doc, top_level_api=None):
     path_prefix = struct.name
     for line in doc:
@@ -381,9 +409,10 @@ def emit_struct(writer, struct, owner_path, doc, top_level_api=None):
     writer.line("self.init()")
     if compact == "flexible":
         writer.line(f"let flexible = version >= {struct.flexible[0]}")
-    for field in struct.regular:
-        guard = condition(field.present, struct.scope)
-        emit_guarded(writer, guard, f"self.{field.property} = {read_expression(field, f'{owner_path}{path_prefix}.{field.label}', compact)}")
+    emit_grouped(writer, [
+        (condition(field.present, struct.scope),
+         f"self.{field.property} = {read_expression(field, f'{owner_path}{path_prefix}.{field.label}', compact)}")
+        for field in struct.regular])
     if compact != "false":
         if compact == "flexible":
             writer.open("if flexible")
@@ -420,9 +449,9 @@ def emit_struct(writer, struct, owner_path, doc, top_level_api=None):
     writer.open("public func encode(into buffer: inout ByteBuffer, version: Int16)")
     if compact == "flexible":
         writer.line(f"let flexible = version >= {struct.flexible[0]}")
-    for field in struct.regular:
-        guard = condition(field.present, struct.scope)
-        emit_guarded(writer, guard, write_statement(field, f"self.{field.property}", compact))
+    emit_grouped(writer, [
+        (condition(field.present, struct.scope), write_statement(field, f"self.{field.property}", compact))
+        for field in struct.regular])
     if compact != "false":
         if compact == "flexible":
             writer.open("if flexible")
@@ -566,7 +595,7 @@ def emit_flexible_versions(apis, schemas, source):
     return writer.text()
 
 
-def sample_integer(path, swift_type):
+def sample_integer(path):
     """A stable, distinctive value in 2...91 that differs from every schema default."""
     digest = 0
     for character in path:
@@ -583,7 +612,7 @@ def sample_value(field, path):
         return element.format("index")
     base = field.element if field.is_array else field.type
     if base in INTEGER_TYPES:
-        value = f"{INTEGER_TYPES[base][0]}({sample_integer(path, base)} + index)"
+        value = f"{INTEGER_TYPES[base][0]}({sample_integer(path)} + index)"
         return f"[{value}, {value} + 1]" if field.is_array else value
     if base == "bool":
         return "false" if field.default == "true" else "true"
@@ -606,11 +635,9 @@ def emit_samples_for(writer, struct, qualified):
         return
     writer.line("var sample = Self()")
     for field in struct.fields:
-        scope = struct.scope if field.tag is None else intersect(struct.scope, struct.flexible)
         guard = condition(field.present, struct.scope)
         statement = f"sample.{field.property} = {sample_value(field, qualified + '.' + field.name)}"
         emit_guarded(writer, guard, statement)
-        del scope
     writer.line("return sample")
     writer.close()
     writer.close()

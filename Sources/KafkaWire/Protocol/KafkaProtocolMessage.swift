@@ -1,3 +1,31 @@
+// # Kafka protocol codecs
+//
+// Request and response bodies for the 23 APIs LocalKafka speaks, in exactly the versions it
+// advertises (`SupportedApiVersions.swift`, the single source of truth).
+//
+// - Hand-written: `Primitives*.swift` (integers, strings, bytes, arrays, compact forms, tagged
+//   fields — every length is checked against the remaining bytes before anything is allocated),
+//   `RequestHeader`, `ResponseFrame`/`RequestFrame`, `ApiKey`, `KafkaErrorCode`,
+//   `SupportedApiVersions`, `ApiVersionsResponse.advertising(…)`.
+// - Generated: `Generated/*.swift` (one struct per message, plus `KafkaRequest`, `KafkaResponse`
+//   and the first flexible version of each API), and the test fixtures in
+//   `Tests/KafkaWireTests/ProtocolTests/Generated/`. After changing `SupportedApiVersions.ranges`:
+//
+//   ```sh
+//   script/generate-protocol.py            # reads /work/shared/reference/kafka-protocol (or --schemas DIR)
+//   ```
+//
+//   The test `generatedFilesAreUpToDate` fails when the committed files are stale, and
+//   `everyEncodingAgreesWithKafkaPython` checks every sample encoding against kafka-python 3.
+//
+// Broker-side rules these codecs leave to the server:
+// - `KafkaRequest.decode` throws `.unsupported` for versions outside the table, after the header
+//   (and so the correlation ID) has been read. Answer an unsupported ApiVersions request with
+//   `ApiVersionsResponse.advertising(errorCode: .unsupportedVersion)` encoded as **version 0**:
+//   clients read any ApiVersions response that carries an error as v0.
+// - The ApiVersions response header is always v0 (`ResponseFrame` does this).
+// - Bytes left after the last field of a request are rejected as malformed.
+
 import NIOCore
 
 /// A request or response body of one Kafka API, encodable in each version LocalKafka supports.

@@ -49,7 +49,9 @@ extension ByteBuffer {
             return nil
         }
         var elements: [Element] = []
-        elements.reserveCapacity(count)
+        // The count already fits the remaining bytes, but an element in memory can be many
+        // times its wire size; beyond the cap, growth follows the elements actually decoded.
+        elements.reserveCapacity(Swift.min(count, 1024))
         for _ in 0..<count {
             elements.append(try readElement(&self))
         }

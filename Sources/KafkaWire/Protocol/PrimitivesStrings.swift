@@ -79,15 +79,14 @@ extension ByteBuffer {
         let utf8 = value.utf8
         if compact {
             writeUnsignedVarint(UInt64(utf8.count) + 1)
+            writeBytes(utf8)
         } else {
-            // A string longer than Int16.max cannot be expressed; clamp rather than trap. The
-            // broker never produces such strings (topic names are at most 249 bytes).
+            // Longer than Int16.max bytes cannot be expressed: cut rather than trap. The broker
+            // writes no such strings (topic names are at most 249 bytes, messages are short).
             let length = Int16(clamping: utf8.count)
             writeInteger(length)
             writeBytes(utf8.prefix(Int(length)))
-            return
         }
-        writeBytes(utf8)
     }
 
     /// Writes `bytes` or `records`. A `nil` where the field is not nullable is written as empty.

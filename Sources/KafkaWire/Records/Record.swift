@@ -99,6 +99,39 @@ public struct Record: Sendable, Equatable {
         )
     }
 
+    /// Checks one record's framing and moves past it, returning its offset delta.
+    static func skip(from buffer: inout ByteBuffer) throws(WireError) -> Int32 {
+        let length = try buffer.readVarint(field: "record length")
+        guard length >= 0 else { throw .malformed(field: "record length", reason: "negative (\(length))") }
+        guard var body = buffer.readSlice(length: Int(length)) else { throw .truncated(field: "record") }
+        guard body.readInteger(as: Int8.self) != nil else { throw .truncated(field: "record attributes") }
+        _ = try body.readVarlong(field: "timestampDelta")
+        let offsetDelta = try body.readVarint(field: "offsetDelta")
+        try skipNullableBytes(&body, field: "record key")
+        try skipNullableBytes(&body, field: "record value")
+        let headerCount = try body.readVarint(field: "headersCount")
+        guard headerCount >= 0 else { throw .malformed(field: "headersCount", reason: "negative (\(headerCount))") }
+        for _ in 0..<headerCount {
+            let keyLength = try body.readVarint(field: "header key length")
+            guard keyLength >= 0 else { throw .malformed(field: "header key length", reason: "negative (\(keyLength))") }
+            guard body.readableBytes >= Int(keyLength) else { throw .truncated(field: "header key") }
+            body.moveReaderIndex(forwardBy: Int(keyLength))
+            try skipNullableBytes(&body, field: "header value")
+        }
+        guard body.readableBytes == 0 else {
+            throw .malformed(field: "record length", reason: "\(body.readableBytes) bytes left after the record's fields")
+        }
+        return offsetDelta
+    }
+
+    private static func skipNullableBytes(_ buffer: inout ByteBuffer, field: String) throws(WireError) {
+        let length = try buffer.readVarint(field: field + " length")
+        if length == -1 { return }
+        guard length >= 0 else { throw .malformed(field: field + " length", reason: "negative (\(length))") }
+        guard buffer.readableBytes >= Int(length) else { throw .truncated(field: field) }
+        buffer.moveReaderIndex(forwardBy: Int(length))
+    }
+
     private static func writeNullableBytes(_ bytes: ByteBuffer?, to buffer: inout ByteBuffer) {
         guard let bytes else {
             buffer.writeVarint(-1)

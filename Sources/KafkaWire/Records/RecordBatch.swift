@@ -31,6 +31,32 @@ public struct RecordBatch: Sendable, Equatable {
         (try? RecordBatchHeader.verifyCRC(in: bytes, at: bytes.readerIndex)) ?? false
     }
 
+    /// Checks the framing of an uncompressed batch's records without materialising them: every
+    /// record parses, their number matches `recordsCount`, and offset deltas count up from 0.
+    /// Compressed batches are not opened (nothing is checked beyond the header).
+    ///
+    /// This is the broker's per-produce validation, so it allocates nothing per record.
+    /// - Throws: `WireError.malformed` naming the first offending record.
+    public func validateRecords() throws(WireError) {
+        guard header.compression == CompressionCodec.none else { return }
+        guard var body = bytes.getSlice(at: bytes.readerIndex + RecordBatchHeader.size, length: bytes.readableBytes - RecordBatchHeader.size)
+        else { throw .truncated(field: "records") }
+        var count: Int32 = 0
+        while body.readableBytes > 0 {
+            let offsetDelta = try Record.skip(from: &body)
+            guard offsetDelta == count else {
+                throw .malformed(field: "offsetDelta", reason: "record \(count) has offset delta \(offsetDelta); deltas must count up from 0")
+            }
+            count += 1
+        }
+        guard count == header.recordsCount else {
+            throw .malformed(
+                field: "recordsCount",
+                reason: "header declares \(header.recordsCount) records but the batch holds \(count)"
+            )
+        }
+    }
+
     /// The records of the batch, or the codec when they are compressed (never decompressed here).
     ///
     /// - Throws: `WireError` when a record is malformed or their number disagrees with `recordsCount`.
@@ -61,56 +87,4 @@ public struct RecordBatch: Sendable, Equatable {
 public enum RecordBatchPayload: Sendable, Equatable {
     case records([Record])
     case compressed(CompressionCodec)
-}
-
-/// Concatenated record batches (a Produce request's `records`, a segment file, a Fetch response)
-/// split into whole batches.
-///
-/// Every length is checked against the bytes actually present; nothing here traps on hostile input.
-public struct RecordBatchSequence: Sendable {
-    /// The whole batches, in order.
-    public let batches: [RecordBatch]
-    /// Bytes after the last whole batch: a partial batch, allowed only when asked for.
-    public let partialTrailingBytes: Int
-
-    /// Splits the readable bytes of `buffer` into batches.
-    ///
-    /// - Parameter allowPartialTrailingBatch: accept a cut-off batch at the end (Fetch responses
-    ///   may end inside a batch); a Produce request must hold only whole batches.
-    /// - Throws: `WireError.malformed` for a `batchLength` under 49 or a magic other than 2,
-    ///   `WireError.truncated` for a batch extending past the buffer when partial batches are not allowed.
-    public init(splitting buffer: ByteBuffer, allowPartialTrailingBatch: Bool = false) throws(WireError) {
-        var batches: [RecordBatch] = []
-        var index = buffer.readerIndex
-        let end = buffer.writerIndex
-        var partial = 0
-        while index < end {
-            let remaining = end - index
-            if remaining < RecordBatchHeader.size {
-                // Check what is present of a cut-off header before excusing it as partial.
-                if remaining >= RecordBatchHeader.lengthPrefixSize, let length: Int32 = buffer.getInteger(at: index + 8) {
-                    try RecordBatchHeader.checkLength(length)
-                }
-                if remaining > RecordBatchHeader.magicOffset, let magic: Int8 = buffer.getInteger(at: index + RecordBatchHeader.magicOffset) {
-                    try RecordBatchHeader.checkMagic(magic)
-                }
-                guard allowPartialTrailingBatch else { throw .truncated(field: "record batch header") }
-                partial = remaining
-                break
-            }
-            let header = try RecordBatchHeader(parsing: buffer, at: index)
-            guard header.totalSize <= remaining else {
-                guard allowPartialTrailingBatch else { throw .truncated(field: "record batch") }
-                partial = remaining
-                break
-            }
-            guard let bytes = buffer.getSlice(at: index, length: header.totalSize) else {
-                throw .truncated(field: "record batch")
-            }
-            batches.append(RecordBatch(header: header, bytes: bytes))
-            index += header.totalSize
-        }
-        self.batches = batches
-        self.partialTrailingBytes = partial
-    }
 }

@@ -99,7 +99,7 @@ extension ConsumerGroup {
             initialJoinDelay?.newMemberAdded = true
         }
         add(member)
-        logger.info("member \(memberID) (client \(request.clientID)) joined")
+        logger.debug("member \(memberID) (client \(request.clientID)) joined")
         maybePrepareRebalance(now: now, reason: "adding new member \(memberID)", into: &completions)
     }
 
@@ -138,7 +138,7 @@ extension ConsumerGroup {
     ) {
         let leaderBefore = leader
         replaceStaticMember(instance, oldID: oldID, newID: newID, into: &completions)
-        logger.info("static member \(instance) rejoined as \(newID), fencing \(oldID)")
+        logger.debug("static member \(instance) rejoined as \(newID), fencing \(oldID)")
         updateMember(newID) { member in
             member.protocols = request.protocols
             member.sessionTimeout = request.sessionTimeout

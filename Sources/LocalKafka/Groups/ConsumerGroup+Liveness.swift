@@ -45,7 +45,7 @@ extension ConsumerGroup {
         }
         if isFenced(memberID: memberID, groupInstanceID: leaving.groupInstanceID) { return .fencedInstanceID }
         guard members[memberID] != nil else { return .unknownMemberID }
-        logger.info("member \(memberID) left the group")
+        logger.debug("member \(memberID) left the group")
         removeMemberAndUpdateGroup(memberID, now: now, reason: "member \(memberID) left the group", into: &completions)
         return .none
     }
@@ -96,7 +96,7 @@ extension ConsumerGroup {
                 updateMember(member.id) { $0.sessionDeadline = nil }
                 continue
             }
-            logger.info("member \(member.id) session expired; removing it")
+            logger.debug("member \(member.id) session expired; removing it")
             removeMemberAndUpdateGroup(member.id, now: now, reason: "member \(member.id) session expired", into: &completions)
         }
         tryCompleteJoin(now: now, into: &completions)
@@ -104,7 +104,7 @@ extension ConsumerGroup {
             syncDeadline = nil
             if (state == .completingRebalance || state == .stable) && !pendingSyncMembers.isEmpty {
                 let silent = memberOrder.filter(pendingSyncMembers.contains)
-                logger.info("members \(silent.map(\.rawValue)) did not sync in time; removing them")
+                logger.debug("members \(silent.map(\.rawValue)) did not sync in time; removing them")
                 for memberID in silent { remove(memberID, into: &completions) }
                 prepareRebalance(now: now, reason: "members did not send SyncGroup in time", into: &completions)
             }

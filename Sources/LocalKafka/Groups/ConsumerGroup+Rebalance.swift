@@ -29,7 +29,7 @@ extension ConsumerGroup {
             joinDeadline = now + rebalanceTimeout
             initialJoinDelay = nil
         }
-        logger.info(
+        logger.debug(
             "preparing to rebalance group in state \(state.rawValue) with old generation \(generation) (reason: \(reason))")
         transition(to: .preparingRebalance)
         tryCompleteJoin(now: now, into: &completions)
@@ -66,7 +66,7 @@ extension ConsumerGroup {
     /// rejoined is chosen, the generation advances and every parked join is answered.
     mutating func completeJoin(now: ContinuousClock.Instant, into completions: inout [GroupCompletion]) {
         for member in orderedMembers where !member.isAwaitingJoin && !member.isStatic {
-            logger.info("removing member \(member.id) that did not rejoin before the rebalance timeout")
+            logger.debug("removing member \(member.id) that did not rejoin before the rebalance timeout")
             remove(member.id, into: &completions)
         }
         if !electJoinedLeader() && !members.isEmpty {
@@ -84,12 +84,12 @@ extension ConsumerGroup {
         if members.isEmpty {
             protocolName = nil
             transition(to: .empty)
-            logger.info("group is empty at generation \(generation)")
+            logger.debug("group is empty at generation \(generation)")
             return
         }
         protocolName = selectProtocol()
         transition(to: .completingRebalance)
-        logger.info(
+        logger.debug(
             "stabilized group generation \(generation) (protocol \(protocolName ?? "none"), \(members.count) members, leader \(leader?.rawValue ?? "none"))")
         for memberID in memberOrder {
             let result = joinResult(for: memberID)

@@ -51,8 +51,6 @@ struct ConsumerGroup: Sendable {
         self.logger = logger
     }
 
-    var isEmpty: Bool { members.isEmpty }
-
     /// The members in join order.
     var orderedMembers: [GroupMember] { memberOrder.compactMap { members[$0] } }
 
@@ -123,7 +121,7 @@ struct ConsumerGroup: Sendable {
             completions.append(.init(token: token, response: .sync(.failure(.unknownMemberID))))
         }
         memberOrder.removeAll { $0 == memberID }
-        pendingSyncMembers.remove(memberID)
+        markSynced(memberID)
         if let instance = member.groupInstanceID, staticMembers[instance] == memberID {
             staticMembers[instance] = nil
         }

@@ -9,6 +9,18 @@ import NIOCore
 /// the calling request's own answer included when it did not have to wait. A token absent from
 /// the returned completions is parked and completes in a later call, exactly once.
 ///
+/// Wire mapping (the server's part):
+/// - JoinGroup v0 has no rebalance timeout: pass the session timeout. `requiresKnownMemberID`
+///   is `version >= 4`. v0–v6 write `protocolName ?? ""`; `members` carry `groupInstanceID`
+///   from v5. Error answers carry generation -1, empty leader and the request's member id
+///   (the new id with `MEMBER_ID_REQUIRED`).
+/// - SyncGroup v0–v3 write only the error code and the assignment bytes.
+/// - LeaveGroup v0–v2: one `LeavingMember(memberID:)`, answer `singleMemberErrorCode`;
+///   v3+: the batch, answer `errorCode` plus `members`.
+/// - DescribeGroups: `describe(groupID:)` per requested id; ListGroups: `list()`.
+/// - OffsetCommit v0 lacks generation and member: pass `.unknown` for both.
+/// - Every `GroupErrorCode` raw value is the Kafka error code.
+///
 /// - Important: Not thread-safe; call it from one actor or event loop. Kafka connections expect
 ///   responses in request order, so while a JoinGroup or SyncGroup is parked the server must
 ///   hold back later responses on that connection.
@@ -17,7 +29,8 @@ public struct GroupCoordinator: Sendable {
     private let logger: Logger
     private var groups: [GroupID: ConsumerGroup] = [:]
 
-    /// - Parameter logger: receives rebalance events at `info` (Kafka logs them likewise).
+    /// - Parameter logger: receives rebalances, joins, departures and expiries at `debug`, and
+    ///   leader mistakes (members left without an assignment) at `warning`.
     public init(
         configuration: GroupCoordinatorConfiguration = .init(),
         logger: Logger = Logger(label: "LocalKafka.GroupCoordinator")
@@ -137,7 +150,7 @@ public struct GroupCoordinator: Sendable {
         guard let group = groups[groupID] else { return .groupIDNotFound }
         guard group.state == .empty else { return .nonEmptyGroup }
         groups[groupID] = nil
-        logger.info("deleted group", metadata: ["group": "\(groupID)"])
+        logger.debug("deleted group", metadata: ["group": "\(groupID)"])
         return .none
     }
 

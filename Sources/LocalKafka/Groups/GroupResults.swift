@@ -6,6 +6,12 @@ public struct JoinedMember: Sendable, Equatable {
     public var groupInstanceID: GroupInstanceID?
     /// The member's metadata for the selected protocol.
     public var metadata: ByteBuffer
+
+    public init(memberID: MemberID, groupInstanceID: GroupInstanceID?, metadata: ByteBuffer) {
+        self.memberID = memberID
+        self.groupInstanceID = groupInstanceID
+        self.metadata = metadata
+    }
 }
 
 /// The answer to a JoinGroup request.
@@ -24,6 +30,16 @@ public struct JoinResult: Sendable, Equatable {
     /// Every member with its metadata, only in the leader's response (empty for followers).
     public var members: [JoinedMember]
 
+    public init(errorCode: GroupErrorCode, generationID: GenerationID, protocolType: String?, protocolName: String?, leader: MemberID, memberID: MemberID, members: [JoinedMember]) {
+        self.errorCode = errorCode
+        self.generationID = generationID
+        self.protocolType = protocolType
+        self.protocolName = protocolName
+        self.leader = leader
+        self.memberID = memberID
+        self.members = members
+    }
+
     /// A response carrying only an error, as Kafka builds them.
     public static func failure(memberID: MemberID, _ errorCode: GroupErrorCode) -> JoinResult {
         JoinResult(
@@ -41,6 +57,13 @@ public struct SyncResult: Sendable, Equatable {
     public var protocolName: String?
     /// The leader's assignment for this member; empty on error.
     public var assignment: ByteBuffer
+
+    public init(errorCode: GroupErrorCode, protocolType: String?, protocolName: String?, assignment: ByteBuffer) {
+        self.errorCode = errorCode
+        self.protocolType = protocolType
+        self.protocolName = protocolName
+        self.assignment = assignment
+    }
 
     public static func failure(_ errorCode: GroupErrorCode) -> SyncResult {
         SyncResult(errorCode: errorCode, protocolType: nil, protocolName: nil, assignment: ByteBuffer())
@@ -67,6 +90,12 @@ public struct MemberLeaveResult: Sendable, Equatable {
     public var memberID: MemberID
     public var groupInstanceID: GroupInstanceID?
     public var errorCode: GroupErrorCode
+
+    public init(memberID: MemberID, groupInstanceID: GroupInstanceID?, errorCode: GroupErrorCode) {
+        self.memberID = memberID
+        self.groupInstanceID = groupInstanceID
+        self.errorCode = errorCode
+    }
 }
 
 /// The answer to a LeaveGroup request, plus parked requests the departure completed.
@@ -78,6 +107,12 @@ public struct LeaveOutcome: Sendable, Equatable {
     public var members: [MemberLeaveResult]
     /// Answers to other connections' parked JoinGroup/SyncGroup requests.
     public var completions: [GroupCompletion]
+
+    public init(errorCode: GroupErrorCode, members: [MemberLeaveResult], completions: [GroupCompletion]) {
+        self.errorCode = errorCode
+        self.members = members
+        self.completions = completions
+    }
 
     /// The error code a LeaveGroup v0–v2 response carries.
     public var singleMemberErrorCode: GroupErrorCode {
@@ -96,6 +131,15 @@ public struct DescribedMember: Sendable, Equatable {
     public var metadata: ByteBuffer
     /// The member's assignment; empty unless the group is Stable (as Kafka).
     public var assignment: ByteBuffer
+
+    public init(memberID: MemberID, groupInstanceID: GroupInstanceID?, clientID: String, clientHost: String, metadata: ByteBuffer, assignment: ByteBuffer) {
+        self.memberID = memberID
+        self.groupInstanceID = groupInstanceID
+        self.clientID = clientID
+        self.clientHost = clientHost
+        self.metadata = metadata
+        self.assignment = assignment
+    }
 }
 
 /// A group as DescribeGroups reports it. An unknown group is reported as `Dead` with no
@@ -111,6 +155,16 @@ public struct GroupDescription: Sendable, Equatable {
     public var members: [DescribedMember]
     /// The current generation; not on the wire, for logs and tests.
     public var generationID: GenerationID
+
+    public init(errorCode: GroupErrorCode, groupID: GroupID, state: GroupState, protocolType: String, protocolName: String, members: [DescribedMember], generationID: GenerationID) {
+        self.errorCode = errorCode
+        self.groupID = groupID
+        self.state = state
+        self.protocolType = protocolType
+        self.protocolName = protocolName
+        self.members = members
+        self.generationID = generationID
+    }
 }
 
 /// A group as ListGroups reports it.
@@ -120,4 +174,10 @@ public struct GroupListing: Sendable, Equatable {
     public var protocolType: String
     /// Wire field in v4+.
     public var state: GroupState
+
+    public init(groupID: GroupID, protocolType: String, state: GroupState) {
+        self.groupID = groupID
+        self.protocolType = protocolType
+        self.state = state
+    }
 }

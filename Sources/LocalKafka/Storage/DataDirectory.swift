@@ -45,7 +45,9 @@ enum DataDirectory {
 
     /// Replaces `path` with `contents` so that a crash leaves either the old or the new file.
     static func writeAtomically(_ contents: ByteBuffer, to path: String) throws(StorageError) {
-        let temporary = path + ".tmp"
+        // One fixed name per directory (the store is single-threaded); short, because a topic
+        // name may already use 249 of the 255 bytes a file name may have.
+        let temporary = parent(of: path) + "/.replacing.tmp"
         let file = try StorageFile.open(temporary, create: true)
         try file.truncate(to: 0)
         try file.write(contents, at: 0)

@@ -4,10 +4,14 @@ import NIOCore
 /// One segment of a partition log: `<base>.log` holding record batches exactly as produced
 /// (with their assigned `baseOffset`), and its sparse `<base>.index`.
 ///
+/// Only the active segment keeps its files open; a sealed segment opens its log per read, so a
+/// long log does not hold two descriptors per segment (macOS allows a process 256 by default).
+///
 /// - Important: not thread-safe; owned by one `PartitionLog`.
 final class LogSegment {
     let baseOffset: Int64
-    private let log: StorageFile
+    let logPath: String
+    private var openLog: StorageFile?
     let index: OffsetIndex
     /// Bytes of whole, validated batches.
     private(set) var size: Int = 0
@@ -29,11 +33,34 @@ final class LogSegment {
     init(directory: String, baseOffset: Int64) throws(StorageError) {
         self.baseOffset = baseOffset
         nextOffset = baseOffset
-        log = try StorageFile.open(directory + "/" + Self.fileName(baseOffset, ".log"), create: true)
+        logPath = directory + "/" + Self.fileName(baseOffset, ".log")
+        openLog = try StorageFile.open(logPath, create: true)
         index = try OffsetIndex(path: directory + "/" + Self.fileName(baseOffset, ".index"))
     }
 
-    var logPath: String { log.path }
+    /// Runs `body` with the log file: the open one, or one opened just for `body` when sealed.
+    private func withLog<T>(_ body: (StorageFile) throws(StorageError) -> T) throws(StorageError) -> T {
+        if let openLog { return try body(openLog) }
+        let file = try StorageFile.open(logPath, create: false)
+        defer { file.close() }
+        return try body(file)
+    }
+
+    /// The log file kept open for writing (reopened if the segment was sealed).
+    private func writableLog() throws(StorageError) -> StorageFile {
+        if let openLog { return openLog }
+        let file = try StorageFile.open(logPath, create: false)
+        openLog = file
+        return file
+    }
+
+    /// Fsyncs and closes the files of a segment that is no longer written to.
+    func seal() throws(StorageError) {
+        try sync()
+        openLog?.close()
+        openLog = nil
+        index.seal()
+    }
 
     /// How a scan of the segment file ended.
     struct ScanOutcome {
@@ -56,7 +83,7 @@ final class LogSegment {
     /// Trusts the index written before a clean shutdown and scans only the tail after its last
     /// entry; false when the index is unusable and `recover` must be used.
     func load(verifyTailCRC: Bool) throws(StorageError) -> Bool {
-        let fileSize = try log.size()
+        let fileSize = try withLog { file throws(StorageError) in try file.size() }
         guard try index.load(segmentSize: fileSize) else { return false }
         guard let last = index.entries.last else { return true }
         size = Int(last.position)
@@ -67,6 +94,18 @@ final class LogSegment {
     }
 
     private func scan(
+        from start: Int,
+        verifyCRC: Bool,
+        rebuildIndex: Bool,
+        visit: (RecordBatchHeader) -> Void
+    ) throws(StorageError) -> ScanOutcome {
+        try withLog { log throws(StorageError) in
+            try scan(log, from: start, verifyCRC: verifyCRC, rebuildIndex: rebuildIndex, visit: visit)
+        }
+    }
+
+    private func scan(
+        _ log: StorageFile,
         from start: Int,
         verifyCRC: Bool,
         rebuildIndex: Bool,
@@ -115,7 +154,7 @@ final class LogSegment {
 
     /// Appends one batch, already carrying its assigned offsets.
     func append(_ batch: ByteBuffer, header: RecordBatchHeader) throws(StorageError) {
-        try log.write(batch, at: size)
+        try writableLog().write(batch, at: size)
         hasUnsyncedWrites = true
         try index.batchAppended(
             relativeOffset: UInt32(truncatingIfNeeded: header.baseOffset - baseOffset),
@@ -136,9 +175,9 @@ final class LogSegment {
 
     var state: State { State(size: size, nextOffset: nextOffset, maxTimestamp: maxTimestamp) }
 
-    /// Cuts the segment back to an earlier state (a failed append, or a torn tail at recovery).
+    /// Cuts the segment back to an earlier state, undoing a failed append.
     func rollBack(to state: State) throws(StorageError) {
-        try log.truncate(to: state.size)
+        try writableLog().truncate(to: state.size)
         try index.truncate(toPosition: state.size)
         size = state.size
         nextOffset = state.nextOffset
@@ -148,16 +187,22 @@ final class LogSegment {
 
     /// Truncates the file to `validSize` bytes after `recover` reported a problem.
     func truncateFile(to validSize: Int) throws(StorageError) {
+        let log = try writableLog()
         try log.truncate(to: validSize)
         try log.sync()
     }
 
     func read(at position: Int, length: Int) throws(StorageError) -> ByteBuffer {
-        try log.read(at: position, length: max(0, min(length, size - position)))
+        let length = max(0, min(length, size - position))
+        return try withLog { log throws(StorageError) in try log.read(at: position, length: length) }
     }
 
     /// The header of the batch at `position`.
     func header(at position: Int) throws(StorageError) -> RecordBatchHeader {
+        try withLog { log throws(StorageError) in try Self.header(in: log, at: position) }
+    }
+
+    private static func header(in log: StorageFile, at position: Int) throws(StorageError) -> RecordBatchHeader {
         let bytes = try log.read(at: position, length: RecordBatchHeader.size)
         do {
             return try RecordBatchHeader(parsing: bytes, at: bytes.readerIndex)
@@ -166,27 +211,48 @@ final class LogSegment {
         }
     }
 
-    /// Position and header of the batch holding `offset` (or the first batch after it).
-    func locate(_ offset: Int64) throws(StorageError) -> (position: Int, header: RecordBatchHeader)? {
+    /// Reads the batch holding `offset` (or the first batch after it) and up to `maxBytes` of
+    /// whole batches after it, in one open of the file. Nil when the segment ends before `offset`.
+    func read(from offset: Int64, maxBytes: Int) throws(StorageError) -> ByteBuffer? {
         let relative = UInt32(clamping: max(0, offset - baseOffset))
-        var position = Int(index.entry(atOrBefore: relative)?.position ?? 0)
-        while position < size {
-            let header = try header(at: position)
-            if header.lastOffset >= offset { return (position, header) }
-            position += header.totalSize
+        let start = Int(index.entry(atOrBefore: relative)?.position ?? 0)
+        let size = self.size
+        return try withLog { log throws(StorageError) -> ByteBuffer? in
+            var position = start
+            while position < size {
+                let header = try Self.header(in: log, at: position)
+                if header.lastOffset >= offset {
+                    // The first batch is whole even beyond maxBytes, so consumers make progress.
+                    let wanted = max(header.totalSize, min(maxBytes, size - position))
+                    return Self.wholeBatches(of: try log.read(at: position, length: min(wanted, size - position)))
+                }
+                position += header.totalSize
+            }
+            return nil
         }
-        return nil
+    }
+
+    /// The prefix of `chunk` made of whole batches.
+    private static func wholeBatches(of chunk: ByteBuffer) -> ByteBuffer {
+        var end = chunk.readerIndex
+        while let length: Int32 = chunk.getInteger(at: end + 8) {
+            let next = end + RecordBatchHeader.lengthPrefixSize + Int(length)
+            guard length > 0, next <= chunk.writerIndex else { break }
+            end = next
+        }
+        return chunk.getSlice(at: chunk.readerIndex, length: end - chunk.readerIndex) ?? ByteBuffer()
     }
 
     func sync() throws(StorageError) {
-        guard hasUnsyncedWrites else { return }
-        try log.sync()
+        guard hasUnsyncedWrites, let openLog else { return }
+        try openLog.sync()
         hasUnsyncedWrites = false
     }
 
     func close() {
-        log.close()
-        index.close()
+        openLog?.close()
+        openLog = nil
+        index.seal()
     }
 
     /// Closes and removes both files.

@@ -24,13 +24,13 @@ import NIOCore
 ///
 /// - Important: not thread-safe; the broker uses it from its single storage isolation domain.
 public final class LogStore {
-    private let configuration: BrokerConfiguration
+    let configuration: BrokerConfiguration
     private let logger: Logger
     private let root: String
     private let lock: StorageFile
-    private var metadata: [String: TopicMetadata] = [:]
-    private var settings: [String: TopicSettings] = [:]
-    private var partitions: [String: [PartitionLog]] = [:]
+    var metadata: [String: TopicMetadata] = [:]
+    var settings: [String: TopicSettings] = [:]
+    var partitions: [String: [PartitionLog]] = [:]
     private var nextProducerId: Int64 = 0
     private var producerIdBlockEnd: Int64 = 0
     private var isClosed = false
@@ -143,12 +143,11 @@ public final class LogStore {
 
     /// Creates a topic with `partitions` empty partitions and the given explicit configs.
     public func createTopic(_ name: String, partitions count: Int, configs: [String: String]) throws(StorageError) -> TopicMetadata {
-        try TopicName.validate(name)
-        guard metadata[name] == nil else {
-            throw StorageError(.topicAlreadyExists, "topic '\(name)' already exists; delete it first or use another name")
+        let topicSettings = try checkedNewTopic(name, partitions: count, configs: configs)
+        // Directories left by an interrupted deletion of an earlier topic of this name are stale.
+        for partition in 0..<count {
+            try DataDirectory.remove(topicsDirectory + "/\(name)-\(partition)")
         }
-        try Self.checkPartitionCount(count, for: name)
-        let topicSettings = try TopicSettings(configs: configs, brokerSegmentBytes: configuration.segmentBytes)
         let topic = TopicMetadata(name: name, topicID: TopicID.random(), partitionCount: count, configs: configs)
         var logs: [PartitionLog] = []
         for partition in 0..<count {
@@ -161,6 +160,25 @@ public final class LogStore {
         partitions[name] = logs
         logger.info("created topic", metadata: ["topic": "\(name)", "partitions": "\(count)"])
         return topic
+    }
+
+    /// Checks everything `createTopic` would check, changing nothing (CreateTopics `validateOnly`).
+    public func validateNewTopic(_ name: String, partitions count: Int, configs: [String: String]) throws(StorageError) {
+        _ = try checkedNewTopic(name, partitions: count, configs: configs)
+    }
+
+    private func checkedNewTopic(_ name: String, partitions count: Int, configs: [String: String]) throws(StorageError) -> TopicSettings {
+        try TopicName.validate(name)
+        guard metadata[name] == nil else {
+            throw StorageError(.topicAlreadyExists, "topic '\(name)' already exists; delete it first or use another name")
+        }
+        // Kafka forbids names that differ only in '.' versus '_': they collide in metric names.
+        let normalized = name.replacingOccurrences(of: ".", with: "_")
+        if let clash = metadata.keys.first(where: { $0.replacingOccurrences(of: ".", with: "_") == normalized }) {
+            throw StorageError(.invalidTopicName, "topic '\(name)' collides with existing topic '\(clash)' (names differing only in '.' and '_' collide); choose another name")
+        }
+        try Self.checkPartitionCount(count, for: name)
+        return try TopicSettings(configs: configs, brokerSegmentBytes: configuration.segmentBytes)
     }
 
     /// Deletes a topic, its data and the offsets groups committed for it.
@@ -184,14 +202,8 @@ public final class LogStore {
 
     /// Grows a topic to `totalCount` partitions (CreatePartitions).
     public func createPartitions(_ name: String, totalCount: Int) throws(StorageError) {
+        try validateCreatePartitions(name, totalCount: totalCount)
         guard var topic = metadata[name], let topicSettings = settings[name] else { throw .unknownTopic(name) }
-        guard totalCount > topic.partitionCount else {
-            throw StorageError(
-                .invalidPartitions,
-                "topic '\(name)' has \(topic.partitionCount) partitions; the new count \(totalCount) must be larger (partitions cannot be removed)"
-            )
-        }
-        try Self.checkPartitionCount(totalCount, for: name)
         var added: [PartitionLog] = []
         for partition in topic.partitionCount..<totalCount {
             added.append(try openPartition(name, Int32(partition), topicSettings, cleanShutdown: false))
@@ -203,6 +215,18 @@ public final class LogStore {
         partitions[name, default: []].append(contentsOf: added)
     }
 
+    /// Checks everything `createPartitions` would check, changing nothing (`validateOnly`).
+    public func validateCreatePartitions(_ name: String, totalCount: Int) throws(StorageError) {
+        guard let topic = metadata[name] else { throw .unknownTopic(name) }
+        guard totalCount > topic.partitionCount else {
+            throw StorageError(
+                .invalidPartitions,
+                "topic '\(name)' has \(topic.partitionCount) partitions; the new count \(totalCount) must be larger (partitions cannot be removed)"
+            )
+        }
+        try Self.checkPartitionCount(totalCount, for: name)
+    }
+
     private static func checkPartitionCount(_ count: Int, for name: String) throws(StorageError) {
         guard count >= 1, count <= maximumPartitions else {
             throw StorageError(
@@ -212,74 +236,9 @@ public final class LogStore {
         }
     }
 
-    // MARK: Configs
+    func metadataPath(_ name: String) -> String { metadataDirectory + "/\(name).json" }
 
-    /// Every known config of the topic with its effective value (DescribeConfigs).
-    public func effectiveConfigs(_ name: String) -> [TopicConfigEntry]? {
-        guard let topic = metadata[name], let topicSettings = settings[name] else { return nil }
-        return TopicConfigKey.all.map { key in
-            TopicConfigEntry(
-                name: key,
-                value: topicSettings.value(of: key),
-                isDefault: topic.configs[key] == nil,
-                isSensitive: false,
-                readOnly: false
-            )
-        }
-    }
-
-    /// Replaces the topic's explicit configs with `configs` (AlterConfigs semantics: keys not
-    /// given return to their defaults).
-    public func alterConfigs(_ name: String, replacingWith configs: [String: String]) throws(StorageError) {
-        guard metadata[name] != nil else { throw .unknownTopic(name) }
-        try applyConfigs(name, configs)
-    }
-
-    /// Applies set/delete/append/subtract operations to the topic's explicit configs
-    /// (IncrementalAlterConfigs); all are validated before any is applied.
-    public func incrementalAlterConfigs(_ name: String, operations: [ConfigOperation]) throws(StorageError) {
-        guard let topic = metadata[name], let current = settings[name] else { throw .unknownTopic(name) }
-        var configs = topic.configs
-        for operation in operations {
-            let key = operation.key
-            switch operation.kind {
-            case .set(let value):
-                try TopicSettings.checkKnown(key, value: value)
-                configs[key] = value
-            case .delete:
-                try TopicSettings.checkKnown(key, value: nil)
-                configs[key] = nil
-            case .append(let value), .subtract(let value):
-                try TopicSettings.checkKnown(key, value: value)
-                guard TopicSettings.isList(key) else {
-                    throw TopicSettings.invalid(key, value, "append and subtract apply only to list configs such as cleanup.policy")
-                }
-                var list = (configs[key] ?? current.value(of: key) ?? "").split(separator: ",").map { $0.trimmingSpaces() }
-                let items = value.split(separator: ",").map { $0.trimmingSpaces() }
-                if case .append = operation.kind {
-                    list.append(contentsOf: items.filter { !list.contains($0) })
-                } else {
-                    list.removeAll { items.contains($0) }
-                }
-                configs[key] = list.joined(separator: ",")
-            }
-        }
-        try applyConfigs(name, configs)
-    }
-
-    private func applyConfigs(_ name: String, _ configs: [String: String]) throws(StorageError) {
-        guard var topic = metadata[name] else { throw .unknownTopic(name) }
-        let topicSettings = try TopicSettings(configs: configs, brokerSegmentBytes: configuration.segmentBytes)
-        topic.configs = configs
-        try persist(topic)
-        metadata[name] = topic
-        settings[name] = topicSettings
-        for log in partitions[name] ?? [] { log.settings = topicSettings }
-    }
-
-    private func metadataPath(_ name: String) -> String { metadataDirectory + "/\(name).json" }
-
-    private func persist(_ topic: TopicMetadata) throws(StorageError) {
+    func persist(_ topic: TopicMetadata) throws(StorageError) {
         let path = metadataPath(topic.name)
         let data: Data
         do {

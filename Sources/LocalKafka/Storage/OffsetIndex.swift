@@ -23,17 +23,32 @@ final class OffsetIndex {
     static let interval = 4096
 
     private(set) var entries: [OffsetIndexEntry] = []
-    private let file: StorageFile
+    let path: String
+    /// Open while the segment is written; sealed segments keep only the entries in memory.
+    private var openFile: StorageFile?
 
     init(path: String) throws(StorageError) {
-        file = try StorageFile.open(path, create: true)
+        self.path = path
+        openFile = try StorageFile.open(path, create: true)
     }
 
-    var path: String { file.path }
+    private func file() throws(StorageError) -> StorageFile {
+        if let openFile { return openFile }
+        let file = try StorageFile.open(path, create: true)
+        openFile = file
+        return file
+    }
+
+    /// Closes the file; later writes reopen it.
+    func seal() {
+        openFile?.close()
+        openFile = nil
+    }
 
     /// Loads the entries on disk; false (and nothing loaded) when they are inconsistent with a
     /// segment of `segmentSize` bytes.
     func load(segmentSize: Int) throws(StorageError) -> Bool {
+        let file = try file()
         let size = try file.size()
         guard size % Self.entrySize == 0 else { return false }
         var bytes = try file.read(at: 0, length: size)
@@ -68,7 +83,7 @@ final class OffsetIndex {
         bytes.writeInteger(entry.relativeOffset)
         bytes.writeInteger(entry.position)
         bytes.writeInteger(entry.maxTimestampBefore)
-        try file.write(bytes, at: entries.count * Self.entrySize)
+        try file().write(bytes, at: entries.count * Self.entrySize)
         entries.append(entry)
     }
 
@@ -86,10 +101,8 @@ final class OffsetIndex {
     func truncate(toPosition position: Int) throws(StorageError) {
         let kept = entries.prefix { Int($0.position) < position }.count
         entries.removeLast(entries.count - kept)
-        try file.truncate(to: kept * Self.entrySize)
+        try file().truncate(to: kept * Self.entrySize)
     }
-
-    func close() { file.close() }
 
     /// Binary search over an order where `isBefore` holds for a prefix of the entries.
     private func lastEntry(where isBefore: (OffsetIndexEntry) -> Bool) -> OffsetIndexEntry? {

@@ -71,6 +71,7 @@ extension PartitionLog {
             segments = try recoverByScanning(segments, verifyCRC: true, producers: &producers, logger: logger)
         }
 
+        for segment in segments.dropLast() { try segment.seal() }
         let firstBase = segments[0].baseOffset
         let log = PartitionLog(
             topic: topic,

@@ -2,14 +2,17 @@ import KafkaWire
 import NIOCore
 
 extension PartitionLog {
-    /// Deletes whole old segments past `retention.ms` or beyond `retention.bytes`; never the
-    /// active segment. Moves `logStartOffset` to the first remaining segment.
+    /// Deletes whole old segments past `retention.ms` or beyond `retention.bytes` (topics whose
+    /// `cleanup.policy` includes `delete`); never the active segment. Moves `logStartOffset` to the first remaining segment.
     ///
     /// - Returns: how many segments were deleted.
     @discardableResult
     func enforceRetention(nowMs: Int64) throws(StorageError) -> Int {
         var deletable = 0
-        if settings.retentionMs >= 0 {
+        // Time and size retention belong to the delete policy; a compact-only topic keeps
+        // everything (compaction itself is not implemented).
+        let deletes = settings.cleanupPolicy.contains("delete")
+        if deletes, settings.retentionMs >= 0 {
             // A segment expires when its newest record is older than retention.ms.
             while deletable < segments.count - 1 {
                 let segment = segments[deletable]
@@ -17,7 +20,7 @@ extension PartitionLog {
                 deletable += 1
             }
         }
-        if settings.retentionBytes >= 0 {
+        if deletes, settings.retentionBytes >= 0 {
             var excess = Int64(sizeInBytes) - settings.retentionBytes
             for segment in segments.prefix(deletable) { excess -= Int64(segment.size) }
             while deletable < segments.count - 1, excess - Int64(segments[deletable].size) >= 0 {

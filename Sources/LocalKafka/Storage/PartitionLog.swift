@@ -163,19 +163,10 @@ public final class PartitionLog {
             throw StorageError(.invalidRecord, "transactional record batch for \(name) has no producer id")
         }
         if codec == .none {
-            let payload: RecordBatchPayload
             do {
-                payload = try batch.payload()
+                try batch.validateRecords()
             } catch {
                 throw StorageError(.corruptRecord, "record batch for \(name) holds malformed records: \(error)")
-            }
-            if case .records(let records) = payload {
-                for (index, record) in records.enumerated() where Int(record.offsetDelta) != index {
-                    throw StorageError(
-                        .invalidRecord,
-                        "record \(index) of a batch for \(name) has offset delta \(record.offsetDelta); deltas must count up from 0"
-                    )
-                }
             }
         }
     }
@@ -211,8 +202,8 @@ public final class PartitionLog {
 
     /// Starts a new active segment at the log end offset.
     func roll() throws(StorageError) {
-        let previous = activeSegment
-        if fsyncPolicy == .always { try previous.sync() }
+        // Sealing fsyncs under either policy: a sealed segment's descriptor is closed.
+        try activeSegment.seal()
         let segment = try LogSegment(directory: directory, baseOffset: logEndOffset)
         segments.append(segment)
         // The new file's directory entry must survive a crash as well as its contents.
@@ -237,27 +228,13 @@ public final class PartitionLog {
         var records = ByteBuffer()
         var segmentIndex = segmentIndex(containing: offset)
         while segmentIndex < segments.count {
-            let segment = segments[segmentIndex]
-            if let (position, first) = try segment.locate(offset) {
-                let wanted = max(first.totalSize, min(maxBytes, segment.size - position))
-                let chunk = try segment.read(at: position, length: wanted)
-                records = Self.wholeBatches(of: chunk)
+            if let found = try segments[segmentIndex].read(from: offset, maxBytes: maxBytes) {
+                records = found
                 break
             }
             segmentIndex += 1
         }
         return ReadResult(records: records, highWatermark: logEndOffset, logStartOffset: logStartOffset)
-    }
-
-    /// The prefix of `chunk` made of whole batches (its first batch is always whole).
-    private static func wholeBatches(of chunk: ByteBuffer) -> ByteBuffer {
-        var end = chunk.readerIndex
-        while let length: Int32 = chunk.getInteger(at: end + 8) {
-            let next = end + RecordBatchHeader.lengthPrefixSize + Int(length)
-            guard length > 0, next <= chunk.writerIndex else { break }
-            end = next
-        }
-        return chunk.getSlice(at: chunk.readerIndex, length: end - chunk.readerIndex) ?? ByteBuffer()
     }
 
     /// Index of the last segment whose base offset is at or below `offset`.

@@ -58,9 +58,9 @@ struct TopicSettings: Equatable {
     var segmentBytes: Int
     var logAppendTime = false
 
-    /// Defaults, with the broker's segment size.
+    /// Defaults, with the broker's segment size (capped at 2 GiB: index positions are 32-bit).
     init(brokerSegmentBytes: Int) {
-        segmentBytes = brokerSegmentBytes
+        segmentBytes = min(max(brokerSegmentBytes, 14), Int(Int32.max))
     }
 
     /// Validates `configs` and applies them over the defaults.

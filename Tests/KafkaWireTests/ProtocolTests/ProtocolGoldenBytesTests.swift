@@ -19,23 +19,38 @@ import Testing
 
     @Test func apiVersionsV3RequestAsLibrdkafkaSendsIt() throws {
         // Header v2 (tagged fields, but the client ID keeps its int16 length), then compact
-        // strings "librdkafka" (length 10 + 1) and "v2.0.2" (6 + 1) and an empty tag section.
-        let bytes: [UInt8] = [0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02, 0x00, 0x07] + Self.rdkafka + [0x00]
-            + [0x0b] + Array("librdkafka".utf8) + [0x07] + Array("v2.0.2".utf8) + [0x00]
+        // strings "librdkafka" (length 10 + 1) and "2.0.2" (5 + 1) and an empty tag section.
+        let bytes: [UInt8] = [0x00, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07] + Self.rdkafka + [0x00]
+            + [0x0b] + Array("librdkafka".utf8) + [0x06] + Array("2.0.2".utf8) + [0x00]
         let (header, request) = try decodeRequest(ByteBuffer(bytes: bytes))
         #expect(header.apiVersion == 3)
-        #expect(header.correlationId == 2)
-        #expect(request == .apiVersions(ApiVersionsRequest(clientSoftwareName: "librdkafka", clientSoftwareVersion: "v2.0.2")))
-        #expect(Array(encodedRequest(request, version: 3, correlationId: 2).readableBytesView) == bytes)
+        #expect(header.correlationId == 1)
+        #expect(request == .apiVersions(ApiVersionsRequest(clientSoftwareName: "librdkafka", clientSoftwareVersion: "2.0.2")))
+        #expect(Array(encodedRequest(request, version: 3, correlationId: 1).readableBytesView) == bytes)
     }
 
-    @Test func apiVersionsV4RequestAsKafkaPythonSendsIt() throws {
-        let clientId = Array("kafka-python-3.0.12".utf8)
-        let bytes: [UInt8] = [0x00, 0x12, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01, 0x00, UInt8(clientId.count)] + clientId + [0x00]
-            + [0x0d] + Array("kafka-python".utf8) + [0x07] + Array("3.0.12".utf8) + [0x00]
-        let (header, request) = try decodeRequest(ByteBuffer(bytes: bytes))
-        #expect(header.clientId == "kafka-python-3.0.12")
-        #expect(request == .apiVersions(ApiVersionsRequest(clientSoftwareName: "kafka-python", clientSoftwareVersion: "3.0.12")))
+    /// First frames captured on a loopback socket from the installed clients (size prefix
+    /// removed): kcat with librdkafka 2.0.2, confluent-kafka 2.16.1 and kafka-python 3.0.12.
+    @Test(arguments: [
+        ("kcat", "0012000300000001000772646b61666b61000b6c696272646b61666b6106322e302e3200",
+         "rdkafka", "librdkafka", "2.0.2"),
+        ("confluent-kafka",
+         "0012000300000001000772646b61666b610017636f6e666c75656e742d6b61666b612d707974686f6e16322e31362e312d72646b61666b612d322e31362e3000",
+         "rdkafka", "confluent-kafka-python", "2.16.1-rdkafka-2.16.0"),
+        ("kafka-python",
+         "001200040000000100176b61666b612d707974686f6e2d70726f64756365722d31000d6b61666b612d707974686f6e07332e302e313200",
+         "kafka-python-producer-1", "kafka-python", "3.0.12"),
+    ])
+    func apiVersionsRequestsCapturedFromRealClients(
+        client: String, hex: String, clientId: String, softwareName: String, softwareVersion: String
+    ) throws {
+        let frame = try #require(Self.decodeHex(hex), "\(client)")
+        let (header, request) = try decodeRequest(ByteBuffer(bytes: frame))
+        #expect(header.api == .apiVersions)
+        #expect(header.clientId == clientId)
+        #expect(request == .apiVersions(ApiVersionsRequest(clientSoftwareName: softwareName, clientSoftwareVersion: softwareVersion)))
+        let reencoded = encodedRequest(request, version: header.apiVersion, correlationId: header.correlationId, clientId: clientId)
+        #expect(Array(reencoded.readableBytesView) == frame)
     }
 
     @Test func apiVersionsV3ResponseKeepsHeaderV0() {
@@ -89,5 +104,16 @@ import Testing
         ])
         #expect(request == .produce(expected))
         #expect(Array(encodedRequest(request, version: 3, correlationId: 9, clientId: nil).readableBytesView) == bytes)
+    }
+
+    private static func decodeHex(_ hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
     }
 }

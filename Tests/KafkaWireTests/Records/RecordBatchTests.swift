@@ -116,6 +116,23 @@ import Testing
         }
     }
 
+    @Test func validateRecordsChecksFramingCountAndDeltas() throws {
+        try RecordBatch(bytes: sampleBatch().build()).validateRecords()
+        var skipping = RecordBatchBuilder(baseTimestamp: 0)
+        skipping.append(Record(offsetDelta: 0, value: ByteBuffer(string: "a")))
+        skipping.append(Record(offsetDelta: 2, value: ByteBuffer(string: "b")))
+        #expect(throws: WireError.self) { try RecordBatch(bytes: skipping.build()).validateRecords() }
+        var miscounted = sampleBatch().build()
+        miscounted.setInteger(Int32(4), at: 57)
+        #expect(throws: WireError.self) { try RecordBatch(bytes: miscounted).validateRecords() }
+        let bytes = sampleBatch().build()
+        for cut in RecordBatchHeader.size..<bytes.readableBytes {
+            var truncated = bytes.getSlice(at: 0, length: cut)!
+            truncated.setInteger(Int32(cut - 12), at: 8)
+            #expect(throws: WireError.self, "cut at \(cut)") { try RecordBatch(bytes: truncated).validateRecords() }
+        }
+    }
+
     @Test func shortLengthAndWrongMagicAreRejected() {
         var short = sampleBatch().build()
         short.setInteger(Int32(48), at: 8)
@@ -146,6 +163,7 @@ import Testing
                 for batch in sequence.batches {
                     _ = batch.hasValidCRC
                     _ = try? batch.payload()
+                    _ = try? batch.validateRecords()
                 }
             }
         }

@@ -60,7 +60,7 @@ struct GroupHarness {
         coordinator.heartbeat(groupID: group, generationID: generation, memberID: member, groupInstanceID: instance, now: now)
     }
 
-    mutating func leave(_ group: GroupID = "g", _ members: [LeavingMember]) -> LeaveOutcome {
+    mutating func leave(_ members: [LeavingMember], group: GroupID = "g") -> LeaveOutcome {
         let outcome = coordinator.leave(groupID: group, members: members, now: now)
         record(outcome.completions)
         return outcome

@@ -39,16 +39,19 @@ struct GroupJoinTests {
 
     @Test func pendingMemberThatNeverReturnsIsForgotten() throws {
         var harness = GroupHarness()
-        let (members, _) = try harness.stableGroup(count: 1)
-        let pending = harness.join(client: "late", requiresKnownMemberID: true)
+        let (members, _) = try harness.stableGroup(count: 1, session: .seconds(30))
+        let pending = harness.join(client: "late", session: .seconds(10), requiresKnownMemberID: true)
         let pendingID = try #require(harness.joinResult(pending)).memberID
         // Pending members do not trigger a rebalance by themselves…
         #expect(harness.describe().state == .stable)
-        // …but one that returns after its session timeout is unknown.
-        harness.advance(by: .seconds(11))
+        // …but a rebalance waits for them (as in Kafka) until their session timeout.
+        let rejoin = harness.join(member: members[0], session: .seconds(30))
+        #expect(harness.joinResult(rejoin) == nil)
+        harness.advance(by: .seconds(10))
+        #expect(harness.joinResult(rejoin)?.members.map(\.memberID) == [members[0]])
         let late = harness.join(member: pendingID, client: "late")
         #expect(harness.joinResult(late)?.errorCode == .unknownMemberID)
-        #expect(harness.describe().members.map(\.memberID) != [members[0], pendingID])
+        #expect(harness.describe().members.map(\.memberID) == [members[0]])
     }
 
     @Test func secondMemberTriggersRebalanceThatCompletesWhenAllRejoin() throws {

@@ -125,4 +125,127 @@ import Testing
             #expect(log.offset(forTimestamp: 0)?.offset == 150)
         }
     }
+
+    @Test func severalBatchesInOneRequestGetConsecutiveOffsets() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory, segmentBytes: 300)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let log = try #require(store.partition("t", 0))
+            var request = makeBatch(count: 2, prefix: "a")
+            request.writeImmutableBuffer(makeBatch(count: 3, prefix: "b"))
+            request.writeImmutableBuffer(makeBatch(count: 1, prefix: "c"))
+            let result = try log.append(request, nowMs: 0)
+            #expect(result.baseOffset == 0 && result.lastOffset == 5)
+            #expect(try readAll(log).map(\.value) == ["a-0", "a-1", "b-0", "b-1", "b-2", "c-0"])
+            // One bad batch rejects the whole request.
+            var bad = makeBatch(count: 1)
+            var corrupt = makeBatch(count: 1)
+            corrupt.setInteger(UInt8(1), at: corrupt.writerIndex - 1)
+            bad.writeImmutableBuffer(corrupt)
+            #expect(throws: StorageError.self) { try log.append(bad, nowMs: 0) }
+            #expect(log.logEndOffset == 6)
+        }
+    }
+
+    @Test func seededGarbageIsRejectedWithoutChangingTheLog() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let log = try #require(store.partition("t", 0))
+            _ = try log.append(makeBatch(count: 2), nowMs: 0)
+            let valid = makeBatch(count: 3)
+            var generator = SeededGenerator(seed: 11)
+            var accepted = 0
+            for round in 0..<2000 {
+                var bytes = valid
+                if round % 4 == 0 {
+                    bytes = ByteBuffer(bytes: (0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+                } else {
+                    for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                        let position = Int.random(in: 0..<bytes.readableBytes, using: &generator)
+                        bytes.setInteger(UInt8.random(in: 0...255, using: &generator), at: position)
+                    }
+                }
+                let before = log.logEndOffset
+                if let result = try? log.append(bytes, nowMs: 0) {
+                    // Only damage the CRC does not cover (baseOffset, leader epoch) may pass.
+                    accepted += 1
+                    #expect(result.baseOffset == before)
+                } else {
+                    #expect(log.logEndOffset == before)
+                }
+            }
+            #expect(try readAll(log).count == Int(log.logEndOffset))
+            #expect(accepted < 2000)
+        }
+    }
+
+    @Test func sparseIndexFindsEveryOffsetAndIsRebuiltIdentically() throws {
+        try withTemporaryDirectory { directory in
+            let indexFile = directory.appendingPathComponent("topics/t-0/00000000000000000000.index")
+            let written: Data
+            do {
+                let store = try openStore(directory)
+                _ = try store.createTopic("t", partitions: 1, configs: [:])
+                let log = try #require(store.partition("t", 0))
+                for batch in 0..<400 { _ = try log.append(makeBatch(count: 2, prefix: "b\(batch)"), nowMs: 0) }
+                written = try Data(contentsOf: indexFile)
+                #expect(written.count / OffsetIndex.entrySize >= 8)
+                // Crash: the next open rebuilds the index by scanning.
+            }
+            try Data().write(to: indexFile)
+            let store = try openStore(directory)
+            defer { store.close() }
+            #expect(try Data(contentsOf: indexFile) == written)
+            let log = try #require(store.partition("t", 0))
+            for offset in stride(from: Int64(0), to: 800, by: 7) {
+                let batches = try RecordBatchSequence(splitting: log.read(from: offset, maxBytes: 1).records).batches
+                #expect(batches.count == 1)
+                #expect(batches.first.map { $0.header.baseOffset...$0.header.lastOffset }?.contains(offset) == true, "offset \(offset)")
+            }
+        }
+    }
+
+    @Test func intervalPolicyDefersFsyncToFlush() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory, fsync: .interval)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let log = try #require(store.partition("t", 0))
+            _ = try log.append(makeBatch(), nowMs: 0)
+            #expect(log.activeSegment.hasUnsyncedWrites)
+            try store.flush()
+            #expect(!log.activeSegment.hasUnsyncedWrites)
+            let always = try openStore(directory.appendingPathComponent("other"), fsync: .always)
+            defer { always.close() }
+            _ = try always.createTopic("t", partitions: 1, configs: [:])
+            _ = try always.partition("t", 0)?.append(makeBatch(), nowMs: 0)
+            #expect(always.partition("t", 0)?.activeSegment.hasUnsyncedWrites == false)
+        }
+    }
+
+    #if os(Linux)
+    @Test func sealedSegmentsHoldNoFileDescriptors() throws {
+        try withTemporaryDirectory { directory in
+            let store = try openStore(directory, segmentBytes: 300)
+            defer { store.close() }
+            _ = try store.createTopic("t", partitions: 1, configs: [:])
+            let log = try #require(store.partition("t", 0))
+            let partitionDirectory = directory.appendingPathComponent("topics/t-0").path
+            func descriptorsIntoPartition() throws -> Int {
+                try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter { name in
+                    let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + name)
+                    return target?.hasPrefix(partitionDirectory) == true
+                }.count
+            }
+            for _ in 0..<100 { _ = try log.append(makeBatch(count: 2), nowMs: 0) }
+            #expect(try segmentFiles(directory, "t", 0).count > 20)
+            #expect(try descriptorsIntoPartition() == 2)
+            #expect(try readAll(log).count == 200)
+            #expect(try descriptorsIntoPartition() == 2)
+        }
+    }
+    #endif
 }

@@ -20,7 +20,8 @@ public struct AlterConfigsRequest: Sendable, Equatable {
     /// Decodes `version` (v0–v1) of AlterConfigsRequest.
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
-        self.resources = try buffer.readProtocolArray("AlterConfigsRequest.resources", compact: false, minimumElementSize: 7) { (buffer: inout ByteBuffer) throws(WireError) -> AlterConfigsResource in
+        self.resources = try buffer.readProtocolArray("AlterConfigsRequest.resources", compact: false, minimumElementSize: 7) {
+            (buffer: inout ByteBuffer) throws(WireError) -> AlterConfigsResource in
             try AlterConfigsResource(from: &buffer, version: version)
         }
         self.validateOnly = try buffer.readProtocolBool("AlterConfigsRequest.validateOnly")
@@ -58,7 +59,8 @@ public struct AlterConfigsRequest: Sendable, Equatable {
             self.init()
             self.resourceType = try buffer.readProtocolInteger("AlterConfigsRequest.AlterConfigsResource.resourceType")
             self.resourceName = try buffer.readProtocolString("AlterConfigsRequest.AlterConfigsResource.resourceName", compact: false)
-            self.configs = try buffer.readProtocolArray("AlterConfigsRequest.AlterConfigsResource.configs", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> AlterableConfig in
+            self.configs = try buffer.readProtocolArray("AlterConfigsRequest.AlterConfigsResource.configs", compact: false, minimumElementSize: 4) {
+                (buffer: inout ByteBuffer) throws(WireError) -> AlterableConfig in
                 try AlterableConfig(from: &buffer, version: version)
             }
         }

@@ -21,7 +21,8 @@ public struct AlterConfigsResponse: Sendable, Equatable {
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
         self.throttleTimeMs = try buffer.readProtocolInteger("AlterConfigsResponse.throttleTimeMs")
-        self.responses = try buffer.readProtocolArray("AlterConfigsResponse.responses", compact: false, minimumElementSize: 7) { (buffer: inout ByteBuffer) throws(WireError) -> AlterConfigsResourceResponse in
+        self.responses = try buffer.readProtocolArray("AlterConfigsResponse.responses", compact: false, minimumElementSize: 7) {
+            (buffer: inout ByteBuffer) throws(WireError) -> AlterConfigsResourceResponse in
             try AlterConfigsResourceResponse(from: &buffer, version: version)
         }
     }

@@ -23,8 +23,6 @@ public struct ApiVersionsRequest: Sendable, Equatable {
         let flexible = version >= 3
         if version >= 3 {
             self.clientSoftwareName = try buffer.readProtocolString("ApiVersionsRequest.clientSoftwareName", compact: flexible)
-        }
-        if version >= 3 {
             self.clientSoftwareVersion = try buffer.readProtocolString("ApiVersionsRequest.clientSoftwareVersion", compact: flexible)
         }
         if flexible {
@@ -37,8 +35,6 @@ public struct ApiVersionsRequest: Sendable, Equatable {
         let flexible = version >= 3
         if version >= 3 {
             buffer.writeProtocolString(self.clientSoftwareName, compact: flexible)
-        }
-        if version >= 3 {
             buffer.writeProtocolString(self.clientSoftwareVersion, compact: flexible)
         }
         if flexible {

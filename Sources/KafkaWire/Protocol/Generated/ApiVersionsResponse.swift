@@ -42,7 +42,8 @@ public struct ApiVersionsResponse: Sendable, Equatable {
         self.init()
         let flexible = version >= 3
         self.errorCode = try buffer.readProtocolInteger("ApiVersionsResponse.errorCode")
-        self.apiKeys = try buffer.readProtocolArray("ApiVersionsResponse.apiKeys", compact: flexible, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> ApiVersion in
+        self.apiKeys = try buffer.readProtocolArray("ApiVersionsResponse.apiKeys", compact: flexible, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> ApiVersion in
             try ApiVersion(from: &buffer, version: version)
         }
         if version >= 1 {
@@ -55,7 +56,8 @@ public struct ApiVersionsResponse: Sendable, Equatable {
                 var value = taggedField.value
                 switch taggedField.tag {
                 case 0:
-                    self.supportedFeatures = try value.readProtocolArray("ApiVersionsResponse.supportedFeatures", compact: true, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> SupportedFeatureKey in
+                    self.supportedFeatures = try value.readProtocolArray("ApiVersionsResponse.supportedFeatures", compact: true, minimumElementSize: 6) {
+                        (buffer: inout ByteBuffer) throws(WireError) -> SupportedFeatureKey in
                         try SupportedFeatureKey(from: &buffer, version: version)
                     }
                     try value.requireProtocolTaggedFieldConsumed("ApiVersionsResponse.supportedFeatures")
@@ -63,7 +65,8 @@ public struct ApiVersionsResponse: Sendable, Equatable {
                     self.finalizedFeaturesEpoch = try value.readProtocolInteger("ApiVersionsResponse.finalizedFeaturesEpoch")
                     try value.requireProtocolTaggedFieldConsumed("ApiVersionsResponse.finalizedFeaturesEpoch")
                 case 2:
-                    self.finalizedFeatures = try value.readProtocolArray("ApiVersionsResponse.finalizedFeatures", compact: true, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> FinalizedFeatureKey in
+                    self.finalizedFeatures = try value.readProtocolArray("ApiVersionsResponse.finalizedFeatures", compact: true, minimumElementSize: 6) {
+                        (buffer: inout ByteBuffer) throws(WireError) -> FinalizedFeatureKey in
                         try FinalizedFeatureKey(from: &buffer, version: version)
                     }
                     try value.requireProtocolTaggedFieldConsumed("ApiVersionsResponse.finalizedFeatures")

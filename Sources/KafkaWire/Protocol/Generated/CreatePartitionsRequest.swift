@@ -24,7 +24,8 @@ public struct CreatePartitionsRequest: Sendable, Equatable {
     /// Decodes `version` (v0–v1) of CreatePartitionsRequest.
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
-        self.topics = try buffer.readProtocolArray("CreatePartitionsRequest.topics", compact: false, minimumElementSize: 10) { (buffer: inout ByteBuffer) throws(WireError) -> CreatePartitionsTopic in
+        self.topics = try buffer.readProtocolArray("CreatePartitionsRequest.topics", compact: false, minimumElementSize: 10) {
+            (buffer: inout ByteBuffer) throws(WireError) -> CreatePartitionsTopic in
             try CreatePartitionsTopic(from: &buffer, version: version)
         }
         self.timeoutMs = try buffer.readProtocolInteger("CreatePartitionsRequest.timeoutMs")
@@ -64,7 +65,8 @@ public struct CreatePartitionsRequest: Sendable, Equatable {
             self.init()
             self.name = try buffer.readProtocolString("CreatePartitionsRequest.CreatePartitionsTopic.name", compact: false)
             self.count = try buffer.readProtocolInteger("CreatePartitionsRequest.CreatePartitionsTopic.count")
-            self.assignments = try buffer.readProtocolNullableArray("CreatePartitionsRequest.CreatePartitionsTopic.assignments", compact: false, nullable: true, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> CreatePartitionsAssignment in
+            self.assignments = try buffer.readProtocolNullableArray("CreatePartitionsRequest.CreatePartitionsTopic.assignments", compact: false, nullable: true, minimumElementSize: 4) {
+                (buffer: inout ByteBuffer) throws(WireError) -> CreatePartitionsAssignment in
                 try CreatePartitionsAssignment(from: &buffer, version: version)
             }
         }
@@ -92,7 +94,8 @@ public struct CreatePartitionsRequest: Sendable, Equatable {
             /// Decodes `version` (v0–v1) of CreatePartitionsAssignment.
             public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
                 self.init()
-                self.brokerIds = try buffer.readProtocolArray("CreatePartitionsRequest.CreatePartitionsTopic.CreatePartitionsAssignment.brokerIds", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
+                self.brokerIds = try buffer.readProtocolArray("CreatePartitionsRequest.CreatePartitionsTopic.CreatePartitionsAssignment.brokerIds", compact: false, minimumElementSize: 4) {
+                    (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
                     try buffer.readProtocolInteger("CreatePartitionsRequest.CreatePartitionsTopic.CreatePartitionsAssignment.brokerIds")
                 }
             }

@@ -21,7 +21,8 @@ public struct CreatePartitionsResponse: Sendable, Equatable {
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
         self.throttleTimeMs = try buffer.readProtocolInteger("CreatePartitionsResponse.throttleTimeMs")
-        self.results = try buffer.readProtocolArray("CreatePartitionsResponse.results", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> CreatePartitionsTopicResult in
+        self.results = try buffer.readProtocolArray("CreatePartitionsResponse.results", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> CreatePartitionsTopicResult in
             try CreatePartitionsTopicResult(from: &buffer, version: version)
         }
     }

@@ -24,7 +24,8 @@ public struct CreateTopicsRequest: Sendable, Equatable {
     /// Decodes `version` (v0–v4) of CreateTopicsRequest.
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
-        self.topics = try buffer.readProtocolArray("CreateTopicsRequest.topics", compact: false, minimumElementSize: 16) { (buffer: inout ByteBuffer) throws(WireError) -> CreatableTopic in
+        self.topics = try buffer.readProtocolArray("CreateTopicsRequest.topics", compact: false, minimumElementSize: 16) {
+            (buffer: inout ByteBuffer) throws(WireError) -> CreatableTopic in
             try CreatableTopic(from: &buffer, version: version)
         }
         self.timeoutMs = try buffer.readProtocolInteger("CreateTopicsRequest.timeoutMs")
@@ -77,10 +78,12 @@ public struct CreateTopicsRequest: Sendable, Equatable {
             self.name = try buffer.readProtocolString("CreateTopicsRequest.CreatableTopic.name", compact: false)
             self.numPartitions = try buffer.readProtocolInteger("CreateTopicsRequest.CreatableTopic.numPartitions")
             self.replicationFactor = try buffer.readProtocolInteger("CreateTopicsRequest.CreatableTopic.replicationFactor")
-            self.assignments = try buffer.readProtocolArray("CreateTopicsRequest.CreatableTopic.assignments", compact: false, minimumElementSize: 8) { (buffer: inout ByteBuffer) throws(WireError) -> CreatableReplicaAssignment in
+            self.assignments = try buffer.readProtocolArray("CreateTopicsRequest.CreatableTopic.assignments", compact: false, minimumElementSize: 8) {
+                (buffer: inout ByteBuffer) throws(WireError) -> CreatableReplicaAssignment in
                 try CreatableReplicaAssignment(from: &buffer, version: version)
             }
-            self.configs = try buffer.readProtocolArray("CreateTopicsRequest.CreatableTopic.configs", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> CreatableTopicConfig in
+            self.configs = try buffer.readProtocolArray("CreateTopicsRequest.CreatableTopic.configs", compact: false, minimumElementSize: 4) {
+                (buffer: inout ByteBuffer) throws(WireError) -> CreatableTopicConfig in
                 try CreatableTopicConfig(from: &buffer, version: version)
             }
         }
@@ -117,7 +120,8 @@ public struct CreateTopicsRequest: Sendable, Equatable {
             public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
                 self.init()
                 self.partitionIndex = try buffer.readProtocolInteger("CreateTopicsRequest.CreatableTopic.CreatableReplicaAssignment.partitionIndex")
-                self.brokerIds = try buffer.readProtocolArray("CreateTopicsRequest.CreatableTopic.CreatableReplicaAssignment.brokerIds", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
+                self.brokerIds = try buffer.readProtocolArray("CreateTopicsRequest.CreatableTopic.CreatableReplicaAssignment.brokerIds", compact: false, minimumElementSize: 4) {
+                    (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
                     try buffer.readProtocolInteger("CreateTopicsRequest.CreatableTopic.CreatableReplicaAssignment.brokerIds")
                 }
             }

@@ -23,7 +23,8 @@ public struct CreateTopicsResponse: Sendable, Equatable {
         if version >= 2 {
             self.throttleTimeMs = try buffer.readProtocolInteger("CreateTopicsResponse.throttleTimeMs")
         }
-        self.topics = try buffer.readProtocolArray("CreateTopicsResponse.topics", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> CreatableTopicResult in
+        self.topics = try buffer.readProtocolArray("CreateTopicsResponse.topics", compact: false, minimumElementSize: 4) {
+            (buffer: inout ByteBuffer) throws(WireError) -> CreatableTopicResult in
             try CreatableTopicResult(from: &buffer, version: version)
         }
     }

@@ -20,7 +20,8 @@ public struct DeleteRecordsRequest: Sendable, Equatable {
     /// Decodes `version` (v0–v1) of DeleteRecordsRequest.
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
-        self.topics = try buffer.readProtocolArray("DeleteRecordsRequest.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> DeleteRecordsTopic in
+        self.topics = try buffer.readProtocolArray("DeleteRecordsRequest.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> DeleteRecordsTopic in
             try DeleteRecordsTopic(from: &buffer, version: version)
         }
         self.timeoutMs = try buffer.readProtocolInteger("DeleteRecordsRequest.timeoutMs")
@@ -53,7 +54,8 @@ public struct DeleteRecordsRequest: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("DeleteRecordsRequest.DeleteRecordsTopic.name", compact: false)
-            self.partitions = try buffer.readProtocolArray("DeleteRecordsRequest.DeleteRecordsTopic.partitions", compact: false, minimumElementSize: 12) { (buffer: inout ByteBuffer) throws(WireError) -> DeleteRecordsPartition in
+            self.partitions = try buffer.readProtocolArray("DeleteRecordsRequest.DeleteRecordsTopic.partitions", compact: false, minimumElementSize: 12) {
+                (buffer: inout ByteBuffer) throws(WireError) -> DeleteRecordsPartition in
                 try DeleteRecordsPartition(from: &buffer, version: version)
             }
         }

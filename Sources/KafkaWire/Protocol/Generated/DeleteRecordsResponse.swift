@@ -21,7 +21,8 @@ public struct DeleteRecordsResponse: Sendable, Equatable {
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
         self.throttleTimeMs = try buffer.readProtocolInteger("DeleteRecordsResponse.throttleTimeMs")
-        self.topics = try buffer.readProtocolArray("DeleteRecordsResponse.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> DeleteRecordsTopicResult in
+        self.topics = try buffer.readProtocolArray("DeleteRecordsResponse.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> DeleteRecordsTopicResult in
             try DeleteRecordsTopicResult(from: &buffer, version: version)
         }
     }
@@ -53,7 +54,8 @@ public struct DeleteRecordsResponse: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("DeleteRecordsResponse.DeleteRecordsTopicResult.name", compact: false)
-            self.partitions = try buffer.readProtocolArray("DeleteRecordsResponse.DeleteRecordsTopicResult.partitions", compact: false, minimumElementSize: 14) { (buffer: inout ByteBuffer) throws(WireError) -> DeleteRecordsPartitionResult in
+            self.partitions = try buffer.readProtocolArray("DeleteRecordsResponse.DeleteRecordsTopicResult.partitions", compact: false, minimumElementSize: 14) {
+                (buffer: inout ByteBuffer) throws(WireError) -> DeleteRecordsPartitionResult in
                 try DeleteRecordsPartitionResult(from: &buffer, version: version)
             }
         }

@@ -20,7 +20,8 @@ public struct DeleteTopicsRequest: Sendable, Equatable {
     /// Decodes `version` (v0–v3) of DeleteTopicsRequest.
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
-        self.topicNames = try buffer.readProtocolArray("DeleteTopicsRequest.topicNames", compact: false, minimumElementSize: 2) { (buffer: inout ByteBuffer) throws(WireError) -> String in
+        self.topicNames = try buffer.readProtocolArray("DeleteTopicsRequest.topicNames", compact: false, minimumElementSize: 2) {
+            (buffer: inout ByteBuffer) throws(WireError) -> String in
             try buffer.readProtocolString("DeleteTopicsRequest.topicNames", compact: false)
         }
         self.timeoutMs = try buffer.readProtocolInteger("DeleteTopicsRequest.timeoutMs")

@@ -23,7 +23,8 @@ public struct DeleteTopicsResponse: Sendable, Equatable {
         if version >= 1 {
             self.throttleTimeMs = try buffer.readProtocolInteger("DeleteTopicsResponse.throttleTimeMs")
         }
-        self.responses = try buffer.readProtocolArray("DeleteTopicsResponse.responses", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> DeletableTopicResult in
+        self.responses = try buffer.readProtocolArray("DeleteTopicsResponse.responses", compact: false, minimumElementSize: 4) {
+            (buffer: inout ByteBuffer) throws(WireError) -> DeletableTopicResult in
             try DeletableTopicResult(from: &buffer, version: version)
         }
     }

@@ -24,7 +24,8 @@ public struct DescribeConfigsRequest: Sendable, Equatable {
     /// Decodes `version` (v0–v3) of DescribeConfigsRequest.
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
-        self.resources = try buffer.readProtocolArray("DescribeConfigsRequest.resources", compact: false, minimumElementSize: 7) { (buffer: inout ByteBuffer) throws(WireError) -> DescribeConfigsResource in
+        self.resources = try buffer.readProtocolArray("DescribeConfigsRequest.resources", compact: false, minimumElementSize: 7) {
+            (buffer: inout ByteBuffer) throws(WireError) -> DescribeConfigsResource in
             try DescribeConfigsResource(from: &buffer, version: version)
         }
         if version >= 1 {
@@ -72,7 +73,8 @@ public struct DescribeConfigsRequest: Sendable, Equatable {
             self.init()
             self.resourceType = try buffer.readProtocolInteger("DescribeConfigsRequest.DescribeConfigsResource.resourceType")
             self.resourceName = try buffer.readProtocolString("DescribeConfigsRequest.DescribeConfigsResource.resourceName", compact: false)
-            self.configurationKeys = try buffer.readProtocolNullableArray("DescribeConfigsRequest.DescribeConfigsResource.configurationKeys", compact: false, nullable: true, minimumElementSize: 2) { (buffer: inout ByteBuffer) throws(WireError) -> String in
+            self.configurationKeys = try buffer.readProtocolNullableArray("DescribeConfigsRequest.DescribeConfigsResource.configurationKeys", compact: false, nullable: true, minimumElementSize: 2) {
+                (buffer: inout ByteBuffer) throws(WireError) -> String in
                 try buffer.readProtocolString("DescribeConfigsRequest.DescribeConfigsResource.configurationKeys", compact: false)
             }
         }

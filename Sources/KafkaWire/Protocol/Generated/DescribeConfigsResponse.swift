@@ -21,7 +21,8 @@ public struct DescribeConfigsResponse: Sendable, Equatable {
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
         self.throttleTimeMs = try buffer.readProtocolInteger("DescribeConfigsResponse.throttleTimeMs")
-        self.results = try buffer.readProtocolArray("DescribeConfigsResponse.results", compact: false, minimumElementSize: 11) { (buffer: inout ByteBuffer) throws(WireError) -> DescribeConfigsResult in
+        self.results = try buffer.readProtocolArray("DescribeConfigsResponse.results", compact: false, minimumElementSize: 11) {
+            (buffer: inout ByteBuffer) throws(WireError) -> DescribeConfigsResult in
             try DescribeConfigsResult(from: &buffer, version: version)
         }
     }
@@ -68,7 +69,8 @@ public struct DescribeConfigsResponse: Sendable, Equatable {
             self.errorMessage = try buffer.readProtocolNullableString("DescribeConfigsResponse.DescribeConfigsResult.errorMessage", compact: false, nullable: true)
             self.resourceType = try buffer.readProtocolInteger("DescribeConfigsResponse.DescribeConfigsResult.resourceType")
             self.resourceName = try buffer.readProtocolString("DescribeConfigsResponse.DescribeConfigsResult.resourceName", compact: false)
-            self.configs = try buffer.readProtocolArray("DescribeConfigsResponse.DescribeConfigsResult.configs", compact: false, minimumElementSize: 7) { (buffer: inout ByteBuffer) throws(WireError) -> DescribeConfigsResourceResult in
+            self.configs = try buffer.readProtocolArray("DescribeConfigsResponse.DescribeConfigsResult.configs", compact: false, minimumElementSize: 7) {
+                (buffer: inout ByteBuffer) throws(WireError) -> DescribeConfigsResourceResult in
                 try DescribeConfigsResourceResult(from: &buffer, version: version)
             }
         }
@@ -141,14 +143,13 @@ public struct DescribeConfigsResponse: Sendable, Equatable {
                 }
                 self.isSensitive = try buffer.readProtocolBool("DescribeConfigsResponse.DescribeConfigsResult.DescribeConfigsResourceResult.isSensitive")
                 if version >= 1 {
-                    self.synonyms = try buffer.readProtocolArray("DescribeConfigsResponse.DescribeConfigsResult.DescribeConfigsResourceResult.synonyms", compact: false, minimumElementSize: 5) { (buffer: inout ByteBuffer) throws(WireError) -> DescribeConfigsSynonym in
+                    self.synonyms = try buffer.readProtocolArray("DescribeConfigsResponse.DescribeConfigsResult.DescribeConfigsResourceResult.synonyms", compact: false, minimumElementSize: 5) {
+                        (buffer: inout ByteBuffer) throws(WireError) -> DescribeConfigsSynonym in
                         try DescribeConfigsSynonym(from: &buffer, version: version)
                     }
                 }
                 if version >= 3 {
                     self.configType = try buffer.readProtocolInteger("DescribeConfigsResponse.DescribeConfigsResult.DescribeConfigsResourceResult.configType")
-                }
-                if version >= 3 {
                     self.documentation = try buffer.readProtocolNullableString("DescribeConfigsResponse.DescribeConfigsResult.DescribeConfigsResourceResult.documentation", compact: false, nullable: true)
                 }
             }
@@ -172,8 +173,6 @@ public struct DescribeConfigsResponse: Sendable, Equatable {
                 }
                 if version >= 3 {
                     buffer.writeInteger(self.configType)
-                }
-                if version >= 3 {
                     buffer.writeProtocolString(self.documentation, compact: false, nullable: true)
                 }
             }

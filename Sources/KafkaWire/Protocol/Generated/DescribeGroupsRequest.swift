@@ -20,7 +20,8 @@ public struct DescribeGroupsRequest: Sendable, Equatable {
     /// Decodes `version` (v0–v4) of DescribeGroupsRequest.
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
-        self.groups = try buffer.readProtocolArray("DescribeGroupsRequest.groups", compact: false, minimumElementSize: 2) { (buffer: inout ByteBuffer) throws(WireError) -> String in
+        self.groups = try buffer.readProtocolArray("DescribeGroupsRequest.groups", compact: false, minimumElementSize: 2) {
+            (buffer: inout ByteBuffer) throws(WireError) -> String in
             try buffer.readProtocolString("DescribeGroupsRequest.groups", compact: false)
         }
         if version >= 3 {

@@ -23,7 +23,8 @@ public struct DescribeGroupsResponse: Sendable, Equatable {
         if version >= 1 {
             self.throttleTimeMs = try buffer.readProtocolInteger("DescribeGroupsResponse.throttleTimeMs")
         }
-        self.groups = try buffer.readProtocolArray("DescribeGroupsResponse.groups", compact: false, minimumElementSize: 14) { (buffer: inout ByteBuffer) throws(WireError) -> DescribedGroup in
+        self.groups = try buffer.readProtocolArray("DescribeGroupsResponse.groups", compact: false, minimumElementSize: 14) {
+            (buffer: inout ByteBuffer) throws(WireError) -> DescribedGroup in
             try DescribedGroup(from: &buffer, version: version)
         }
     }
@@ -81,7 +82,8 @@ public struct DescribeGroupsResponse: Sendable, Equatable {
             self.groupState = try buffer.readProtocolString("DescribeGroupsResponse.DescribedGroup.groupState", compact: false)
             self.protocolType = try buffer.readProtocolString("DescribeGroupsResponse.DescribedGroup.protocolType", compact: false)
             self.protocolData = try buffer.readProtocolString("DescribeGroupsResponse.DescribedGroup.protocolData", compact: false)
-            self.members = try buffer.readProtocolArray("DescribeGroupsResponse.DescribedGroup.members", compact: false, minimumElementSize: 14) { (buffer: inout ByteBuffer) throws(WireError) -> DescribedGroupMember in
+            self.members = try buffer.readProtocolArray("DescribeGroupsResponse.DescribedGroup.members", compact: false, minimumElementSize: 14) {
+                (buffer: inout ByteBuffer) throws(WireError) -> DescribedGroupMember in
                 try DescribedGroupMember(from: &buffer, version: version)
             }
             if version >= 3 {

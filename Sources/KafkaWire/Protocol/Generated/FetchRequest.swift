@@ -59,15 +59,15 @@ public struct FetchRequest: Sendable, Equatable {
         self.isolationLevel = try buffer.readProtocolInteger("FetchRequest.isolationLevel")
         if version >= 7 {
             self.sessionId = try buffer.readProtocolInteger("FetchRequest.sessionId")
-        }
-        if version >= 7 {
             self.sessionEpoch = try buffer.readProtocolInteger("FetchRequest.sessionEpoch")
         }
-        self.topics = try buffer.readProtocolArray("FetchRequest.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> FetchTopic in
+        self.topics = try buffer.readProtocolArray("FetchRequest.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> FetchTopic in
             try FetchTopic(from: &buffer, version: version)
         }
         if version >= 7 {
-            self.forgottenTopicsData = try buffer.readProtocolArray("FetchRequest.forgottenTopicsData", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> ForgottenTopic in
+            self.forgottenTopicsData = try buffer.readProtocolArray("FetchRequest.forgottenTopicsData", compact: false, minimumElementSize: 6) {
+                (buffer: inout ByteBuffer) throws(WireError) -> ForgottenTopic in
                 try ForgottenTopic(from: &buffer, version: version)
             }
         }
@@ -85,8 +85,6 @@ public struct FetchRequest: Sendable, Equatable {
         buffer.writeInteger(self.isolationLevel)
         if version >= 7 {
             buffer.writeInteger(self.sessionId)
-        }
-        if version >= 7 {
             buffer.writeInteger(self.sessionEpoch)
         }
         buffer.writeProtocolArray(self.topics, compact: false) { buffer, element in
@@ -121,7 +119,8 @@ public struct FetchRequest: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.topic = try buffer.readProtocolString("FetchRequest.FetchTopic.topic", compact: false)
-            self.partitions = try buffer.readProtocolArray("FetchRequest.FetchTopic.partitions", compact: false, minimumElementSize: 16) { (buffer: inout ByteBuffer) throws(WireError) -> FetchPartition in
+            self.partitions = try buffer.readProtocolArray("FetchRequest.FetchTopic.partitions", compact: false, minimumElementSize: 16) {
+                (buffer: inout ByteBuffer) throws(WireError) -> FetchPartition in
                 try FetchPartition(from: &buffer, version: version)
             }
         }
@@ -215,7 +214,8 @@ public struct FetchRequest: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.topic = try buffer.readProtocolString("FetchRequest.ForgottenTopic.topic", compact: false)
-            self.partitions = try buffer.readProtocolArray("FetchRequest.ForgottenTopic.partitions", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
+            self.partitions = try buffer.readProtocolArray("FetchRequest.ForgottenTopic.partitions", compact: false, minimumElementSize: 4) {
+                (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
                 try buffer.readProtocolInteger("FetchRequest.ForgottenTopic.partitions")
             }
         }

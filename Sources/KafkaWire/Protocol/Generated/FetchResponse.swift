@@ -31,11 +31,10 @@ public struct FetchResponse: Sendable, Equatable {
         self.throttleTimeMs = try buffer.readProtocolInteger("FetchResponse.throttleTimeMs")
         if version >= 7 {
             self.errorCode = try buffer.readProtocolInteger("FetchResponse.errorCode")
-        }
-        if version >= 7 {
             self.sessionId = try buffer.readProtocolInteger("FetchResponse.sessionId")
         }
-        self.responses = try buffer.readProtocolArray("FetchResponse.responses", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> FetchableTopicResponse in
+        self.responses = try buffer.readProtocolArray("FetchResponse.responses", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> FetchableTopicResponse in
             try FetchableTopicResponse(from: &buffer, version: version)
         }
     }
@@ -45,8 +44,6 @@ public struct FetchResponse: Sendable, Equatable {
         buffer.writeInteger(self.throttleTimeMs)
         if version >= 7 {
             buffer.writeInteger(self.errorCode)
-        }
-        if version >= 7 {
             buffer.writeInteger(self.sessionId)
         }
         buffer.writeProtocolArray(self.responses, compact: false) { buffer, element in
@@ -73,7 +70,8 @@ public struct FetchResponse: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.topic = try buffer.readProtocolString("FetchResponse.FetchableTopicResponse.topic", compact: false)
-            self.partitions = try buffer.readProtocolArray("FetchResponse.FetchableTopicResponse.partitions", compact: false, minimumElementSize: 30) { (buffer: inout ByteBuffer) throws(WireError) -> PartitionData in
+            self.partitions = try buffer.readProtocolArray("FetchResponse.FetchableTopicResponse.partitions", compact: false, minimumElementSize: 30) {
+                (buffer: inout ByteBuffer) throws(WireError) -> PartitionData in
                 try PartitionData(from: &buffer, version: version)
             }
         }
@@ -135,7 +133,8 @@ public struct FetchResponse: Sendable, Equatable {
                 if version >= 5 {
                     self.logStartOffset = try buffer.readProtocolInteger("FetchResponse.FetchableTopicResponse.PartitionData.logStartOffset")
                 }
-                self.abortedTransactions = try buffer.readProtocolNullableArray("FetchResponse.FetchableTopicResponse.PartitionData.abortedTransactions", compact: false, nullable: true, minimumElementSize: 16) { (buffer: inout ByteBuffer) throws(WireError) -> AbortedTransaction in
+                self.abortedTransactions = try buffer.readProtocolNullableArray("FetchResponse.FetchableTopicResponse.PartitionData.abortedTransactions", compact: false, nullable: true, minimumElementSize: 16) {
+                    (buffer: inout ByteBuffer) throws(WireError) -> AbortedTransaction in
                     try AbortedTransaction(from: &buffer, version: version)
                 }
                 if version >= 11 {

@@ -20,7 +20,8 @@ public struct IncrementalAlterConfigsRequest: Sendable, Equatable {
     /// Decodes `version` (v0) of IncrementalAlterConfigsRequest.
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
-        self.resources = try buffer.readProtocolArray("IncrementalAlterConfigsRequest.resources", compact: false, minimumElementSize: 7) { (buffer: inout ByteBuffer) throws(WireError) -> AlterConfigsResource in
+        self.resources = try buffer.readProtocolArray("IncrementalAlterConfigsRequest.resources", compact: false, minimumElementSize: 7) {
+            (buffer: inout ByteBuffer) throws(WireError) -> AlterConfigsResource in
             try AlterConfigsResource(from: &buffer, version: version)
         }
         self.validateOnly = try buffer.readProtocolBool("IncrementalAlterConfigsRequest.validateOnly")
@@ -58,7 +59,8 @@ public struct IncrementalAlterConfigsRequest: Sendable, Equatable {
             self.init()
             self.resourceType = try buffer.readProtocolInteger("IncrementalAlterConfigsRequest.AlterConfigsResource.resourceType")
             self.resourceName = try buffer.readProtocolString("IncrementalAlterConfigsRequest.AlterConfigsResource.resourceName", compact: false)
-            self.configs = try buffer.readProtocolArray("IncrementalAlterConfigsRequest.AlterConfigsResource.configs", compact: false, minimumElementSize: 5) { (buffer: inout ByteBuffer) throws(WireError) -> AlterableConfig in
+            self.configs = try buffer.readProtocolArray("IncrementalAlterConfigsRequest.AlterConfigsResource.configs", compact: false, minimumElementSize: 5) {
+                (buffer: inout ByteBuffer) throws(WireError) -> AlterableConfig in
                 try AlterableConfig(from: &buffer, version: version)
             }
         }

@@ -21,7 +21,8 @@ public struct IncrementalAlterConfigsResponse: Sendable, Equatable {
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
         self.throttleTimeMs = try buffer.readProtocolInteger("IncrementalAlterConfigsResponse.throttleTimeMs")
-        self.responses = try buffer.readProtocolArray("IncrementalAlterConfigsResponse.responses", compact: false, minimumElementSize: 7) { (buffer: inout ByteBuffer) throws(WireError) -> AlterConfigsResourceResponse in
+        self.responses = try buffer.readProtocolArray("IncrementalAlterConfigsResponse.responses", compact: false, minimumElementSize: 7) {
+            (buffer: inout ByteBuffer) throws(WireError) -> AlterConfigsResourceResponse in
             try AlterConfigsResourceResponse(from: &buffer, version: version)
         }
     }

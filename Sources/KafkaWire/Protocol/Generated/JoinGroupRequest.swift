@@ -50,7 +50,8 @@ public struct JoinGroupRequest: Sendable, Equatable {
             self.groupInstanceId = try buffer.readProtocolNullableString("JoinGroupRequest.groupInstanceId", compact: false, nullable: true)
         }
         self.protocolType = try buffer.readProtocolString("JoinGroupRequest.protocolType", compact: false)
-        self.protocols = try buffer.readProtocolArray("JoinGroupRequest.protocols", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> JoinGroupRequestProtocol in
+        self.protocols = try buffer.readProtocolArray("JoinGroupRequest.protocols", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> JoinGroupRequestProtocol in
             try JoinGroupRequestProtocol(from: &buffer, version: version)
         }
     }

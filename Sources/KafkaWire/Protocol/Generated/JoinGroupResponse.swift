@@ -48,7 +48,8 @@ public struct JoinGroupResponse: Sendable, Equatable {
         self.protocolName = try buffer.readProtocolString("JoinGroupResponse.protocolName", compact: false)
         self.leader = try buffer.readProtocolString("JoinGroupResponse.leader", compact: false)
         self.memberId = try buffer.readProtocolString("JoinGroupResponse.memberId", compact: false)
-        self.members = try buffer.readProtocolArray("JoinGroupResponse.members", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> JoinGroupResponseMember in
+        self.members = try buffer.readProtocolArray("JoinGroupResponse.members", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> JoinGroupResponseMember in
             try JoinGroupResponseMember(from: &buffer, version: version)
         }
     }

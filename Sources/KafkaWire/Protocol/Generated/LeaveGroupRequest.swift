@@ -29,7 +29,8 @@ public struct LeaveGroupRequest: Sendable, Equatable {
             self.memberId = try buffer.readProtocolString("LeaveGroupRequest.memberId", compact: false)
         }
         if version >= 3 {
-            self.members = try buffer.readProtocolArray("LeaveGroupRequest.members", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> MemberIdentity in
+            self.members = try buffer.readProtocolArray("LeaveGroupRequest.members", compact: false, minimumElementSize: 4) {
+                (buffer: inout ByteBuffer) throws(WireError) -> MemberIdentity in
                 try MemberIdentity(from: &buffer, version: version)
             }
         }

@@ -29,7 +29,8 @@ public struct LeaveGroupResponse: Sendable, Equatable {
         }
         self.errorCode = try buffer.readProtocolInteger("LeaveGroupResponse.errorCode")
         if version >= 3 {
-            self.members = try buffer.readProtocolArray("LeaveGroupResponse.members", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> MemberResponse in
+            self.members = try buffer.readProtocolArray("LeaveGroupResponse.members", compact: false, minimumElementSize: 6) {
+                (buffer: inout ByteBuffer) throws(WireError) -> MemberResponse in
                 try MemberResponse(from: &buffer, version: version)
             }
         }

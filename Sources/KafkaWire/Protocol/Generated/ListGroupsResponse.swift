@@ -28,7 +28,8 @@ public struct ListGroupsResponse: Sendable, Equatable {
             self.throttleTimeMs = try buffer.readProtocolInteger("ListGroupsResponse.throttleTimeMs")
         }
         self.errorCode = try buffer.readProtocolInteger("ListGroupsResponse.errorCode")
-        self.groups = try buffer.readProtocolArray("ListGroupsResponse.groups", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> ListedGroup in
+        self.groups = try buffer.readProtocolArray("ListGroupsResponse.groups", compact: false, minimumElementSize: 4) {
+            (buffer: inout ByteBuffer) throws(WireError) -> ListedGroup in
             try ListedGroup(from: &buffer, version: version)
         }
     }

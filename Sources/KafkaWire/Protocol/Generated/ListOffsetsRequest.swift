@@ -28,7 +28,8 @@ public struct ListOffsetsRequest: Sendable, Equatable {
         if version >= 2 {
             self.isolationLevel = try buffer.readProtocolInteger("ListOffsetsRequest.isolationLevel")
         }
-        self.topics = try buffer.readProtocolArray("ListOffsetsRequest.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> ListOffsetsTopic in
+        self.topics = try buffer.readProtocolArray("ListOffsetsRequest.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> ListOffsetsTopic in
             try ListOffsetsTopic(from: &buffer, version: version)
         }
     }
@@ -63,7 +64,8 @@ public struct ListOffsetsRequest: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("ListOffsetsRequest.ListOffsetsTopic.name", compact: false)
-            self.partitions = try buffer.readProtocolArray("ListOffsetsRequest.ListOffsetsTopic.partitions", compact: false, minimumElementSize: 12) { (buffer: inout ByteBuffer) throws(WireError) -> ListOffsetsPartition in
+            self.partitions = try buffer.readProtocolArray("ListOffsetsRequest.ListOffsetsTopic.partitions", compact: false, minimumElementSize: 12) {
+                (buffer: inout ByteBuffer) throws(WireError) -> ListOffsetsPartition in
                 try ListOffsetsPartition(from: &buffer, version: version)
             }
         }

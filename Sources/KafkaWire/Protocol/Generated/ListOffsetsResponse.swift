@@ -23,7 +23,8 @@ public struct ListOffsetsResponse: Sendable, Equatable {
         if version >= 2 {
             self.throttleTimeMs = try buffer.readProtocolInteger("ListOffsetsResponse.throttleTimeMs")
         }
-        self.topics = try buffer.readProtocolArray("ListOffsetsResponse.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> ListOffsetsTopicResponse in
+        self.topics = try buffer.readProtocolArray("ListOffsetsResponse.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> ListOffsetsTopicResponse in
             try ListOffsetsTopicResponse(from: &buffer, version: version)
         }
     }
@@ -57,7 +58,8 @@ public struct ListOffsetsResponse: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("ListOffsetsResponse.ListOffsetsTopicResponse.name", compact: false)
-            self.partitions = try buffer.readProtocolArray("ListOffsetsResponse.ListOffsetsTopicResponse.partitions", compact: false, minimumElementSize: 10) { (buffer: inout ByteBuffer) throws(WireError) -> ListOffsetsPartitionResponse in
+            self.partitions = try buffer.readProtocolArray("ListOffsetsResponse.ListOffsetsTopicResponse.partitions", compact: false, minimumElementSize: 10) {
+                (buffer: inout ByteBuffer) throws(WireError) -> ListOffsetsPartitionResponse in
                 try ListOffsetsPartitionResponse(from: &buffer, version: version)
             }
         }
@@ -107,14 +109,13 @@ public struct ListOffsetsResponse: Sendable, Equatable {
                 self.partitionIndex = try buffer.readProtocolInteger("ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse.partitionIndex")
                 self.errorCode = try buffer.readProtocolInteger("ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse.errorCode")
                 if version <= 0 {
-                    self.oldStyleOffsets = try buffer.readProtocolArray("ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse.oldStyleOffsets", compact: false, minimumElementSize: 8) { (buffer: inout ByteBuffer) throws(WireError) -> Int64 in
+                    self.oldStyleOffsets = try buffer.readProtocolArray("ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse.oldStyleOffsets", compact: false, minimumElementSize: 8) {
+                        (buffer: inout ByteBuffer) throws(WireError) -> Int64 in
                         try buffer.readProtocolInteger("ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse.oldStyleOffsets")
                     }
                 }
                 if version >= 1 {
                     self.timestamp = try buffer.readProtocolInteger("ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse.timestamp")
-                }
-                if version >= 1 {
                     self.offset = try buffer.readProtocolInteger("ListOffsetsResponse.ListOffsetsTopicResponse.ListOffsetsPartitionResponse.offset")
                 }
                 if version >= 4 {
@@ -133,8 +134,6 @@ public struct ListOffsetsResponse: Sendable, Equatable {
                 }
                 if version >= 1 {
                     buffer.writeInteger(self.timestamp)
-                }
-                if version >= 1 {
                     buffer.writeInteger(self.offset)
                 }
                 if version >= 4 {

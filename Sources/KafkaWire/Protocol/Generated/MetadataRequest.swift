@@ -28,7 +28,8 @@ public struct MetadataRequest: Sendable, Equatable {
     /// Decodes `version` (v0–v8) of MetadataRequest.
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
-        self.topics = try buffer.readProtocolNullableArray("MetadataRequest.topics", compact: false, nullable: version >= 1, minimumElementSize: 2) { (buffer: inout ByteBuffer) throws(WireError) -> MetadataRequestTopic in
+        self.topics = try buffer.readProtocolNullableArray("MetadataRequest.topics", compact: false, nullable: version >= 1, minimumElementSize: 2) {
+            (buffer: inout ByteBuffer) throws(WireError) -> MetadataRequestTopic in
             try MetadataRequestTopic(from: &buffer, version: version)
         }
         if version >= 4 {
@@ -36,8 +37,6 @@ public struct MetadataRequest: Sendable, Equatable {
         }
         if version >= 8 {
             self.includeClusterAuthorizedOperations = try buffer.readProtocolBool("MetadataRequest.includeClusterAuthorizedOperations")
-        }
-        if version >= 8 {
             self.includeTopicAuthorizedOperations = try buffer.readProtocolBool("MetadataRequest.includeTopicAuthorizedOperations")
         }
     }
@@ -52,8 +51,6 @@ public struct MetadataRequest: Sendable, Equatable {
         }
         if version >= 8 {
             buffer.writeProtocolBool(self.includeClusterAuthorizedOperations)
-        }
-        if version >= 8 {
             buffer.writeProtocolBool(self.includeTopicAuthorizedOperations)
         }
     }

@@ -39,7 +39,8 @@ public struct MetadataResponse: Sendable, Equatable {
         if version >= 3 {
             self.throttleTimeMs = try buffer.readProtocolInteger("MetadataResponse.throttleTimeMs")
         }
-        self.brokers = try buffer.readProtocolArray("MetadataResponse.brokers", compact: false, minimumElementSize: 10) { (buffer: inout ByteBuffer) throws(WireError) -> MetadataResponseBroker in
+        self.brokers = try buffer.readProtocolArray("MetadataResponse.brokers", compact: false, minimumElementSize: 10) {
+            (buffer: inout ByteBuffer) throws(WireError) -> MetadataResponseBroker in
             try MetadataResponseBroker(from: &buffer, version: version)
         }
         if version >= 2 {
@@ -48,7 +49,8 @@ public struct MetadataResponse: Sendable, Equatable {
         if version >= 1 {
             self.controllerId = try buffer.readProtocolInteger("MetadataResponse.controllerId")
         }
-        self.topics = try buffer.readProtocolArray("MetadataResponse.topics", compact: false, minimumElementSize: 8) { (buffer: inout ByteBuffer) throws(WireError) -> MetadataResponseTopic in
+        self.topics = try buffer.readProtocolArray("MetadataResponse.topics", compact: false, minimumElementSize: 8) {
+            (buffer: inout ByteBuffer) throws(WireError) -> MetadataResponseTopic in
             try MetadataResponseTopic(from: &buffer, version: version)
         }
         if version >= 8 {
@@ -161,7 +163,8 @@ public struct MetadataResponse: Sendable, Equatable {
             if version >= 1 {
                 self.isInternal = try buffer.readProtocolBool("MetadataResponse.MetadataResponseTopic.isInternal")
             }
-            self.partitions = try buffer.readProtocolArray("MetadataResponse.MetadataResponseTopic.partitions", compact: false, minimumElementSize: 18) { (buffer: inout ByteBuffer) throws(WireError) -> MetadataResponsePartition in
+            self.partitions = try buffer.readProtocolArray("MetadataResponse.MetadataResponseTopic.partitions", compact: false, minimumElementSize: 18) {
+                (buffer: inout ByteBuffer) throws(WireError) -> MetadataResponsePartition in
                 try MetadataResponsePartition(from: &buffer, version: version)
             }
             if version >= 8 {
@@ -228,14 +231,17 @@ public struct MetadataResponse: Sendable, Equatable {
                 if version >= 7 {
                     self.leaderEpoch = try buffer.readProtocolInteger("MetadataResponse.MetadataResponseTopic.MetadataResponsePartition.leaderEpoch")
                 }
-                self.replicaNodes = try buffer.readProtocolArray("MetadataResponse.MetadataResponseTopic.MetadataResponsePartition.replicaNodes", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
+                self.replicaNodes = try buffer.readProtocolArray("MetadataResponse.MetadataResponseTopic.MetadataResponsePartition.replicaNodes", compact: false, minimumElementSize: 4) {
+                    (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
                     try buffer.readProtocolInteger("MetadataResponse.MetadataResponseTopic.MetadataResponsePartition.replicaNodes")
                 }
-                self.isrNodes = try buffer.readProtocolArray("MetadataResponse.MetadataResponseTopic.MetadataResponsePartition.isrNodes", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
+                self.isrNodes = try buffer.readProtocolArray("MetadataResponse.MetadataResponseTopic.MetadataResponsePartition.isrNodes", compact: false, minimumElementSize: 4) {
+                    (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
                     try buffer.readProtocolInteger("MetadataResponse.MetadataResponseTopic.MetadataResponsePartition.isrNodes")
                 }
                 if version >= 5 {
-                    self.offlineReplicas = try buffer.readProtocolArray("MetadataResponse.MetadataResponseTopic.MetadataResponsePartition.offlineReplicas", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
+                    self.offlineReplicas = try buffer.readProtocolArray("MetadataResponse.MetadataResponseTopic.MetadataResponsePartition.offlineReplicas", compact: false, minimumElementSize: 4) {
+                        (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
                         try buffer.readProtocolInteger("MetadataResponse.MetadataResponseTopic.MetadataResponsePartition.offlineReplicas")
                     }
                 }

@@ -39,8 +39,6 @@ public struct OffsetCommitRequest: Sendable, Equatable {
         self.groupId = try buffer.readProtocolString("OffsetCommitRequest.groupId", compact: false)
         if version >= 1 {
             self.generationIdOrMemberEpoch = try buffer.readProtocolInteger("OffsetCommitRequest.generationIdOrMemberEpoch")
-        }
-        if version >= 1 {
             self.memberId = try buffer.readProtocolString("OffsetCommitRequest.memberId", compact: false)
         }
         if version >= 7 {
@@ -49,7 +47,8 @@ public struct OffsetCommitRequest: Sendable, Equatable {
         if (2...4).contains(version) {
             self.retentionTimeMs = try buffer.readProtocolInteger("OffsetCommitRequest.retentionTimeMs")
         }
-        self.topics = try buffer.readProtocolArray("OffsetCommitRequest.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitRequestTopic in
+        self.topics = try buffer.readProtocolArray("OffsetCommitRequest.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitRequestTopic in
             try OffsetCommitRequestTopic(from: &buffer, version: version)
         }
     }
@@ -59,8 +58,6 @@ public struct OffsetCommitRequest: Sendable, Equatable {
         buffer.writeProtocolString(self.groupId, compact: false)
         if version >= 1 {
             buffer.writeInteger(self.generationIdOrMemberEpoch)
-        }
-        if version >= 1 {
             buffer.writeProtocolString(self.memberId, compact: false)
         }
         if version >= 7 {
@@ -93,7 +90,8 @@ public struct OffsetCommitRequest: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("OffsetCommitRequest.OffsetCommitRequestTopic.name", compact: false)
-            self.partitions = try buffer.readProtocolArray("OffsetCommitRequest.OffsetCommitRequestTopic.partitions", compact: false, minimumElementSize: 14) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitRequestPartition in
+            self.partitions = try buffer.readProtocolArray("OffsetCommitRequest.OffsetCommitRequestTopic.partitions", compact: false, minimumElementSize: 14) {
+                (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitRequestPartition in
                 try OffsetCommitRequestPartition(from: &buffer, version: version)
             }
         }

@@ -23,7 +23,8 @@ public struct OffsetCommitResponse: Sendable, Equatable {
         if version >= 3 {
             self.throttleTimeMs = try buffer.readProtocolInteger("OffsetCommitResponse.throttleTimeMs")
         }
-        self.topics = try buffer.readProtocolArray("OffsetCommitResponse.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitResponseTopic in
+        self.topics = try buffer.readProtocolArray("OffsetCommitResponse.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitResponseTopic in
             try OffsetCommitResponseTopic(from: &buffer, version: version)
         }
     }
@@ -57,7 +58,8 @@ public struct OffsetCommitResponse: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("OffsetCommitResponse.OffsetCommitResponseTopic.name", compact: false)
-            self.partitions = try buffer.readProtocolArray("OffsetCommitResponse.OffsetCommitResponseTopic.partitions", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitResponsePartition in
+            self.partitions = try buffer.readProtocolArray("OffsetCommitResponse.OffsetCommitResponseTopic.partitions", compact: false, minimumElementSize: 6) {
+                (buffer: inout ByteBuffer) throws(WireError) -> OffsetCommitResponsePartition in
                 try OffsetCommitResponsePartition(from: &buffer, version: version)
             }
         }

@@ -21,7 +21,8 @@ public struct OffsetDeleteRequest: Sendable, Equatable {
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
         self.groupId = try buffer.readProtocolString("OffsetDeleteRequest.groupId", compact: false)
-        self.topics = try buffer.readProtocolArray("OffsetDeleteRequest.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetDeleteRequestTopic in
+        self.topics = try buffer.readProtocolArray("OffsetDeleteRequest.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> OffsetDeleteRequestTopic in
             try OffsetDeleteRequestTopic(from: &buffer, version: version)
         }
     }
@@ -53,7 +54,8 @@ public struct OffsetDeleteRequest: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("OffsetDeleteRequest.OffsetDeleteRequestTopic.name", compact: false)
-            self.partitions = try buffer.readProtocolArray("OffsetDeleteRequest.OffsetDeleteRequestTopic.partitions", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetDeleteRequestPartition in
+            self.partitions = try buffer.readProtocolArray("OffsetDeleteRequest.OffsetDeleteRequestTopic.partitions", compact: false, minimumElementSize: 4) {
+                (buffer: inout ByteBuffer) throws(WireError) -> OffsetDeleteRequestPartition in
                 try OffsetDeleteRequestPartition(from: &buffer, version: version)
             }
         }

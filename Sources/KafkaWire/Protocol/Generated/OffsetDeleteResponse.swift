@@ -26,7 +26,8 @@ public struct OffsetDeleteResponse: Sendable, Equatable {
         self.init()
         self.errorCode = try buffer.readProtocolInteger("OffsetDeleteResponse.errorCode")
         self.throttleTimeMs = try buffer.readProtocolInteger("OffsetDeleteResponse.throttleTimeMs")
-        self.topics = try buffer.readProtocolArray("OffsetDeleteResponse.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetDeleteResponseTopic in
+        self.topics = try buffer.readProtocolArray("OffsetDeleteResponse.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> OffsetDeleteResponseTopic in
             try OffsetDeleteResponseTopic(from: &buffer, version: version)
         }
     }
@@ -59,7 +60,8 @@ public struct OffsetDeleteResponse: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("OffsetDeleteResponse.OffsetDeleteResponseTopic.name", compact: false)
-            self.partitions = try buffer.readProtocolArray("OffsetDeleteResponse.OffsetDeleteResponseTopic.partitions", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetDeleteResponsePartition in
+            self.partitions = try buffer.readProtocolArray("OffsetDeleteResponse.OffsetDeleteResponseTopic.partitions", compact: false, minimumElementSize: 6) {
+                (buffer: inout ByteBuffer) throws(WireError) -> OffsetDeleteResponsePartition in
                 try OffsetDeleteResponsePartition(from: &buffer, version: version)
             }
         }

@@ -21,7 +21,8 @@ public struct OffsetFetchRequest: Sendable, Equatable {
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
         self.groupId = try buffer.readProtocolString("OffsetFetchRequest.groupId", compact: false)
-        self.topics = try buffer.readProtocolNullableArray("OffsetFetchRequest.topics", compact: false, nullable: version >= 2, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetFetchRequestTopic in
+        self.topics = try buffer.readProtocolNullableArray("OffsetFetchRequest.topics", compact: false, nullable: version >= 2, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> OffsetFetchRequestTopic in
             try OffsetFetchRequestTopic(from: &buffer, version: version)
         }
     }
@@ -53,7 +54,8 @@ public struct OffsetFetchRequest: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("OffsetFetchRequest.OffsetFetchRequestTopic.name", compact: false)
-            self.partitionIndexes = try buffer.readProtocolArray("OffsetFetchRequest.OffsetFetchRequestTopic.partitionIndexes", compact: false, minimumElementSize: 4) { (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
+            self.partitionIndexes = try buffer.readProtocolArray("OffsetFetchRequest.OffsetFetchRequestTopic.partitionIndexes", compact: false, minimumElementSize: 4) {
+                (buffer: inout ByteBuffer) throws(WireError) -> Int32 in
                 try buffer.readProtocolInteger("OffsetFetchRequest.OffsetFetchRequestTopic.partitionIndexes")
             }
         }

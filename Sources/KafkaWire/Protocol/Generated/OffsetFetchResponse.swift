@@ -27,7 +27,8 @@ public struct OffsetFetchResponse: Sendable, Equatable {
         if version >= 3 {
             self.throttleTimeMs = try buffer.readProtocolInteger("OffsetFetchResponse.throttleTimeMs")
         }
-        self.topics = try buffer.readProtocolArray("OffsetFetchResponse.topics", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetFetchResponseTopic in
+        self.topics = try buffer.readProtocolArray("OffsetFetchResponse.topics", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> OffsetFetchResponseTopic in
             try OffsetFetchResponseTopic(from: &buffer, version: version)
         }
         if version >= 2 {
@@ -67,7 +68,8 @@ public struct OffsetFetchResponse: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("OffsetFetchResponse.OffsetFetchResponseTopic.name", compact: false)
-            self.partitions = try buffer.readProtocolArray("OffsetFetchResponse.OffsetFetchResponseTopic.partitions", compact: false, minimumElementSize: 16) { (buffer: inout ByteBuffer) throws(WireError) -> OffsetFetchResponsePartition in
+            self.partitions = try buffer.readProtocolArray("OffsetFetchResponse.OffsetFetchResponseTopic.partitions", compact: false, minimumElementSize: 16) {
+                (buffer: inout ByteBuffer) throws(WireError) -> OffsetFetchResponsePartition in
                 try OffsetFetchResponsePartition(from: &buffer, version: version)
             }
         }

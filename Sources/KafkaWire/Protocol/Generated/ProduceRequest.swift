@@ -31,7 +31,8 @@ public struct ProduceRequest: Sendable, Equatable {
         self.transactionalId = try buffer.readProtocolNullableString("ProduceRequest.transactionalId", compact: false, nullable: true)
         self.acks = try buffer.readProtocolInteger("ProduceRequest.acks")
         self.timeoutMs = try buffer.readProtocolInteger("ProduceRequest.timeoutMs")
-        self.topicData = try buffer.readProtocolArray("ProduceRequest.topicData", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> TopicProduceData in
+        self.topicData = try buffer.readProtocolArray("ProduceRequest.topicData", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> TopicProduceData in
             try TopicProduceData(from: &buffer, version: version)
         }
     }
@@ -65,7 +66,8 @@ public struct ProduceRequest: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("ProduceRequest.TopicProduceData.name", compact: false)
-            self.partitionData = try buffer.readProtocolArray("ProduceRequest.TopicProduceData.partitionData", compact: false, minimumElementSize: 8) { (buffer: inout ByteBuffer) throws(WireError) -> PartitionProduceData in
+            self.partitionData = try buffer.readProtocolArray("ProduceRequest.TopicProduceData.partitionData", compact: false, minimumElementSize: 8) {
+                (buffer: inout ByteBuffer) throws(WireError) -> PartitionProduceData in
                 try PartitionProduceData(from: &buffer, version: version)
             }
         }

@@ -20,7 +20,8 @@ public struct ProduceResponse: Sendable, Equatable {
     /// Decodes `version` (v3–v8) of ProduceResponse.
     public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
         self.init()
-        self.responses = try buffer.readProtocolArray("ProduceResponse.responses", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> TopicProduceResponse in
+        self.responses = try buffer.readProtocolArray("ProduceResponse.responses", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> TopicProduceResponse in
             try TopicProduceResponse(from: &buffer, version: version)
         }
         self.throttleTimeMs = try buffer.readProtocolInteger("ProduceResponse.throttleTimeMs")
@@ -53,7 +54,8 @@ public struct ProduceResponse: Sendable, Equatable {
         public init(from buffer: inout ByteBuffer, version: Int16) throws(WireError) {
             self.init()
             self.name = try buffer.readProtocolString("ProduceResponse.TopicProduceResponse.name", compact: false)
-            self.partitionResponses = try buffer.readProtocolArray("ProduceResponse.TopicProduceResponse.partitionResponses", compact: false, minimumElementSize: 22) { (buffer: inout ByteBuffer) throws(WireError) -> PartitionProduceResponse in
+            self.partitionResponses = try buffer.readProtocolArray("ProduceResponse.TopicProduceResponse.partitionResponses", compact: false, minimumElementSize: 22) {
+                (buffer: inout ByteBuffer) throws(WireError) -> PartitionProduceResponse in
                 try PartitionProduceResponse(from: &buffer, version: version)
             }
         }
@@ -112,11 +114,10 @@ public struct ProduceResponse: Sendable, Equatable {
                     self.logStartOffset = try buffer.readProtocolInteger("ProduceResponse.TopicProduceResponse.PartitionProduceResponse.logStartOffset")
                 }
                 if version >= 8 {
-                    self.recordErrors = try buffer.readProtocolArray("ProduceResponse.TopicProduceResponse.PartitionProduceResponse.recordErrors", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> BatchIndexAndErrorMessage in
+                    self.recordErrors = try buffer.readProtocolArray("ProduceResponse.TopicProduceResponse.PartitionProduceResponse.recordErrors", compact: false, minimumElementSize: 6) {
+                        (buffer: inout ByteBuffer) throws(WireError) -> BatchIndexAndErrorMessage in
                         try BatchIndexAndErrorMessage(from: &buffer, version: version)
                     }
-                }
-                if version >= 8 {
                     self.errorMessage = try buffer.readProtocolNullableString("ProduceResponse.TopicProduceResponse.PartitionProduceResponse.errorMessage", compact: false, nullable: true)
                 }
             }
@@ -134,8 +135,6 @@ public struct ProduceResponse: Sendable, Equatable {
                     buffer.writeProtocolArray(self.recordErrors, compact: false) { buffer, element in
                         element.encode(into: &buffer, version: version)
                     }
-                }
-                if version >= 8 {
                     buffer.writeProtocolString(self.errorMessage, compact: false, nullable: true)
                 }
             }

@@ -38,7 +38,8 @@ public struct SyncGroupRequest: Sendable, Equatable {
         if version >= 3 {
             self.groupInstanceId = try buffer.readProtocolNullableString("SyncGroupRequest.groupInstanceId", compact: false, nullable: true)
         }
-        self.assignments = try buffer.readProtocolArray("SyncGroupRequest.assignments", compact: false, minimumElementSize: 6) { (buffer: inout ByteBuffer) throws(WireError) -> SyncGroupRequestAssignment in
+        self.assignments = try buffer.readProtocolArray("SyncGroupRequest.assignments", compact: false, minimumElementSize: 6) {
+            (buffer: inout ByteBuffer) throws(WireError) -> SyncGroupRequestAssignment in
             try SyncGroupRequestAssignment(from: &buffer, version: version)
         }
     }

@@ -1,0 +1,144 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The election's durable state as one JSON file (`<data_dir>/election.json`).
+///
+/// A save never leaves a half-written file: it writes a temporary file in the same directory,
+/// fsyncs it, renames it over the old one (atomic on POSIX file systems) and fsyncs the
+/// directory so the rename itself survives a power loss. Only after `save` returns may the
+/// runtime send the replies that depend on it.
+///
+/// - Important: `save` and `load` block on disk I/O (fsync); call them from a thread or
+///   executor of their own, not from the cooperative pool.
+public struct FileElectionStore: Sendable {
+    /// The file's format; bumped if the layout ever changes incompatibly.
+    static let formatVersion = 1
+
+    struct Envelope: Codable {
+        var formatVersion: Int
+        var state: ElectionState
+    }
+
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// The file in `directory` the agent uses by default.
+    public init(directory: String) { self.path = directory + "/election.json" }
+
+    var directory: String { (path as NSString).deletingLastPathComponent }
+
+    /// The stored state, or `nil` if the agent never stored one (first start).
+    /// - Throws: `ElectionStoreError` when the file exists but cannot be read or understood.
+    public func load() throws(ElectionStoreError) -> ElectionState? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ElectionStoreError(
+                code: .unreadable, path: path,
+                message: "cannot read it (\(error.localizedDescription)); check its permissions for the agent's user")
+        }
+        let envelope: Envelope
+        do {
+            envelope = try JSONDecoder().decode(Envelope.self, from: data)
+        } catch {
+            throw ElectionStoreError(
+                code: .corrupted, path: path,
+                message: "it is not a valid election state (\(error)); restore it from a backup, or delete it to rejoin as a new voter — only if a majority of the other voters is healthy, since this voter forgets its votes")
+        }
+        guard envelope.formatVersion == Self.formatVersion else {
+            throw ElectionStoreError(
+                code: .unsupportedVersion, path: path,
+                message: "format version \(envelope.formatVersion) is not \(Self.formatVersion); run the Switchback version that wrote it")
+        }
+        return envelope.state
+    }
+
+    /// Stores `state` durably (temporary file, fsync, rename, fsync of the directory).
+    /// - Throws: `ElectionStoreError` when any step fails; the previous file is then intact.
+    public func save(_ state: ElectionState) throws(ElectionStoreError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data: Data
+        do {
+            data = try encoder.encode(Envelope(formatVersion: Self.formatVersion, state: state))
+        } catch {
+            throw ElectionStoreError(code: .writeFailed, path: path, message: "cannot encode the state: \(error)")
+        }
+        let temporary = path + ".tmp"
+        try writeAndSync(data, to: temporary)
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw ElectionStoreError(code: .writeFailed, path: path, message: "cannot rename \(temporary) over it: \(reason)")
+        }
+        try syncDirectory()
+    }
+
+    private func writeAndSync(_ data: Data, to file: String) throws(ElectionStoreError) {
+        let descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard descriptor >= 0 else {
+            throw ElectionStoreError(
+                code: .writeFailed, path: file,
+                message: "cannot create it: \(String(cString: strerror(errno))); check that \(directory) exists and is writable")
+        }
+        defer { close(descriptor) }
+        var failure: String?
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count, let base = buffer.baseAddress {
+                let written = write(descriptor, base + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno))
+                    return
+                }
+                offset += written
+            }
+        }
+        if let failure {
+            throw ElectionStoreError(code: .writeFailed, path: file, message: "cannot write it: \(failure); check free space")
+        }
+        guard fsync(descriptor) == 0 else {
+            throw ElectionStoreError(code: .writeFailed, path: file, message: "fsync failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private func syncDirectory() throws(ElectionStoreError) {
+        let descriptor = open(directory, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw ElectionStoreError(code: .writeFailed, path: directory, message: "cannot open the directory to fsync it: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            throw ElectionStoreError(code: .writeFailed, path: directory, message: "fsync of the directory failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// Reading or writing the election state file failed.
+public struct ElectionStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Hashable, Sendable {
+        case unreadable, corrupted, unsupportedVersion, writeFailed
+    }
+
+    public var code: Code
+    /// The file (or directory) concerned.
+    public var path: String
+    public var message: String
+
+    /// A failed write may succeed when retried (space freed, transient I/O error); a corrupted
+    /// file needs an operator.
+    public var isRetriable: Bool { code == .writeFailed }
+
+    public var description: String { "election state \(path): \(message)" }
+}
