@@ -40,7 +40,7 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Partition count for topics created automatically or without a count.")
     var partitions = 1
 
-    @Option(help: "When appends reach disk: 'always' (each acknowledged append survives kill -9) or 'interval' (at most \(FsyncIntervalHelp.window) of appends at risk on a machine crash).")
+    @Option(help: "When appends reach disk: 'always' (each acknowledged append survives kill -9) or 'interval' (fsync every 200 ms: a machine crash, not a process crash, can lose that window).")
     var fsync: FsyncPolicy = .always
 
     @Flag(help: "Refuse to create topics on first use (metadata or produce for an unknown topic).")
@@ -75,8 +75,8 @@ struct BrokerCommand: AsyncParsableCommand {
         )
         let broker = try await LocalKafkaBroker.start(configuration: configuration, controlPort: control?.port, logger: logger)
         // The one line scripts wait for: the broker accepts connections from here on.
-        print("LocalKafka serving on \(broker.bootstrapServers)" + (broker.controlEndpoint.map { " (control on http://\($0))" } ?? ""))
-        fflush(stdout)
+        let ready = "LocalKafka serving on \(broker.bootstrapServers)" + (broker.controlEndpoint.map { " (control on http://\($0))" } ?? "")
+        FileHandle.standardOutput.write(Data((ready + "\n").utf8))
         let group = ServiceGroup(
             services: [BrokerService(broker: broker)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -96,10 +96,6 @@ struct BrokerService: Service {
             try await broker.run()
         }
     }
-}
-
-enum FsyncIntervalHelp {
-    static let window = "200 ms"
 }
 
 extension FsyncPolicy: ExpressibleByArgument {}
