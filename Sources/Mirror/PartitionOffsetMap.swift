@@ -169,6 +169,11 @@ public struct PartitionOffsetMap: Equatable, Sendable {
     }
 
     /// Translates a committed target offset back to the source (failback direction).
+    ///
+    /// Exact when the flow is the only writer of the target partition (prefix policy, or
+    /// identity in active–standby). With identity in active–active, local records written to the
+    /// target partition after the last copy are not this map's to place: a position past them
+    /// is reported as ``OffsetTranslation/beyondMirrored(lastCopied:recordsAtRisk:)``.
     public func translate(targetOffset committed: Offset) -> OffsetTranslation {
         guard let first = ranges.first, let last = ranges.last else { return .noMirroredRecords }
         let c = committed.rawValue

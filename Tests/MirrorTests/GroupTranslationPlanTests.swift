@@ -109,3 +109,20 @@ struct GroupTranslationPlanTests {
             """)
     }
 }
+
+@Suite("Translation report")
+struct TranslationReportTests {
+    @Test("totals over groups, sorted, with data at risk named")
+    func totals() throws {
+        let outer = GroupTranslationPlanTests()
+        let billing = try outer.plan([tp("orders", 0): 60, tp("orders", 1): 15], group: "billing")
+        let audit = try outer.plan([tp("orders", 0): 10, tp("orders", 4): nil], group: "analytics")
+        let report = TranslationReport(plans: [billing, audit])
+        #expect(report.plans.map(\.group) == [group("analytics"), group("billing")])
+        #expect(report.commitCount == 2)
+        #expect(report.skipCount == 2)
+        #expect(report.recordsAtRisk == 5)
+        #expect(report.groupsWithDataAtRisk == [group("billing")])
+        #expect(report.description.hasPrefix("2 group(s): 2 partition(s) to commit, 2 skipped — DATA AT RISK: 5 record(s) in billing\n\ngroup analytics:"))
+    }
+}
