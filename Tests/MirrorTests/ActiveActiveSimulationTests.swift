@@ -88,16 +88,18 @@ struct SimulatedFlow {
         return Int(resume?.rawValue ?? 0)
     }
 
-    /// Loses everything volatile, as a killed process does; the map is rebuilt from the target's headers.
-    mutating func crash(world: SimulatedWorld) throws {
+    /// Loses everything volatile, as a killed process does: the map falls back to what was last
+    /// stored (`stored`) and is caught up from the target's headers.
+    mutating func crash(world: SimulatedWorld, stored: [OffsetMapUpdate]) throws {
         cursors = [:]
         map = OffsetMap(flow: flow)
-        for (target, records) in (world.logs[flow.target] ?? [:]).sorted(by: { $0.key < $1.key }) {
-            for (offset, record) in records.enumerated() {
-                guard let source = Provenance.source(in: record.headers).value, source.site == flow.source else { continue }
-                _ = target
-                try map.record(TopicPartition(source.topic, source.partition), sourceOffset: source.offset, targetOffset: Offset(Int64(offset)))
-            }
+        for update in stored { try map.apply(update) }
+        for partition in (world.logs[flow.source] ?? [:]).keys.sorted() {
+            guard let targetTopic = naming.targetTopic(for: partition.topic, from: flow.source, to: flow.target) else { continue }
+            let targetLog = world.log(flow.target, TopicPartition(targetTopic, partition.partition))
+            let start = Int(map.catchUpStart(for: partition).rawValue)
+            guard start < targetLog.count else { continue }
+            try map.recordCopies(of: partition, inTargetRecords: (start..<targetLog.count).map { (Offset(Int64($0)), targetLog[$0].headers) })
         }
     }
 }
@@ -133,8 +135,10 @@ struct ActiveActiveSimulationTests {
             }
             for index in flows.indices {
                 if round == 3 && index == 0 {
-                    try flows[index].step(&world, limit: 3)  // crash mid-batch
-                    try flows[index].crash(world: world)
+                    // Store the map, copy a few more, crash mid-batch: the stored map is behind.
+                    let stored = flows[index].map.snapshot
+                    try flows[index].step(&world, limit: 3)
+                    try flows[index].crash(world: world, stored: stored)
                 }
                 try flows[index].step(&world)
             }

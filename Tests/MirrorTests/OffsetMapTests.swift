@@ -230,4 +230,29 @@ struct OffsetMapTests {
             try other.apply(stored[0])
         }
     }
+
+    @Test("catching up a stale map from the target's headers")
+    func catchUpFromTarget() throws {
+        let flow = FlowID(from: dcA, to: dcB)
+        func copy(_ source: Int64, from site: SiteID = dcA, partition: PartitionID = 0) -> [RecordHeader] {
+            Provenance.headersForCopy(existing: [], sourceSite: site, topic: topic("orders"), partition: partition, offset: Offset(source))
+        }
+        var map = OffsetMap(flow: flow)
+        for s in Int64(0)..<10 { try map.record(orders0, sourceOffset: Offset(s), targetOffset: Offset(s)) }
+        #expect(map.catchUpStart(for: orders0) == 10)
+        #expect(map.catchUpStart(for: tp("orders", 9)) == 0)
+        // Target log after the stored map: a replay, two copies, a local record, a foreign copy,
+        // a copy of another partition, a malformed header, one more copy after a source gap.
+        let records: [(offset: Offset, headers: [RecordHeader])] = [
+            (9, copy(9)), (10, copy(10)), (11, copy(11)), (12, []), (13, copy(12, from: dcC)), (14, copy(12, partition: 1)),
+            (15, [RecordHeader(key: Provenance.sourceKey, value: bytes("dc-a/orders/0"))]), (16, copy(14)),
+        ]
+        #expect(try map.recordCopies(of: orders0, inTargetRecords: records) == 3)
+        #expect(map[orders0].ranges == [
+            MappedRange(sourceStart: 0, targetStart: 0, count: 12)!, MappedRange(sourceStart: 14, targetStart: 16, count: 1)!,
+        ])
+        #expect(throws: MirrorError.self) {
+            try map.recordCopies(of: orders0, inTargetRecords: [(offset: Offset(17), headers: copy(5))])
+        }
+    }
 }
