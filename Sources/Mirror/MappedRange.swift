@@ -24,6 +24,11 @@ public struct MappedRange: Hashable, Sendable, CustomStringConvertible {
         self.count = count
     }
 
+    /// This range grown by `more` records; the caller has checked that the ends stay in range.
+    func extended(by more: Int64) -> MappedRange {
+        MappedRange(unchecked: sourceStart.rawValue, targetStart.rawValue, count + more)
+    }
+
     /// One past the last source offset.
     public var sourceEnd: Offset { Offset(sourceStart.rawValue &+ count) }
     /// One past the last target offset.

@@ -54,7 +54,7 @@ public struct PartitionOffsetMap: Equatable, Sendable {
             if source == last.sourceEnd.rawValue, target == last.targetEnd.rawValue,
                 source >= accountedEnd.rawValue, source < Int64.max, target < Int64.max
             {
-                ranges[lastIndex] = MappedRange(unchecked: last.sourceStart.rawValue, last.targetStart.rawValue, last.count + 1)
+                ranges[lastIndex] = last.extended(by: 1)
                 accountedEnd = Offset(source + 1)
                 publish(source: source, target: target, count: 1)
                 return .recorded
@@ -214,7 +214,8 @@ public struct PartitionOffsetMap: Equatable, Sendable {
                 let held = ranges[index]
                 let heldTarget = held.targetStart.rawValue + (source - held.sourceStart.rawValue)
                 guard heldTarget == target else {
-                    throw conflict("source offset \(source) is mapped to target \(heldTarget), but an update maps it to \(target)")
+                    throw conflict(
+                        "source offset \(source) is mapped to target \(heldTarget), but an update maps it to \(target)")
                 }
                 let covered = min(count, held.sourceEnd.rawValue - source)
                 source += covered
@@ -234,7 +235,7 @@ public struct PartitionOffsetMap: Equatable, Sendable {
                     + "target range \(last); target offsets must increase")
             }
             if source == last.sourceEnd.rawValue, target == last.targetEnd.rawValue {
-                ranges[lastIndex] = MappedRange(unchecked: last.sourceStart.rawValue, last.targetStart.rawValue, last.count + count)
+                ranges[lastIndex] = last.extended(by: count)
             } else {
                 ranges.append(MappedRange(unchecked: source, target, count))
             }
@@ -250,7 +251,7 @@ public struct PartitionOffsetMap: Equatable, Sendable {
         if let lastIndex = unpublishedRanges.indices.last {
             let last = unpublishedRanges[lastIndex]
             if last.sourceEnd.rawValue == source, last.targetEnd.rawValue == target {
-                unpublishedRanges[lastIndex] = MappedRange(unchecked: last.sourceStart.rawValue, last.targetStart.rawValue, last.count + count)
+                unpublishedRanges[lastIndex] = last.extended(by: count)
                 return
             }
         }
