@@ -51,6 +51,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The embedded mirror: naming, selection, provenance headers, offset map and translation.
+        .target(
+            name: "Mirror",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "switchback",
             dependencies: [
@@ -74,6 +81,10 @@ let package = Package(
         .testTarget(
             name: "KafkaWireTests",
             dependencies: ["KafkaWire", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "MirrorTests",
+            dependencies: ["Mirror"]
         ),
         .testTarget(
             name: "LocalKafkaTests",

@@ -1,0 +1,206 @@
+/// Which way offsets are translated across a flow.
+public enum TranslationDirection: String, Hashable, Codable, Sendable {
+    /// Committed offsets on the flow's source cluster become commits on its target cluster.
+    case failover
+    /// Committed offsets on the flow's target cluster become commits on its source cluster.
+    case failback
+}
+
+/// A consumer group's committed offsets on the cluster translated *from*.
+public struct GroupOffsets: Hashable, Sendable {
+    public var group: ConsumerGroupID
+    /// Per topic-partition as named on that cluster; `nil` (or a negative offset, Kafka's -1)
+    /// means the group has no committed offset there.
+    public var committed: [TopicPartition: Offset?]
+
+    public init(group: ConsumerGroupID, committed: [TopicPartition: Offset?]) {
+        self.group = group
+        self.committed = committed
+    }
+}
+
+/// What to do for one partition of a group, and why.
+public struct GroupTranslationEntry: Hashable, Sendable {
+    /// Why a partition's offset is not translated.
+    public enum SkipReason: Hashable, Sendable, CustomStringConvertible {
+        /// The group is not selected by `mirror.groups`.
+        case groupNotSelected(SelectionDecision)
+        /// The group has active members on the cluster to commit to; committing under them would
+        /// be overwritten or fight their positions. Stop them first.
+        case groupActiveAtDestination
+        /// The topic is not selected by `mirror.topics`.
+        case topicNotSelected(SelectionDecision)
+        /// The naming policy never mirrors this topic across this flow.
+        case topicNotMirrored(TopicNotMirroredReason)
+        /// Failback: no topic of the source is mirrored into this target topic by this flow.
+        case notAMirrorTopic
+        /// The group has no committed offset for this partition.
+        case noCommittedOffset
+        /// Nothing of this partition has been mirrored.
+        case partitionNotMirrored
+        /// The group is past the mirrored data: these records are at risk.
+        case beyondMirrored(lastCopied: Offset, recordsAtRisk: Int64)
+        /// The committed offset is before the first mapped offset (mirroring started later, or pruned).
+        case beforeMapped(firstMapped: Offset)
+
+        public var description: String {
+            switch self {
+            case .groupNotSelected(let decision): "group not selected (\(decision))"
+            case .groupActiveAtDestination: "group has active members on the destination cluster; stop them first"
+            case .topicNotSelected(let decision): "topic not selected (\(decision))"
+            case .topicNotMirrored(let reason): "topic not mirrored: \(reason)"
+            case .notAMirrorTopic: "not a topic this flow mirrors into"
+            case .noCommittedOffset: "no committed offset"
+            case .partitionNotMirrored: "partition not mirrored yet"
+            case .beyondMirrored(let lastCopied, let atRisk):
+                "offset beyond mirrored data (last copied \(lastCopied); data at risk: \(atRisk) record(s))"
+            case .beforeMapped(let first): "offset before the first mapped offset \(first); position unknown"
+            }
+        }
+    }
+
+    /// The action for one partition.
+    public enum Action: Hashable, Sendable {
+        /// Commit `offset` for `partition` on the destination cluster.
+        case commit(partition: TopicPartition, offset: Offset)
+        /// Leave this partition alone, for this reason.
+        case skip(SkipReason)
+    }
+
+    /// The partition on the cluster translated from.
+    public var partition: TopicPartition
+    /// The group's committed offset there, if any.
+    public var committed: Offset?
+    /// What translation said (absent when skipped before translating).
+    public var translation: OffsetTranslation?
+    public var action: Action
+}
+
+/// The translation plan for one consumer group across one flow: per partition, commit an exact
+/// offset on the destination or skip with a reason. Pure: computing it changes nothing; the
+/// flow executes ``commits``, and `switchback offsets translate --dry-run` prints ``description``.
+public struct GroupTranslationPlan: Hashable, Sendable, CustomStringConvertible {
+    public let group: ConsumerGroupID
+    public let flow: FlowID
+    public let direction: TranslationDirection
+    /// One entry per partition the group has on the cluster translated from, sorted.
+    public let entries: [GroupTranslationEntry]
+
+    /// Builds the plan.
+    ///
+    /// - Parameters:
+    ///   - offsets: the group's committed offsets on the cluster translated from (the flow's
+    ///     source for `.failover`, its target for `.failback`), with topics as named there.
+    ///   - direction: which way to translate.
+    ///   - map: the flow's offset map.
+    ///   - naming: the naming policy and sites.
+    ///   - topics: the flow's topic selection (applied to source topic names).
+    ///   - groups: the group selection.
+    ///   - activeMembersAtDestination: whether the group has members on the cluster committed to.
+    public init(
+        offsets: GroupOffsets, direction: TranslationDirection, map: OffsetMap, naming: TopicNaming,
+        topics: TopicSelection, groups: GroupSelection, activeMembersAtDestination: Bool
+    ) {
+        group = offsets.group
+        flow = map.flow
+        self.direction = direction
+        let groupDecision = groups.decision(for: offsets.group)
+        entries = offsets.committed.keys.sorted().map { partition in
+            let raw = offsets.committed[partition] ?? nil
+            let committed = raw.flatMap { $0.rawValue >= 0 ? $0 : nil }
+            func skip(_ reason: GroupTranslationEntry.SkipReason, _ translation: OffsetTranslation? = nil) -> GroupTranslationEntry {
+                GroupTranslationEntry(partition: partition, committed: committed, translation: translation, action: .skip(reason))
+            }
+            if !groupDecision.isSelected { return skip(.groupNotSelected(groupDecision)) }
+            if activeMembersAtDestination { return skip(.groupActiveAtDestination) }
+
+            // The source topic-partition (the map's key) and the destination topic-partition.
+            let sourcePartition: TopicPartition
+            let destination: TopicPartition
+            switch direction {
+            case .failover:
+                sourcePartition = partition
+                switch naming.decision(for: partition.topic, from: map.flow.source, to: map.flow.target) {
+                case .notMirrored(let reason):
+                    if reason == .internalTopic { return skip(.topicNotSelected(.internalName)) }
+                    return skip(.topicNotMirrored(reason))
+                case .mirror(let target):
+                    destination = TopicPartition(target, partition.partition)
+                }
+            case .failback:
+                guard let source = naming.sourceTopic(forTarget: partition.topic, from: map.flow.source, to: map.flow.target) else {
+                    return skip(partition.topic.isInternal ? .topicNotSelected(.internalName) : .notAMirrorTopic)
+                }
+                sourcePartition = TopicPartition(source, partition.partition)
+                destination = sourcePartition
+            }
+            let topicDecision = topics.decision(for: sourcePartition.topic)
+            if !topicDecision.isSelected { return skip(.topicNotSelected(topicDecision)) }
+            guard let committed else { return skip(.noCommittedOffset) }
+
+            let translation = direction == .failover
+                ? map.translate(sourcePartition, sourceOffset: committed)
+                : map.translate(sourcePartition, targetOffset: committed)
+            switch translation {
+            case .mapped(let offset), .caughtUp(let offset):
+                return GroupTranslationEntry(partition: partition, committed: committed, translation: translation,
+                                             action: .commit(partition: destination, offset: offset))
+            case .beyondMirrored(let lastCopied, let atRisk):
+                return skip(.beyondMirrored(lastCopied: lastCopied, recordsAtRisk: atRisk), translation)
+            case .beforeMapped(let first):
+                return skip(.beforeMapped(firstMapped: first), translation)
+            case .noMirroredRecords:
+                return skip(.partitionNotMirrored, translation)
+            }
+        }
+    }
+
+    /// The offsets to commit on the destination cluster, by destination topic-partition.
+    public var commits: [TopicPartition: Offset] {
+        var commits: [TopicPartition: Offset] = [:]
+        for entry in entries {
+            if case .commit(let partition, let offset) = entry.action { commits[partition] = offset }
+        }
+        return commits
+    }
+
+    /// Records at risk summed over partitions whose committed offset is beyond the mirrored data.
+    public var recordsAtRisk: Int64 {
+        entries.reduce(0) { total, entry in
+            if case .skip(.beyondMirrored(_, let atRisk)) = entry.action { return total &+ atRisk }
+            return total
+        }
+    }
+
+    /// The cluster committed to.
+    public var destinationSite: SiteID { direction == .failover ? flow.target : flow.source }
+    /// The cluster translated from.
+    public var originSite: SiteID { direction == .failover ? flow.source : flow.target }
+
+    /// A report for operators, one line per partition.
+    public var description: String {
+        let commitCount = entries.filter { if case .commit = $0.action { true } else { false } }.count
+        var summary = "group \(group): \(direction) \(originSite) → \(destinationSite): "
+            + "\(commitCount) to commit, \(entries.count - commitCount) skipped"
+        if recordsAtRisk > 0 { summary += " — DATA AT RISK: \(recordsAtRisk) record(s)" }
+        let width = entries.map { $0.partition.description.count }.max() ?? 0
+        let lines = entries.map { entry -> String in
+            let name = entry.partition.description.padding(toLength: width)
+            let committed = entry.committed.map { "committed \($0)" } ?? "no commit"
+            switch entry.action {
+            case .commit(let partition, let offset):
+                let note = if case .caughtUp = entry.translation { " (caught up)" } else { "" }
+                return "  \(name)  \(committed) → commit \(partition) at \(offset)\(note)"
+            case .skip(let reason):
+                return "  \(name)  \(committed) → skip: \(reason)"
+            }
+        }
+        return ([summary] + lines).joined(separator: "\n")
+    }
+}
+
+extension String {
+    fileprivate func padding(toLength length: Int) -> String {
+        count >= length ? self : self + String(repeating: " ", count: length - count)
+    }
+}
