@@ -85,6 +85,13 @@ public final class KafkaConsumer: Sendable {
         return try client.assignment().sorted()
     }
 
+    /// The next offset this consumer will hand out in each partition: the offset after the
+    /// last record it returned. Partitions it has returned nothing from yet are absent.
+    public func positions(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartition: Offset] {
+        try checkOpen("reading positions")
+        return try client.positions(partitions)
+    }
+
     /// Stops fetching from these partitions until ``resume(_:)``; their position is kept.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try checkOpen("pausing partitions")

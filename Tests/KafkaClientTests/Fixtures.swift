@@ -18,6 +18,7 @@ func withProducer<T>(
 ) async throws -> T {
     var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
     configuration.linger = .milliseconds(1)
+    configuration.client.properties = fastReconnect
     configure(&configuration)
     let producer = try KafkaProducer(configuration: configuration)
     do {
@@ -39,6 +40,7 @@ func withConsumer<T>(
     var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group)
     configuration.sessionTimeout = .seconds(6)
     configuration.heartbeatInterval = .milliseconds(500)
+    configuration.client.properties = fastReconnect
     configure(&configuration)
     let consumer = try KafkaConsumer(configuration: configuration)
     do {
@@ -50,6 +52,9 @@ func withConsumer<T>(
         throw error
     }
 }
+
+/// Reconnects to a mock broker that came back within ~100 ms instead of up to 10 s.
+let fastReconnect = ["reconnect.backoff.ms": "10", "reconnect.backoff.max.ms": "100"]
 
 /// A topic name no other test uses.
 func uniqueTopic(_ base: String = "t") -> TopicName {

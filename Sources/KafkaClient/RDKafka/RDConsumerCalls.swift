@@ -46,6 +46,20 @@ extension RDClient {
         if let error = list.firstError(while: what) { throw error }
     }
 
+    /// The next offset to read of each partition whose position is known yet.
+    func positions(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartition: Offset] {
+        let list = RDTopicPartitionList(partitions)
+        let result = rd_kafka_position(handle, list.pointer)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw RDErrorCode.error(result, while: "reading the consumer's positions")
+        }
+        var offsets: [TopicPartition: Offset] = [:]
+        for element in list.elements where element.offset >= 0 && element.error == RD_KAFKA_RESP_ERR_NO_ERROR {
+            offsets[element.topicPartition] = Offset(element.offset)
+        }
+        return offsets
+    }
+
     /// Blocking: commits these next-offsets-to-read for the consumer's group.
     func commit(_ nextOffsets: [TopicPartition: Offset]) throws(KafkaError) {
         let list = RDTopicPartitionList(nextOffsets.mapValues(\.rawValue))

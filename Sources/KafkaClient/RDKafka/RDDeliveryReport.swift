@@ -20,10 +20,10 @@ struct RDDeliveryReport: Sendable {
                     timestamp: timestamp >= 0 && type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
                         ? KafkaTimestamp(milliseconds: timestamp) : nil))
         } else {
-            let detail = rd_kafka_message_errstr(message).map { String(cString: $0) }
+            // Not rd_kafka_message_errstr: in a delivery report the payload is the record itself.
             result = .failure(
                 RDErrorCode.error(
-                    m.err, while: "delivering a record to \(topic)", detail: detail, topic: topic,
+                    m.err, while: "delivering a record to \(topic)", topic: topic,
                     partition: m.partition >= 0 ? partition : nil))
         }
     }
