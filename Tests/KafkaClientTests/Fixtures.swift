@@ -1,5 +1,6 @@
 import KafkaClient
 import Logging
+import Synchronization
 import Testing
 
 /// Runs `body` against a fresh librdkafka mock cluster (in-process, loopback TCP).
@@ -108,4 +109,11 @@ func eventually(
         try await Task.sleep(for: .milliseconds(20))
     }
     throw Timeout(description: "\(what) did not happen within \(deadline)")
+}
+
+/// A flag one task raises and another watches.
+final class Flag: Sendable {
+    private let raised = Atomic(false)
+    func set() { raised.store(true, ordering: .releasing) }
+    var isSet: Bool { raised.load(ordering: .acquiring) }
 }
