@@ -93,13 +93,11 @@ final class DeliveryTracker: Sendable {
     func outcomes(of batch: UInt) async -> [Outcome] {
         await withCheckedContinuation { continuation in
             let ready: [Outcome]? = state.withLock { state in
-                guard var entry = state.batches[batch] else { return [] }
-                if entry.remaining == 0 {
-                    state.batches[batch] = nil
+                guard let remaining = state.batches[batch]?.remaining else { return [] }
+                if remaining == 0, let entry = state.batches.removeValue(forKey: batch) {
                     return entry.results.map { $0 ?? .failure(KafkaError.shutDown("sending a record")) }
                 }
-                entry.continuation = continuation
-                state.batches[batch] = entry
+                state.batches[batch]?.continuation = continuation
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
@@ -148,18 +146,18 @@ final class DeliveryTracker: Sendable {
     }
 
     /// Stores one outcome; returns the resumption to run outside the lock if the batch is done.
+    ///
+    /// - Important: Mutates the batch in place in the dictionary: a local copy of a batch would
+    ///   make every store copy its whole results array.
     private static func record(_ outcome: Outcome, batch: UInt, index: Int, in state: inout State) -> (() -> Void)? {
-        guard var entry = state.batches[batch], entry.results.indices.contains(index),
-            entry.results[index] == nil
+        let isOpen = state.batches[batch].map { $0.results.indices.contains(index) && $0.results[index] == nil }
+        guard isOpen == true else { return nil }
+        state.batches[batch]?.results[index] = outcome
+        state.batches[batch]?.remaining -= 1
+        guard state.batches[batch]?.remaining == 0, state.batches[batch]?.continuation != nil,
+            let entry = state.batches.removeValue(forKey: batch), let continuation = entry.continuation
         else { return nil }
-        entry.results[index] = outcome
-        entry.remaining -= 1
-        guard entry.remaining == 0, let continuation = entry.continuation else {
-            state.batches[batch] = entry
-            return nil
-        }
-        state.batches[batch] = nil
-        let results = entry.results.map { $0 ?? .failure(KafkaError.shutDown("sending a record")) }
-        return { continuation.resume(returning: results) }
+        let settled = entry.results.map { $0 ?? .failure(KafkaError.shutDown("sending a record")) }
+        return { continuation.resume(returning: settled) }
     }
 }
