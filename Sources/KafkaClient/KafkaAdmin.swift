@@ -21,7 +21,7 @@ public final class KafkaAdmin: Sendable {
         self.configuration = configuration
         // Admin requests need a handle of either kind; a producer handle fetches nothing.
         client = try RDClient(
-            kind: .producer, properties: configuration.librdkafkaProperties.merging(configuration.properties) { $1 },
+            kind: .producer, properties: configuration.librdkafkaProperties,
             logger: logger)
         client.startPolling()
     }

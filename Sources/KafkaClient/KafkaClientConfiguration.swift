@@ -36,8 +36,13 @@ public struct KafkaClientConfiguration: Sendable, CustomStringConvertible {
         self.properties = properties
     }
 
-    /// The librdkafka properties these settings stand for.
+    /// The librdkafka properties these settings stand for, raw ``properties`` last.
     public var librdkafkaProperties: [String: String] {
+        typedProperties.merging(properties) { $1 }
+    }
+
+    /// The properties of the typed settings alone.
+    var typedProperties: [String: String] {
         var result: [String: String] = [
             "bootstrap.servers": bootstrapServers.joined(separator: ","),
             "client.id": clientID,
@@ -49,7 +54,7 @@ public struct KafkaClientConfiguration: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "KafkaClientConfiguration(\(KafkaConfigurationRedaction.describe(librdkafkaProperties.merging(properties) { $1 })))"
+        "KafkaClientConfiguration(\(KafkaConfigurationRedaction.describe(librdkafkaProperties)))"
     }
 }
 

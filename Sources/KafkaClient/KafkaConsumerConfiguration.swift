@@ -65,7 +65,7 @@ public struct KafkaConsumerConfiguration: Sendable, CustomStringConvertible {
 
     /// The librdkafka properties these settings stand for, raw properties last.
     public var librdkafkaProperties: [String: String] {
-        var result = client.librdkafkaProperties
+        var result = client.typedProperties
         if let groupID { result["group.id"] = groupID.rawValue }
         result["enable.auto.commit"] = autoCommit ? "true" : "false"
         // Offsets are stored only by explicit commits, never behind the application's back.

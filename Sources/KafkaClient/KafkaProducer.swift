@@ -1,4 +1,3 @@
-import CRdKafka
 import Logging
 
 /// Sends records to Kafka through librdkafka's idempotent producer.
@@ -94,6 +93,11 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// Makes librdkafka raise a fatal error, for tests of what callers see afterwards.
+    func raiseFatalErrorForTesting(_ code: KafkaError.Code, reason: String) {
+        client.raiseFatalErrorForTesting(code, reason: reason)
+    }
+
     /// The number of records sent whose delivery report has not arrived yet.
     public var inFlightCount: Int { tracker.inFlight }
 
@@ -101,14 +105,7 @@ public final class KafkaProducer: Sendable {
     /// - Throws: ``KafkaError/Code/timedOut`` if some are still outstanding after `timeout`.
     public func flush(timeout: Duration) async throws(KafkaError) {
         let client = self.client
-        try await RDBlocking.run { () throws(KafkaError) in
-            let result = rd_kafka_flush(client.handle, timeout.clampedMilliseconds)
-            guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw RDErrorCode.error(
-                    result, while: "flushing the producer",
-                    detail: "\(rd_kafka_outq_len(client.handle)) records or requests still outstanding after \(timeout)")
-            }
-        }
+        try await RDBlocking.run { () throws(KafkaError) in try client.flush(timeout: timeout) }
     }
 
     /// Stops the producer without losing what it acknowledged: refuses new sends, waits up to
@@ -123,11 +120,11 @@ public final class KafkaProducer: Sendable {
         let client = self.client
         let logger = client.logger
         _ = try? await RDBlocking.run { () throws(KafkaError) in
-            if rd_kafka_flush(client.handle, timeout.clampedMilliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
-                logger.warning("producer shutdown: \(rd_kafka_outq_len(client.handle)) records undelivered after \(timeout); purging them")
-                rd_kafka_purge(client.handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING)
-                // Purged records get delivery reports with a purge error; collect them.
-                _ = rd_kafka_flush(client.handle, 5_000)
+            do {
+                try client.flush(timeout: timeout)
+            } catch {
+                logger.warning("producer shutdown: \(error); purging what is left")
+                client.purgeUndelivered(timeout: .seconds(5))
             }
             client.stopPolling()
         }

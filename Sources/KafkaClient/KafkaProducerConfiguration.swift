@@ -61,7 +61,7 @@ public struct KafkaProducerConfiguration: Sendable, CustomStringConvertible {
 
     /// The librdkafka properties these settings stand for, raw properties last.
     public var librdkafkaProperties: [String: String] {
-        var result = client.librdkafkaProperties
+        var result = client.typedProperties
         result["enable.idempotence"] = idempotent ? "true" : "false"
         result["acks"] = acks.rawValue
         result["linger.ms"] = String(linger.wholeMilliseconds)

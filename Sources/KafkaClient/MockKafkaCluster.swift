@@ -1,4 +1,3 @@
-import CRdKafka
 import Logging
 
 /// librdkafka's in-process mock Kafka cluster, listening on loopback TCP ports.

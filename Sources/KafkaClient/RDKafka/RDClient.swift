@@ -67,8 +67,10 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
     }
 
     deinit {
-        rd_kafka_queue_destroy(mainQueue)
-        rd_kafka_destroy(handle)
+        // rd_kafka_destroy blocks (it joins librdkafka's threads), and the last reference may
+        // be dropped on the cooperative pool, so the handle is destroyed on a dispatch thread.
+        let owned = RDOwnedHandle(handle: handle, mainQueue: mainQueue)
+        RDBlocking.shared.async { owned.destroy() }
     }
 
     /// The fatal error librdkafka raised, after which this client cannot be used.
@@ -166,4 +168,15 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
 
 extension RDClient.Kind: CustomStringConvertible {
     var description: String { self == .producer ? "producer" : "consumer" }
+}
+
+/// An `rd_kafka_t` and its main queue on their way to being destroyed.
+private struct RDOwnedHandle: @unchecked Sendable {  // moved once to the destroying thread.
+    let handle: OpaquePointer
+    let mainQueue: OpaquePointer
+
+    func destroy() {
+        rd_kafka_queue_destroy(mainQueue)
+        rd_kafka_destroy(handle)
+    }
 }

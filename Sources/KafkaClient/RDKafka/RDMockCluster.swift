@@ -21,8 +21,9 @@ final class RDMockCluster: @unchecked Sendable {  // the mock cluster locks inte
     }
 
     deinit {
-        rd_kafka_mock_cluster_destroy(cluster)
-        client.requestStop()
+        // Destroying joins the mock cluster's thread; keep that off the cooperative pool.
+        let owned = RDOwnedMockCluster(cluster: cluster, client: client)
+        RDBlocking.shared.async { owned.destroy() }
     }
 
     func createTopic(_ topic: String, partitions: Int32, replicationFactor: Int32) throws(KafkaError) {
@@ -57,5 +58,16 @@ final class RDMockCluster: @unchecked Sendable {  // the mock cluster locks inte
         guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw RDErrorCode.error(result, while: what, topic: topic.map { TopicName($0) })
         }
+    }
+}
+
+/// A mock cluster on its way to being destroyed, before the handle it lives on.
+private struct RDOwnedMockCluster: @unchecked Sendable {  // moved once to the destroying thread.
+    let cluster: OpaquePointer
+    let client: RDClient
+
+    func destroy() {
+        rd_kafka_mock_cluster_destroy(cluster)
+        client.requestStop()
     }
 }

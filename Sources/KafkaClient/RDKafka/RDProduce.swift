@@ -78,6 +78,32 @@ extension RDClient {
     }
 }
 
+extension RDClient {
+    /// Blocking: waits until every record handed over has its delivery report queued and
+    /// handed to the poll thread, or `timeout` passes.
+    func flush(timeout: Duration) throws(KafkaError) {
+        let result = rd_kafka_flush(handle, timeout.clampedMilliseconds)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw RDErrorCode.error(
+                result, while: "flushing the producer",
+                detail: "\(rd_kafka_outq_len(handle)) records or requests still outstanding after \(timeout)")
+        }
+    }
+
+    /// Blocking: fails every record not yet delivered (each gets a delivery report with a
+    /// purge error) and waits up to `timeout` for those reports.
+    func purgeUndelivered(timeout: Duration) {
+        rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING)
+        _ = rd_kafka_flush(handle, timeout.clampedMilliseconds)
+    }
+
+    /// Raises a fatal error as if the cluster had caused one (librdkafka's test hook), so the
+    /// fatal path can be tested without a broker that misbehaves.
+    func raiseFatalErrorForTesting(_ code: KafkaError.Code, reason: String) {
+        _ = rd_kafka_test_fatal_error(handle, rd_kafka_resp_err_t(rawValue: code.rawValue), reason)
+    }
+}
+
 /// One allocation that holds the C strings and bytes of a record for the duration of a call.
 struct RDArena {
     private let base: UnsafeMutableRawPointer
