@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchback", targets: ["switchback"]),
+        .executable(name: "switchback-bench", targets: ["SwitchbackBench"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
     ],
     dependencies: [
@@ -73,6 +74,15 @@ let package = Package(
         .testTarget(
             name: "ConsensusTests",
             dependencies: ["Consensus"]
+        ),
+        // Benchmarks that print figures (`swift run -c release switchback-bench client`).
+        .executableTarget(
+            name: "SwitchbackBench",
+            dependencies: [
+                "KafkaClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "KafkaClientTests",

@@ -1,15 +1,13 @@
-import CRdKafka
-
 /// Facts about the librdkafka library this process is linked against.
 public enum Librdkafka {
     /// The version string librdkafka reports at run time, for example `2.0.2`.
     public static var version: String {
-        String(cString: rd_kafka_version_str())
+        RDVersion.string
     }
 
     /// The version as librdkafka's packed integer (`0xMMmmrrpp`).
     public static var versionNumber: Int {
-        Int(rd_kafka_version())
+        RDVersion.number
     }
 
     /// Whether librdkafka offers the admin calls added after 2.0.2 (IncrementalAlterConfigs
