@@ -96,10 +96,16 @@ let package = Package(
             name: "MirrorTests",
             dependencies: ["Mirror"]
         ),
+        // Fixtures shared by test targets: temporary directories, a LocalKafka broker per test.
+        .target(
+            name: "TestSupport",
+            dependencies: ["LocalKafka", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "LocalKafkaTests",
             dependencies: [
-                "LocalKafka", "KafkaWire",
+                "LocalKafka", "KafkaWire", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

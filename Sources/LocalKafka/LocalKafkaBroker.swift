@@ -59,15 +59,23 @@ public final class LocalKafkaBroker: Sendable {
             throw BrokerError(.network, "cannot listen on \(configuration.host):\(configuration.port): \(error). Choose another --listen address or stop what uses it.")
         }
         let advertisedPort = listener.localAddress.port ?? configuration.port
-        let core = try BrokerCore(
-            configuration: configuration, advertisedHost: configuration.host,
-            advertisedPort: advertisedPort, faults: faults, logger: logger
-        )
+        let core: BrokerCore
+        do {
+            core = try BrokerCore(
+                configuration: configuration, advertisedHost: configuration.host,
+                advertisedPort: advertisedPort, faults: faults, logger: logger
+            )
+        } catch {
+            listener.close()
+            throw error
+        }
         var control: ControlServer?
         if let controlPort {
             do {
                 control = try await ControlServer.bind(host: configuration.host, port: controlPort, faults: faults, logger: logger)
             } catch {
+                listener.close()
+                await core.shutdown()
                 throw BrokerError(.network, "cannot listen for control calls on \(configuration.host):\(controlPort): \(error). Choose another --control address.")
             }
         }

@@ -83,6 +83,11 @@ final class KafkaListener: Sendable {
         }
     }
 
+    /// Closes the listening socket without serving (start-up failed after binding).
+    func close() {
+        serverChannel.channel.close(promise: nil)
+    }
+
     private func serve(_ connection: Connection, handler: some KafkaFrameHandler, faults: FaultInjector) async {
         let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
         let client = ClientConnection(id: id, host: Self.host(of: connection.channel.remoteAddress))
