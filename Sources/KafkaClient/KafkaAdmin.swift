@@ -117,6 +117,9 @@ public final class KafkaAdmin: Sendable {
     }
 
     /// The state and members of each group.
+    ///
+    /// - Important: With librdkafka 2.0.2, a broker that does not implement DescribeGroups may
+    ///   leave this call without an answer until `timeout` (seen with the mock cluster).
     public func describeConsumerGroups(_ groups: [GroupID], timeout: Duration = .seconds(10)) async throws(KafkaError)
         -> [GroupID: Result<ConsumerGroupDescription, KafkaError>]
     {

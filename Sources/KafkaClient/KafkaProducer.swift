@@ -51,7 +51,12 @@ public final class KafkaProducer: Sendable {
 
     /// Sends records in order and waits for all of their delivery reports.
     ///
-    /// Each record keeps its own outcome: one failing does not fail the others.
+    /// Each record keeps its own outcome: one failing does not fail the others. While
+    /// librdkafka's queue is full (``KafkaProducerConfiguration/maxQueuedRecords``) the call
+    /// waits for deliveries to make room.
+    ///
+    /// - Important: Cancelling the calling task does not withdraw records already handed over;
+    ///   the call still waits for their reports, so none is left with an unknown outcome.
     /// - Returns: one outcome per record, in the order given.
     /// - Throws: only when the producer cannot send at all (shut down, or a fatal error).
     public func send(_ records: [ProducerRecord]) async throws(KafkaError) -> [Result<DeliveredRecord, KafkaError>] {
