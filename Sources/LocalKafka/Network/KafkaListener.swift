@@ -107,6 +107,9 @@ final class KafkaListener: Sendable {
                     try await outbound.write(response)
                 }
             }
+        } catch is CancellationError {
+            // The broker is stopping; closing its connections is expected, not a problem.
+            logger.debug("closed Kafka connection at shutdown", metadata: ["connection": "\(id)", "client": "\(client.host)"])
         } catch {
             // Hostile or broken input ends only this connection; the broker keeps serving.
             logger.warning("closed Kafka connection", metadata: [
