@@ -93,7 +93,9 @@ final class KafkaListener: Sendable {
         let client = ClientConnection(id: id, host: Self.host(of: connection.channel.remoteAddress))
         switch faults.admitConnection() {
         case .refuse:
-            connection.channel.close(promise: nil)
+            // Through executeThenClose, which finishes the channel's writer: dropping an
+            // NIOAsyncChannel whose writer was never finished traps, taking the broker down.
+            try? await connection.executeThenClose { _, _ in }
             return
         case .blackhole, .serve:
             break
