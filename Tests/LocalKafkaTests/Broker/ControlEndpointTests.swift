@@ -102,7 +102,7 @@ struct ControlEndpointTests {
                 }
                 if attempt == 1 {
                     let listed = try await ControlCall.send("GET", "/faults", to: broker.controlEndpoint).body
-                    #expect(listed.hasPrefix("fail next 1 CreateTopics requests with "), "GET /faults listed: \(listed)")
+                    #expect(listed == "fail next 1 CreateTopics(19) requests with INVALID_PARTITIONS (37)\n", "GET /faults listed: \(listed)")
                 }
             }
             #expect(errors == [.invalidPartitions, .invalidPartitions])
