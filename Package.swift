@@ -80,6 +80,7 @@ let package = Package(
             name: "SwitchbackBench",
             dependencies: [
                 "KafkaClient",
+                "LocalKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -105,7 +106,8 @@ let package = Package(
         .testTarget(
             name: "LocalKafkaTests",
             dependencies: [
-                "LocalKafka", "KafkaWire", "TestSupport",
+                "LocalKafka", "KafkaWire", "TestSupport", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

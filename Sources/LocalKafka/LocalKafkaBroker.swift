@@ -101,6 +101,9 @@ public final class LocalKafkaBroker: Sendable {
             } catch {
                 group.cancelAll()
                 await self.core.shutdown()
+                // Cancellation is how a broker is asked to stop: the parts end by throwing
+                // CancellationError, which is the clean stop the caller wanted, not a failure.
+                if Task.isCancelled, error is CancellationError { return }
                 throw error
             }
         }

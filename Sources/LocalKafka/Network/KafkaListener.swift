@@ -93,7 +93,9 @@ final class KafkaListener: Sendable {
         let client = ClientConnection(id: id, host: Self.host(of: connection.channel.remoteAddress))
         switch faults.admitConnection() {
         case .refuse:
-            connection.channel.close(promise: nil)
+            // Through executeThenClose, which finishes the channel's writer: dropping an
+            // NIOAsyncChannel whose writer was never finished traps, taking the broker down.
+            try? await connection.executeThenClose { _, _ in }
             return
         case .blackhole, .serve:
             break
@@ -107,6 +109,9 @@ final class KafkaListener: Sendable {
                     try await outbound.write(response)
                 }
             }
+        } catch is CancellationError {
+            // The broker is stopping; closing its connections is expected, not a problem.
+            logger.debug("closed Kafka connection at shutdown", metadata: ["connection": "\(id)", "client": "\(client.host)"])
         } catch {
             // Hostile or broken input ends only this connection; the broker keeps serving.
             logger.warning("closed Kafka connection", metadata: [
