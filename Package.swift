@@ -110,6 +110,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Independent clients (kcat, confluent-kafka, kafka-python) and KafkaClient against LocalKafka.
+        .testTarget(
+            name: "CompatibilityTests",
+            dependencies: [
+                "LocalKafka", "KafkaClient", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )
 
