@@ -114,7 +114,8 @@ let package = Package(
         .testTarget(
             name: "CompatibilityTests",
             dependencies: [
-                "LocalKafka", "KafkaClient", "TestSupport",
+                "LocalKafka", "KafkaClient", "KafkaWire", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -4,10 +4,13 @@ import Testing
 /// Runs `body` with a KafkaClient producer for the broker at `bootstrap`, shut down afterwards
 /// (also on failure).
 func withProducer<T>(
-    _ bootstrap: String, _ body: (KafkaProducer) async throws -> T
+    _ bootstrap: String,
+    configure: (inout KafkaProducerConfiguration) -> Void = { _ in },
+    _ body: (KafkaProducer) async throws -> T
 ) async throws -> T {
     var configuration = KafkaProducerConfiguration(bootstrapServers: [bootstrap])
     configuration.linger = .milliseconds(1)
+    configure(&configuration)
     let producer = try KafkaProducer(configuration: configuration)
     do {
         let result = try await body(producer)
