@@ -39,4 +39,32 @@ import TestSupport
             }
         }
     }
+
+    /// ListOffsets with the MAX_TIMESTAMP spec (-3) was answered as "first record at or after
+    /// time -3", i.e. the log start, instead of the record with the greatest timestamp.
+    @Test func listOffsetsForTheMaxTimestampFindsTheNewestStampedRecord() async throws {
+        try await withLocalKafka { broker in
+            let admin = try KafkaAdmin(bootstrapServers: [broker.bootstrapServers])
+            let topic = uniqueTopic("max-timestamp")
+            try await admin.createTopics([NewTopic(name: topic, partitions: 2)])[topic]?.get()
+            let stamps: [Int64] = [5_000, 9_000, 7_000, 9_000, 1_000]
+            try await withProducer(broker.bootstrapServers) { producer in
+                for stamp in stamps {
+                    _ = try await producer.send(ProducerRecord(
+                        topic: topic, partition: 0, value: "at-\(stamp)", timestamp: KafkaTimestamp(milliseconds: 1_700_000_000_000 + stamp)))
+                }
+            }
+            let p0 = TopicPartition(topic, 0)
+            let p1 = TopicPartition(topic, 1)
+            let found = try await admin.offsets(forTimes: [p0: KafkaTimestamp(milliseconds: -3), p1: KafkaTimestamp(milliseconds: -3)])
+            // The first of the two records stamped 9 000; an empty partition has none.
+            #expect(found[p0] == .some(Offset(1)))
+            #expect(found[p1] == .some(nil))
+
+            // Records before the log start no longer count.
+            _ = try await admin.deleteRecords(before: [p0: 4])
+            let afterDeletion = try await admin.offsets(forTimes: [p0: KafkaTimestamp(milliseconds: -3)])
+            #expect(afterDeletion[p0] == .some(Offset(4)))
+        }
+    }
 }
