@@ -112,6 +112,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Independent clients (kcat, confluent-kafka, kafka-python) and KafkaClient against LocalKafka.
+        .testTarget(
+            name: "CompatibilityTests",
+            dependencies: [
+                "LocalKafka", "KafkaClient", "KafkaWire", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )
 

@@ -100,6 +100,9 @@ extension BrokerCore {
                 let (offset, timestamp): (Int64, Int64) = switch wanted.timestamp {
                 case ListOffsetsSpec.latest: (log.logEndOffset, -1)
                 case ListOffsetsSpec.earliest: (log.logStartOffset, -1)
+                // Kafka serves the max-timestamp spec at any request version, and librdkafka
+                // (2.16 seen) sends it at v5 to a broker that stops there.
+                case ListOffsetsSpec.maxTimestamp: log.offsetOfMaxTimestamp() ?? (-1, -1)
                 default: log.offset(forTimestamp: wanted.timestamp) ?? (-1, -1)
                 }
                 return .init(partitionIndex: wanted.partitionIndex, errorCode: 0,
@@ -115,4 +118,6 @@ extension BrokerCore {
 enum ListOffsetsSpec {
     static let latest: Int64 = -1
     static let earliest: Int64 = -2
+    /// The record with the greatest timestamp (KIP-734).
+    static let maxTimestamp: Int64 = -3
 }

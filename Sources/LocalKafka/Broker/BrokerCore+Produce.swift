@@ -38,8 +38,11 @@ extension BrokerCore {
             return .init(index: data.index, errorCode: KafkaErrorCode.corruptMessage.rawValue, baseOffset: -1,
                          errorMessage: "produce request carries no record batch")
         }
+        let now = nowMs
+        // Stamped before storage validates, which sees exactly what it stores.
+        let batches = log.settings.logAppendTime ? LogAppendTimeStamp.stamp(records, nowMs: now) : records
         do {
-            let result = try log.append(records, nowMs: nowMs)
+            let result = try log.append(batches, nowMs: now)
             return .init(index: data.index, errorCode: 0, baseOffset: result.baseOffset,
                          logAppendTimeMs: result.logAppendTimeMs, logStartOffset: result.logStartOffset)
         } catch {

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Drives a Kafka-compatible broker with kafka-python (its own protocol code, no librdkafka).
+
+Scenarios: admin list/create topics; produce with keys and headers and consume them back;
+a consumer group commits and a new consumer of the same group reads the committed offsets;
+the admin client lists the group's offsets and deletes one of them (OffsetDelete).
+
+Each check raises on failure (exit status 1, the failed check on stderr). The last line on
+stdout is a JSON summary that the Swift test asserts on.
+
+Usage: kafka_python_suite.py --bootstrap HOST:PORT [--debug]
+"""
+import argparse
+import json
+import logging
+import sys
+import time
+import uuid
+
+import kafka
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient
+from kafka.structs import OffsetAndMetadata
+
+DEADLINE_SECONDS = 30.0
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def wait_until(predicate, what, timeout=DEADLINE_SECONDS):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise CheckFailed(f"timed out after {timeout}s waiting for {what}")
+
+
+def unique(name):
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+class Suite:
+    def __init__(self, bootstrap):
+        self.bootstrap = bootstrap
+        self.summary = {}
+        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+
+    def scenario_admin(self):
+        topic = unique("kp-admin")
+        self.admin.create_topics({topic: {"num_partitions": 3, "replication_factor": 1,
+                                          "configs": {"retention.ms": "3600000"}}})
+        wait_until(lambda: topic in self.admin.list_topics(), f"{topic} in list_topics")
+        described = self.admin.describe_topics([topic])
+        partitions = sorted(p["partition_index"] for p in described[0]["partitions"])
+        check(partitions == [0, 1, 2], f"describe_topics partitions {partitions}")
+        self.summary["admin"] = {"listed": True, "partitions": partitions}
+
+    def scenario_produce_consume(self):
+        topic = unique("kp-data")
+        self.admin.create_topics({topic: {"num_partitions": 2, "replication_factor": 1}})
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+        futures = [producer.send(topic, key=f"k{i}".encode(), value=f"v{i}".encode(),
+                                 headers=[("h", f"x{i}".encode())], partition=i % 2) for i in range(20)]
+        producer.flush(timeout=DEADLINE_SECONDS)
+        metadata = [f.get(timeout=DEADLINE_SECONDS) for f in futures]
+        delivered = sorted((m.partition, m.offset) for m in metadata)
+        check(delivered == sorted((p, o) for p in range(2) for o in range(10)), f"delivered at {delivered}")
+        producer.close()
+
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, auto_offset_reset="earliest",
+                                 enable_auto_commit=False, consumer_timeout_ms=2000)
+        consumer.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
+        read = {}
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while len(read) < 20 and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                for r in records:
+                    read[(r.partition, r.offset)] = (r.key.decode(), r.value.decode(),
+                                                     {k: v.decode() for k, v in r.headers})
+        consumer.close()
+        check(len(read) == 20, f"read {len(read)} of 20 records")
+        for (partition, offset), (key, value, headers) in read.items():
+            i = offset * 2 + partition
+            check((key, value, headers) == (f"k{i}", f"v{i}", {"h": f"x{i}"}),
+                  f"partition {partition} offset {offset} holds {(key, value, headers)}")
+        self.summary["produceConsume"] = {"delivered": len(metadata), "readBack": len(read)}
+
+    def scenario_group_commit(self):
+        topic = unique("kp-group")
+        group = unique("kp-group")
+        self.admin.create_topics({topic: {"num_partitions": 2, "replication_factor": 1}})
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        for i in range(10):
+            producer.send(topic, value=f"v{i}".encode(), partition=i % 2)
+        producer.flush(timeout=DEADLINE_SECONDS)
+        producer.close()
+
+        consumer = KafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=group,
+                                 auto_offset_reset="earliest", enable_auto_commit=False,
+                                 session_timeout_ms=6000, heartbeat_interval_ms=500)
+        consumed = []
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while len(consumed) < 10 and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                consumed.extend(records)
+        check(len(consumed) == 10, f"group member consumed {len(consumed)} of 10 records")
+        assignment = sorted(tp.partition for tp in consumer.assignment())
+        check(assignment == [0, 1], f"group member assigned {assignment}")
+        consumer.commit()  # the positions: 5 on each partition
+        consumer.close()
+
+        fresh = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group, enable_auto_commit=False)
+        committed = {p: fresh.committed(TopicPartition(topic, p)) for p in range(2)}
+        fresh.close()
+        check(committed == {0: 5, 1: 5}, f"committed offsets seen by a new consumer: {committed}")
+
+        # The admin reads, moves and deletes the committed offsets of the (now empty) group.
+        listed = self.admin.list_group_offsets({group: None})[group]
+        listed_offsets = {tp.partition: om.offset for tp, om in listed.items() if tp.topic == topic}
+        check(listed_offsets == {0: 5, 1: 5}, f"admin list_group_offsets: {listed_offsets}")
+        self.admin.alter_group_offsets(group, {TopicPartition(topic, 0): OffsetAndMetadata(2, "", -1)})
+        deleted = self.admin.delete_group_offsets(group, [TopicPartition(topic, 1)])
+        errors = {tp.partition: error.__name__ for tp, error in deleted.items()}
+        check(errors == {1: "NoError"}, f"delete_group_offsets errors {errors}")
+        after = self.admin.list_group_offsets({group: None})[group]
+        after_offsets = {tp.partition: om.offset for tp, om in after.items() if tp.topic == topic}
+        check(after_offsets == {0: 2}, f"offsets after alter and delete: {after_offsets}")
+
+        groups = [g["group_id"] for g in self.admin.list_groups()]
+        check(group in groups, f"list_groups misses {group}: {groups}")
+        self.summary["groupCommit"] = {
+            "consumed": len(consumed), "assignment": assignment,
+            "committed": {str(p): o for p, o in committed.items()},
+            "afterAlterAndDelete": {str(p): o for p, o in after_offsets.items()},
+        }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--debug", action="store_true", help="kafka-python debug logs on stderr")
+    args = parser.parse_args()
+    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if args.debug else logging.WARNING)
+    suite = Suite(args.bootstrap)
+    status = 0
+    for scenario in (suite.scenario_admin, suite.scenario_produce_consume, suite.scenario_group_commit):
+        name = scenario.__name__.removeprefix("scenario_")
+        started = time.monotonic()
+        try:
+            scenario()
+        except Exception as error:  # noqa: BLE001 - every failure is reported, then the next runs
+            print(f"FAILED {name}: {type(error).__name__}: {error}", file=sys.stderr)
+            suite.summary.setdefault("failures", {})[name] = f"{type(error).__name__}: {error}"
+            status = 1
+        print(f"{name}: {time.monotonic() - started:.1f}s", file=sys.stderr)
+    suite.admin.close()
+    suite.summary["client"] = {"kafka_python": kafka.__version__}
+    print(json.dumps(suite.summary, sort_keys=True))
+    sys.stdout.flush()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
