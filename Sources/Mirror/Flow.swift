@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -34,10 +35,17 @@ public final class Flow: Service, Sendable {
 
     public let configuration: FlowConfiguration
     private let logger: Logger
+    private let metricsFactory: any MetricsFactory
     private let shared: Mutex<Shared>
 
-    public init(configuration: FlowConfiguration, logger: Logger = Logger(label: "switchback.mirror.flow")) {
+    /// - Parameter metricsFactory: where the flow's metrics go (default: the process-wide
+    ///   `MetricsSystem.factory`); see ``FlowMetrics`` for names and dimensions.
+    public init(
+        configuration: FlowConfiguration, logger: Logger = Logger(label: "switchback.mirror.flow"),
+        metricsFactory: (any MetricsFactory)? = nil
+    ) {
         self.configuration = configuration
+        self.metricsFactory = metricsFactory ?? MetricsSystem.factory
         var logger = logger
         logger[metadataKey: "flow"] = "\(configuration.flow)"
         self.logger = logger
@@ -156,7 +164,7 @@ public final class Flow: Service, Sendable {
             }
             let session: FlowSession
             do {
-                session = try await FlowSession.open(configuration: configuration, logger: logger)
+                session = try await FlowSession.open(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
             } catch {
                 try Task.checkCancellation()
                 logger.error("set-up failed: \(error)")

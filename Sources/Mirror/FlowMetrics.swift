@@ -23,10 +23,12 @@ struct FlowMetrics {
     }
 
     let flow: FlowID
+    let factory: any MetricsFactory
     private var partitions: [TopicPartition: PartitionMetrics] = [:]
 
-    init(flow: FlowID) {
+    init(flow: FlowID, factory: any MetricsFactory) {
         self.flow = flow
+        self.factory = factory
     }
 
     mutating func metrics(for partition: TopicPartition) -> PartitionMetrics {
@@ -36,10 +38,10 @@ struct FlowMetrics {
             ("partition", String(partition.partition.rawValue)),
         ]
         let created = PartitionMetrics(
-            records: Counter(label: Self.recordsLabel, dimensions: dimensions),
-            bytes: Counter(label: Self.bytesLabel, dimensions: dimensions),
-            lagRecords: Gauge(label: Self.lagRecordsLabel, dimensions: dimensions),
-            lagTime: Timer(label: Self.lagTimeLabel, dimensions: dimensions, preferredDisplayUnit: .milliseconds))
+            records: Counter(label: Self.recordsLabel, dimensions: dimensions, factory: factory),
+            bytes: Counter(label: Self.bytesLabel, dimensions: dimensions, factory: factory),
+            lagRecords: Gauge(label: Self.lagRecordsLabel, dimensions: dimensions, factory: factory),
+            lagTime: Timer(label: Self.lagTimeLabel, dimensions: dimensions, preferredDisplayUnit: .milliseconds, factory: factory))
         partitions[partition] = created
         return created
     }

@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 import Logging
+import Metrics
 
 /// One connected run of a flow, from set-up to finish: its clients, its offset map, and the
 /// copy loop. A failure ends the session; the ``Flow`` starts a new one, which finds its
@@ -43,7 +44,8 @@ final class FlowSession {
 
     private init(
         configuration: FlowConfiguration, logger: Logger, sourceAdmin: KafkaAdmin, targetAdmin: KafkaAdmin,
-        producer: KafkaProducer, consumer: KafkaConsumer, store: OffsetMapStore, map: OffsetMap
+        producer: KafkaProducer, consumer: KafkaConsumer, store: OffsetMapStore, map: OffsetMap,
+        metricsFactory: any MetricsFactory
     ) {
         self.configuration = configuration
         self.logger = logger
@@ -54,14 +56,16 @@ final class FlowSession {
         self.store = store
         self.map = map
         self.queue = RecordQueue(capacity: configuration.batching.maxBufferedRecords)
-        self.metrics = FlowMetrics(flow: configuration.flow)
+        self.metrics = FlowMetrics(flow: configuration.flow, factory: metricsFactory)
     }
 
     // MARK: Set-up
 
     /// Connects, provisions the target topics, loads the offset map, catches it up from the
     /// target log, and assigns every source partition at its resume position.
-    static func open(configuration: FlowConfiguration, logger: Logger) async throws(MirrorError) -> FlowSession {
+    static func open(
+        configuration: FlowConfiguration, logger: Logger, metricsFactory: any MetricsFactory
+    ) async throws(MirrorError) -> FlowSession {
         let flow = configuration.flow
         let sourceAdmin: KafkaAdmin
         let targetAdmin: KafkaAdmin
@@ -83,7 +87,7 @@ final class FlowSession {
                 configuration: configuration, admin: targetAdmin, producer: producer, logger: logger)
             let session = FlowSession(
                 configuration: configuration, logger: logger, sourceAdmin: sourceAdmin, targetAdmin: targetAdmin,
-                producer: producer, consumer: consumer, store: store, map: map)
+                producer: producer, consumer: consumer, store: store, map: map, metricsFactory: metricsFactory)
             try await session.add(mirrored)
             return session
         } catch {
