@@ -34,7 +34,9 @@ public struct FlowBatching: Sendable {
     public var batchBytes: Int
     /// The most records the flow hands to the producer at once.
     public var maxBatchRecords: Int
-    /// How many handed-over batches may wait for acknowledgements at once.
+    /// How many batches may be built and queued behind the one being sent. Batches go out one
+    /// after another (order per partition is what exactly-once resume rests on); while one
+    /// waits for its acknowledgement, the next ones are built, and the reader keeps reading.
     public var maxInFlightBatches: Int
     /// The most records read from the source and not yet handed to the producer.
     public var maxBufferedRecords: Int

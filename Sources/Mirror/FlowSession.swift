@@ -230,8 +230,15 @@ final class FlowSession {
         }
         guard !entries.isEmpty else { return }
         let producer = self.producer
+        let previous = inFlight.last?.task
+        // Batches are handed over strictly in order (each after the one before is acknowledged):
+        // concurrent sends could hand a later batch over first and reorder a partition. A batch
+        // after a failed one is not sent at all, so a failure never leaves a gap behind copies.
         let task = Task { () throws -> [Result<DeliveredRecord, KafkaError>] in
-            copies.isEmpty ? [] : try await producer.send(copies)
+            if let previous {
+                for outcome in try await previous.value { _ = try outcome.get() }
+            }
+            return copies.isEmpty ? [] : try await producer.send(copies)
         }
         inFlight.append(InFlightBatch(entries: entries, task: task))
         while inFlight.count >= max(1, configuration.batching.maxInFlightBatches) {

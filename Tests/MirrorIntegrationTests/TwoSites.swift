@@ -15,6 +15,12 @@ struct TwoSites {
     let brokerB: String
     let directory: URL
 
+    /// Short back-offs: a local broker answers at once, and tests should not wait out
+    /// librdkafka's defaults tuned for real networks.
+    static let fastProperties = [
+        "retry.backoff.ms": "10", "topic.metadata.refresh.fast.interval.ms": "20", "reconnect.backoff.ms": "10", "fetch.error.backoff.ms": "10",
+    ]
+
     func bootstrap(_ site: SiteID) -> String { site == Self.a ? brokerA : brokerB }
 
     /// A flow between the two sites, with short intervals so tests run fast.
@@ -24,8 +30,8 @@ struct TwoSites {
         dataDirectory: String? = nil
     ) throws -> FlowConfiguration {
         var configuration = FlowConfiguration(
-            source: FlowEndpoint(site: source, bootstrapServers: [bootstrap(source)]),
-            target: FlowEndpoint(site: target, bootstrapServers: [bootstrap(target)]),
+            source: FlowEndpoint(site: source, bootstrapServers: [bootstrap(source)], properties: Self.fastProperties),
+            target: FlowEndpoint(site: target, bootstrapServers: [bootstrap(target)], properties: Self.fastProperties),
             naming: TopicNaming(policy: policy, knownSites: [Self.a, Self.b]),
             topics: try TopicSelection(include: include, exclude: exclude),
             groups: try GroupSelection(include: groups),
@@ -45,7 +51,7 @@ struct TwoSites {
 func withTwoSites<T>(_ body: (TwoSites) async throws -> T) async throws -> T {
     let configure: (inout BrokerConfiguration) -> Void = { configuration in
         configuration.autoCreateTopics = false
-        configuration.fsync = .interval
+        configuration.fsync = .always
     }
     return try await withLocalKafka(configure: configure) { a in
         try await withLocalKafka(configure: configure) { b in
