@@ -120,6 +120,17 @@ public struct OffsetTranslationService: Sendable {
             }
         }
         groupIDs = Array(Set(groupIDs)).sorted()
+        // Committed offsets are asked for by partition: every partition of the origin's
+        // non-internal topics (asking for "all" is not served by every broker).
+        let originPartitions: [KafkaClient.TopicPartition]
+        do {
+            originPartitions = try await originAdmin.listTopics().values
+                .filter { !$0.name.isInternal && $0.error == nil }
+                .flatMap { topic in topic.partitions.map { KafkaClient.TopicPartition(topic.name, $0.partition) } }
+                .sorted()
+        } catch {
+            throw MirrorError(.kafka, "cannot list topics on \(origin.site): \(error)", isRetriable: true)
+        }
 
         var plans: [GroupTranslationPlan] = []
         var groupErrors: [ConsumerGroupID: String] = [:]
@@ -128,7 +139,8 @@ public struct OffsetTranslationService: Sendable {
             let committed: [KafkaClient.TopicPartition: KafkaClient.Offset]
             let active: Bool
             do {
-                committed = try await originAdmin.committedOffsets(group: group.kafka)
+                committed = originPartitions.isEmpty
+                    ? [:] : try await originAdmin.committedOffsets(group: group.kafka, partitions: originPartitions)
                 active = try await hasActiveMembers(group, admin: destinationAdmin)
             } catch {
                 groupErrors[group] = "\(error)"
