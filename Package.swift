@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
         // librdkafka from the operating system (Debian: librdkafka-dev).
@@ -56,7 +57,10 @@ let package = Package(
         .target(
             name: "Mirror",
             dependencies: [
+                "KafkaClient",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -80,6 +84,7 @@ let package = Package(
             name: "SwitchbackBench",
             dependencies: [
                 "KafkaClient",
+                "Mirror",
                 "LocalKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +101,16 @@ let package = Package(
         .testTarget(
             name: "MirrorTests",
             dependencies: ["Mirror"]
+        ),
+        // The mirror against real clusters: two LocalKafka brokers as two sites.
+        .testTarget(
+            name: "MirrorIntegrationTests",
+            dependencies: [
+                "Mirror", "KafkaClient", "LocalKafka", "TestSupport",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // Fixtures shared by test targets: temporary directories, a LocalKafka broker per test.
         .target(
