@@ -93,6 +93,9 @@ struct AgentClusterTests {
             }
             let elapsed = ContinuousClock.now - fault
             #expect(failedOver, "dc-b never became active")
+            if ProcessInfo.processInfo.environment["SWITCHBACK_TEST_AUDIT"] != nil, let dir = trio.agents["dc-b"]?.configuration.dataDirectory {
+                for entry in (try? AuditLog.read(path: dir + "/audit.jsonl")) ?? [] { print("dc-b audit \(entry.time.timeIntervalSince1970) \(entry.kind) \(entry.message)") }
+            }
             print("failover: fault → dc-b serving active in \(elapsed) (probe 250ms, down_after 1s, lease 2s)")
 
             let b = try #require(await trio.active("dc-b", client: client))
