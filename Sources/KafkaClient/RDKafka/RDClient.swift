@@ -27,6 +27,7 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
     private let deliveryHandler: DeliveryHandler?
     private let state = Mutex(State())
     private let pollerStopped = DispatchSemaphore(value: 0)
+    private let fatalRaised = Atomic(false)
 
     private struct State {
         var fatalError: KafkaError?
@@ -75,6 +76,9 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
 
     /// The fatal error librdkafka raised, after which this client cannot be used.
     var fatalError: KafkaError? { state.withLock { $0.fatalError } }
+
+    /// Whether a fatal error was raised; lock-free, for per-record checks.
+    var hasFatalError: Bool { fatalRaised.load(ordering: .acquiring) }
 
     /// Starts the thread that drains the main queue. Call once.
     func startPolling() {
@@ -153,6 +157,7 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
         error.isRetriable = false
         logger.critical("librdkafka raised a fatal error: \(error)")
         state.withLock { $0.fatalError = $0.fatalError ?? error }
+        fatalRaised.store(true, ordering: .releasing)
     }
 
     private func handleDeliveryReports(_ event: OpaquePointer) {
