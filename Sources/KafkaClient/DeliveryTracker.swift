@@ -82,11 +82,12 @@ final class DeliveryTracker: Sendable {
                 }
                 matched += 1
             }
+            // Counted under the lock, where waitForRoom checks it, so no wake-up is lost.
+            deliveries.add(1, ordering: .releasing)
             defer { state.roomWaiters.removeAll() }
             return state.roomWaiters
         }
         handedOver.subtract(matched, ordering: .relaxed)
-        deliveries.add(1, ordering: .releasing)
         for wakeup in wakeups { wakeup() }
         for waiter in waiters { waiter.resume() }
     }

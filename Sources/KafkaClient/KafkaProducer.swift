@@ -69,33 +69,35 @@ public final class KafkaProducer: Sendable {
         }
         let batch = tracker.openBatch(count: records.count)
         for (index, record) in records.enumerated() {
-            await handOver(record, batch: batch, index: index)
+            while true {
+                let generation = tracker.generation
+                if handOver(record, batch: batch, index: index) { break }
+                await tracker.waitForRoom(after: generation)
+            }
         }
         return await tracker.outcomes(of: batch)
     }
 
-    /// Hands one record to librdkafka, waiting for room while its queue is full.
-    private func handOver(_ record: ProducerRecord, batch: UInt32, index: Int) async {
-        while true {
-            if client.hasFatalError, let fatal = client.fatalError {
-                tracker.settle(batch: batch, index: index, .failure(fatal.on(record.topic, record.partition)))
-                return
-            }
-            if let reason = tracker.closedReason {
-                tracker.settle(batch: batch, index: index, .failure(reason.on(record.topic, record.partition)))
-                return
-            }
-            let generation = tracker.generation
-            do {
-                try client.produce(record, opaque: DeliveryTracker.opaque(batch: batch, index: index))
-                tracker.recordHandedOver()
-                return
-            } catch where error.code == .queueFull {
-                await tracker.waitForRoom(after: generation)
-            } catch {
-                tracker.settle(batch: batch, index: index, .failure(error))
-                return
-            }
+    /// Hands one record to librdkafka, or settles its outcome if it cannot be sent.
+    /// - Returns: false when librdkafka's queue is full and the record should be tried again.
+    private func handOver(_ record: ProducerRecord, batch: UInt32, index: Int) -> Bool {
+        if client.hasFatalError, let fatal = client.fatalError {
+            tracker.settle(batch: batch, index: index, .failure(fatal.on(record.topic, record.partition)))
+            return true
+        }
+        if let reason = tracker.closedReason {
+            tracker.settle(batch: batch, index: index, .failure(reason.on(record.topic, record.partition)))
+            return true
+        }
+        do {
+            try client.produce(record, opaque: DeliveryTracker.opaque(batch: batch, index: index))
+            tracker.recordHandedOver()
+            return true
+        } catch where error.code == .queueFull {
+            return false
+        } catch {
+            tracker.settle(batch: batch, index: index, .failure(error))
+            return true
         }
     }
 

@@ -108,21 +108,23 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
         while !state.withLock({ $0.stopRequested }) {
             if let event = rd_kafka_queue_poll(mainQueue, 100) {
                 handle(event)
-                rd_kafka_event_destroy(event)
             }
         }
         // Hand over what is still queued, so that no delivery report is lost.
         while let event = rd_kafka_queue_poll(mainQueue, 0) {
             handle(event)
-            rd_kafka_event_destroy(event)
         }
         pollerStopped.signal()
     }
 
+    /// Handles and destroys one event.
     private func handle(_ event: OpaquePointer) {
-        switch rd_kafka_event_type(event) {
-        case RD_KAFKA_EVENT_DR:
+        guard rd_kafka_event_type(event) != RD_KAFKA_EVENT_DR else {
             handleDeliveryReports(event)
+            return
+        }
+        defer { rd_kafka_event_destroy(event) }
+        switch rd_kafka_event_type(event) {
         case RD_KAFKA_EVENT_LOG:
             var facility: UnsafePointer<CChar>?
             var text: UnsafePointer<CChar>?
@@ -160,6 +162,11 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
         fatalRaised.store(true, ordering: .releasing)
     }
 
+    /// Copies the reports out, destroys the event, then hands the reports over.
+    ///
+    /// The order matters: librdkafka counts a record against `queue.buffering.max.messages`
+    /// until its report's event is destroyed, so a sender woken before that would find the
+    /// queue still full and wait for a report that never comes.
     private func handleDeliveryReports(_ event: OpaquePointer) {
         var reports: [RDDeliveryReport] = []
         reports.reserveCapacity(rd_kafka_event_message_count(event))
@@ -167,6 +174,7 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
         while let message = rd_kafka_event_message_next(event) {
             reports.append(RDDeliveryReport(message))
         }
+        rd_kafka_event_destroy(event)
         deliveryHandler?(reports)
     }
 }
