@@ -24,6 +24,10 @@ public final class KafkaAdmin: Sendable {
             kind: .producer, properties: configuration.librdkafkaProperties,
             logger: logger)
         client.startPolling()
+        if Librdkafka.hasIncrementalAlterConfigs {
+            logger.info(
+                "librdkafka \(Librdkafka.version) offers IncrementalAlterConfigs, but Switchback is built against the 2.0.2 headers and alters configs by reading, merging and writing them all back")
+        }
     }
 
     /// An admin client for `bootstrapServers`, other settings at their defaults.

@@ -62,39 +62,42 @@ public final class KafkaProducer: Sendable {
     public func send(_ records: [ProducerRecord]) async throws(KafkaError) -> [Result<DeliveredRecord, KafkaError>] {
         if let fatal = client.fatalError { throw fatal }
         if let reason = tracker.closedReason { throw reason }
+        guard records.count <= DeliveryTracker.maxBatchCount else {
+            throw KafkaError(
+                code: .invalidArgument, message: "one send takes at most \(DeliveryTracker.maxBatchCount) records; split the batch.",
+                isRetriable: false)
+        }
         let batch = tracker.openBatch(count: records.count)
         for (index, record) in records.enumerated() {
-            await handOver(record, batch: batch, index: index)
+            while true {
+                let generation = tracker.generation
+                if handOver(record, batch: batch, index: index) { break }
+                await tracker.waitForRoom(after: generation)
+            }
         }
         return await tracker.outcomes(of: batch)
     }
 
-    /// Hands one record to librdkafka, waiting for room while its queue is full.
-    private func handOver(_ record: ProducerRecord, batch: UInt, index: Int) async {
-        while true {
-            if let fatal = client.fatalError {
-                tracker.settle(batch: batch, index: index, .failure(fatal.on(record.topic, record.partition)))
-                return
-            }
-            let generation = tracker.generation
-            let opaque: UInt
-            switch tracker.register(batch: batch, index: index) {
-            case .success(let id): opaque = id
-            case .failure(let reason):
-                tracker.settle(batch: batch, index: index, .failure(reason.on(record.topic, record.partition)))
-                return
-            }
-            do {
-                try client.produce(record, opaque: opaque)
-                return
-            } catch where error.code == .queueFull {
-                tracker.unregister(opaque)
-                await tracker.waitForRoom(after: generation)
-            } catch {
-                tracker.unregister(opaque)
-                tracker.settle(batch: batch, index: index, .failure(error))
-                return
-            }
+    /// Hands one record to librdkafka, or settles its outcome if it cannot be sent.
+    /// - Returns: false when librdkafka's queue is full and the record should be tried again.
+    private func handOver(_ record: ProducerRecord, batch: UInt32, index: Int) -> Bool {
+        if client.hasFatalError, let fatal = client.fatalError {
+            tracker.settle(batch: batch, index: index, .failure(fatal.on(record.topic, record.partition)))
+            return true
+        }
+        if let reason = tracker.closedReason {
+            tracker.settle(batch: batch, index: index, .failure(reason.on(record.topic, record.partition)))
+            return true
+        }
+        do {
+            try client.produce(record, opaque: DeliveryTracker.opaque(batch: batch, index: index))
+            tracker.recordHandedOver()
+            return true
+        } catch where error.code == .queueFull {
+            return false
+        } catch {
+            tracker.settle(batch: batch, index: index, .failure(error))
+            return true
         }
     }
 

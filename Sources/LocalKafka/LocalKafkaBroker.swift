@@ -87,6 +87,18 @@ public final class LocalKafkaBroker: Sendable {
     public func run() async throws {
         logger.info("LocalKafka serving", metadata: ["bootstrap": "\(bootstrapServers)", "control": "\(controlEndpoint ?? "off")"])
         defer { logger.info("LocalKafka stopped", metadata: ["bootstrap": "\(bootstrapServers)"]) }
+        try await withTaskCancellationHandler {
+            try await serve()
+        } onCancel: {
+            // Parked fetches and joins would keep their connections (and so the listener) alive
+            // until their own timeouts; answer them now so the stop is prompt.
+            let core = self.core
+            Task { await core.stopServing() }
+        }
+        await core.shutdown()
+    }
+
+    private func serve() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.listener.run(handler: self.core, faults: self.faults) }
             group.addTask { await self.core.runMaintenance() }
@@ -107,6 +119,5 @@ public final class LocalKafkaBroker: Sendable {
                 throw error
             }
         }
-        await core.shutdown()
     }
 }

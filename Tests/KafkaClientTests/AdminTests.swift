@@ -42,7 +42,7 @@ import Testing
         }
     }
 
-    @Test func watermarksAndOffsetsByTime() async throws {
+    @Test func watermarksBoundThePartitionForAdminToo() async throws {
         try await withMockCluster { cluster in
             let topic = uniqueTopic()
             try cluster.createTopic(topic, partitions: 1)

@@ -45,6 +45,18 @@ import Testing
         }
     }
 
+    @Test func aFullQueueMakesSendsWaitForRoomInsteadOfFailing() async throws {
+        try await withMockCluster { cluster in
+            let topic = uniqueTopic()
+            try cluster.createTopic(topic, partitions: 1)
+            // librdkafka holds at most 10 records; 500 must go through in turns, in order.
+            try await withProducer(cluster, configure: { $0.maxQueuedRecords = 10 }) { producer in
+                let outcomes = try await producer.send((0..<500).map { ProducerRecord(topic: topic, partition: 0, value: "v\($0)") })
+                #expect(try outcomes.map { try $0.get().offset } == (0..<500).map { Offset($0) })
+            }
+        }
+    }
+
     @Test func emptyBatchReturnsNoOutcomes() async throws {
         try await withMockCluster { cluster in
             try await withProducer(cluster) { producer in

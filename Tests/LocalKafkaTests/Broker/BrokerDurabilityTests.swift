@@ -39,7 +39,7 @@ struct BrokerDurabilityTests {
     func acknowledgedRecordsSurviveSigkillMidStream(fsync: String) async throws {
         try await withTemporaryDirectory(prefix: "durability") { directory in
             let data = directory.appendingPathComponent("data")
-            let first = try BrokerProcess(dataDirectory: data, fsync: fsync)
+            let first = try await BrokerProcess.start(dataDirectory: data, fsync: fsync)
             defer { first.ensureStopped() }
             let committed = try await Self.prepare(on: first.bootstrapServers)
 
@@ -70,24 +70,24 @@ struct BrokerDurabilityTests {
                 progressSink.finish()
             }
             for await count in progress where count >= 2_000 { break }
-            first.stop(with: SIGKILL)
+            await first.stop(with: SIGKILL)
             #expect(first.process.terminationReason == .uncaughtSignal)
             await producing.value
             await producer.shutdown(timeout: .seconds(1))
             let acked = acknowledged.withLock { $0 }
             try #require(acked.count >= 2_000, "the producer stopped early; broker log:\n\(first.log)")
 
-            let second = try BrokerProcess(dataDirectory: data, fsync: fsync)
+            let second = try await BrokerProcess.start(dataDirectory: data, fsync: fsync)
             defer { second.ensureStopped() }
             try await Self.verify(acked, committed: committed, on: second.bootstrapServers)
-            second.stop(with: SIGTERM)
+            await second.stop(with: SIGTERM)
         }
     }
 
     @Test func everythingSurvivesACleanSigtermStop() async throws {
         try await withTemporaryDirectory(prefix: "durability") { directory in
             let data = directory.appendingPathComponent("data")
-            let first = try BrokerProcess(dataDirectory: data, fsync: "interval")
+            let first = try await BrokerProcess.start(dataDirectory: data, fsync: "interval")
             defer { first.ensureStopped() }
             let committed = try await Self.prepare(on: first.bootstrapServers)
             let producer = try KafkaClientSupport.producer(first.bootstrapServers)
@@ -98,15 +98,15 @@ struct BrokerDurabilityTests {
                 Acknowledged(sequence: index, value: "stream-\(index)", delivered: try outcome.get())
             }
 
-            first.stop(with: SIGTERM)
+            await first.stop(with: SIGTERM)
             #expect(first.process.terminationReason == .exit)
             #expect(first.process.terminationStatus == 0, "log:\n\(first.log)")
             #expect(first.log.contains("LocalKafka stopped"), "a clean stop is logged; log:\n\(first.log)")
 
-            let second = try BrokerProcess(dataDirectory: data, fsync: "interval")
+            let second = try await BrokerProcess.start(dataDirectory: data, fsync: "interval")
             defer { second.ensureStopped() }
             try await Self.verify(acked, committed: committed, on: second.bootstrapServers)
-            second.stop(with: SIGTERM)
+            await second.stop(with: SIGTERM)
         }
     }
 

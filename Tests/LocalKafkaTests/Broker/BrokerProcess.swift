@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +12,7 @@ import Glibc
 /// (`.build/<triple>/<configuration>/switchback`). `swift test` builds every product of the
 /// package before running tests, and CI (`.ci/run`) runs `swift build` first as well, so the
 /// binary is there and current; when it is not, the test fails saying to run `swift build`.
-final class BrokerProcess {
+final class BrokerProcess: @unchecked Sendable {
     let process: Process
     /// `host:port` for clients, parsed from the ready line.
     let bootstrapServers: String
@@ -36,6 +37,16 @@ final class BrokerProcess {
             throw Failure(description: "no switchback executable at \(candidates.map(\.path)); run `swift build` before `swift test`")
         }
         return found
+    }
+
+    /// Starts `switchback broker` and waits for its ready line on a thread of its own: the wait
+    /// blocks, and a blocked cooperative thread would stall every broker in the test process.
+    static func start(
+        dataDirectory: URL, fsync: String = "always", extraArguments: [String] = [], deadline: Duration = .seconds(30)
+    ) async throws -> BrokerProcess {
+        try await offCooperativePool {
+            try BrokerProcess(dataDirectory: dataDirectory, fsync: fsync, extraArguments: extraArguments, deadline: deadline)
+        }
     }
 
     /// Starts `switchback broker` on a free loopback port and waits (up to `deadline`) for its
@@ -90,15 +101,19 @@ final class BrokerProcess {
 
     var pid: Int32 { process.processIdentifier }
 
-    /// Sends `signal` and waits for the process to exit.
-    func stop(with signal: Int32) {
+    /// Sends `signal` and waits (off the cooperative pool) for the process to exit.
+    func stop(with signal: Int32) async {
+        _ = try? await offCooperativePool { self.stopBlocking(with: signal) }
+    }
+
+    private func stopBlocking(with signal: Int32) {
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
     }
 
     /// Kills the process if it still runs (cleanup after a failed test).
     func ensureStopped() {
-        if process.isRunning { stop(with: SIGKILL) }
+        if process.isRunning { stopBlocking(with: SIGKILL) }
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
