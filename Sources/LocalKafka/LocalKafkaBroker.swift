@@ -69,6 +69,7 @@ public final class LocalKafkaBroker: Sendable {
             listener.close()
             throw error
         }
+        listener.activate(handler: core, faults: faults)
         var control: ControlServer?
         if let controlPort {
             do {
@@ -100,7 +101,7 @@ public final class LocalKafkaBroker: Sendable {
 
     private func serve() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.listener.run(handler: self.core, faults: self.faults) }
+            group.addTask { try await self.listener.run() }
             group.addTask { await self.core.runMaintenance() }
             if let control = self.control {
                 group.addTask { try await control.run() }

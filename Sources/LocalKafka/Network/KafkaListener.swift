@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Who sent a request: what a handler may need to know about the connection.
 struct ClientConnection: Sendable {
@@ -20,83 +21,78 @@ protocol KafkaFrameHandler: Sendable {
     func handle(frame: ByteBuffer, from client: ClientConnection) async throws -> ByteBuffer?
 }
 
-/// Accepts Kafka client connections and feeds each connection's frames, strictly one after the
-/// other, to a handler.
-///
-/// Kafka answers a connection's requests in the order they were sent; processing one frame at a
-/// time per connection (as Kafka's own broker does by muting the channel) keeps that order even
-/// when a fetch or a join is parked for seconds.
+/// Accepts Kafka client connections and hands each to a `KafkaConnectionHandler`.
 final class KafkaListener: Sendable {
-    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
-
-    private let acceptor: ConnectionAcceptor<ByteBuffer, ByteBuffer>
-    private let logger: Logger
+    private let serverChannel: any Channel
+    private let openChannels: OpenChannels
+    private let handlerBox: HandlerBox
 
     /// The address actually bound (the port is chosen by the OS when 0 was asked for).
-    var localAddress: SocketAddress { acceptor.localAddress }
+    let localAddress: SocketAddress
 
-    private init(serverChannel: NIOAsyncChannel<Connection, Never>, logger: Logger) throws {
-        self.acceptor = try ConnectionAcceptor(serverChannel: serverChannel, name: "Kafka listener")
-        self.logger = logger
+    /// Set once before serving: the broker core is made after binding (it needs the port).
+    private final class HandlerBox: Sendable {
+        let value = Mutex<(handler: any KafkaFrameHandler, faults: FaultInjector)?>(nil)
     }
 
-    /// Binds the listening socket; connections are accepted once `run` is called.
+    private init(serverChannel: any Channel, openChannels: OpenChannels, handlerBox: HandlerBox) throws {
+        self.serverChannel = serverChannel
+        self.openChannels = openChannels
+        self.handlerBox = handlerBox
+        guard let address = serverChannel.localAddress else {
+            throw BrokerError(.network, "the Kafka listener has no local address after binding")
+        }
+        self.localAddress = address
+    }
+
+    /// Binds the listening socket; connections are served once `activate` is called (until
+    /// then they are closed on arrival).
     static func bind(host: String, port: Int, maxFrameBytes: Int, logger: Logger) async throws -> KafkaListener {
+        let openChannels = OpenChannels()
+        let handlerBox = HandlerBox()
+        let nextConnectionID = Atomic<Int>(0)
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
+            .childChannelInitializer { channel in
+                guard let (handler, faults) = handlerBox.value.withLock({ $0 }) else {
+                    return channel.close()
+                }
+                let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(KafkaFrameDecoder(maxFrameBytes: maxFrameBytes))
                     )
-                    return try Connection(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(
+                        KafkaConnectionHandler(id: id, handler: handler, faults: faults, openChannels: openChannels, logger: logger)
+                    )
                 }
             }
-        return try KafkaListener(serverChannel: serverChannel, logger: logger)
+            .bind(host: host, port: port)
+            .get()
+        return try KafkaListener(serverChannel: serverChannel, openChannels: openChannels, handlerBox: handlerBox)
     }
 
-    /// Accepts and serves connections until the task is cancelled, then closes them all.
-    func run(handler: some KafkaFrameHandler, faults: FaultInjector) async throws {
-        faults.setBlackholeHandler { [acceptor] in acceptor.dropOpenConnections() }
-        try await acceptor.run { connection, id in
-            await self.serve(connection, id: id, handler: handler, faults: faults)
+    /// Starts serving connections with `handler` (connections that arrive before are closed).
+    func activate(handler: some KafkaFrameHandler, faults: FaultInjector) {
+        faults.setBlackholeHandler { [openChannels] in openChannels.closeAll(stopping: false) }
+        handlerBox.value.withLock { $0 = (handler, faults) }
+    }
+
+    /// Waits until the task is cancelled, then closes the listening socket and every open
+    /// connection.
+    func run() async throws {
+        try await withTaskCancellationHandler {
+            try await serverChannel.closeFuture.get()
+        } onCancel: {
+            close()
         }
     }
 
-    /// Closes the listening socket without serving (start-up failed after binding).
+    /// Closes the listening socket and every connection.
     func close() {
-        acceptor.stop()
-    }
-
-    private func serve(_ connection: Connection, id: Int, handler: some KafkaFrameHandler, faults: FaultInjector) async {
-        let client = ClientConnection(id: id, host: Self.host(of: connection.channel.remoteAddress))
-        if faults.admitConnection() == .refuse {
-            connection.channel.close(promise: nil)
-        }
-        do {
-            // executeThenClose finishes the channel's writer also when the channel was closed
-            // above; an NIOAsyncChannel dropped with an unfinished writer traps.
-            try await connection.executeThenClose { inbound, outbound in
-                for try await frame in inbound {
-                    guard let response = try await handler.handle(frame: frame, from: client) else { continue }
-                    try await outbound.write(response)
-                }
-            }
-        } catch is CancellationError {
-            // The broker is stopping; closing its connections is expected, not a problem.
-            logger.debug("closed Kafka connection at shutdown", metadata: ["connection": "\(id)", "client": "\(client.host)"])
-        } catch {
-            // Hostile or broken input ends only this connection; the broker keeps serving.
-            logger.warning("closed Kafka connection", metadata: [
-                "connection": "\(id)", "client": "\(client.host)", "reason": "\(error)",
-            ])
-        }
-    }
-
-    private static func host(of address: SocketAddress?) -> String {
-        guard let ip = address?.ipAddress else { return "/unknown" }
-        return "/\(ip)"
+        openChannels.closeAll(stopping: true)
+        serverChannel.close(promise: nil)
     }
 }

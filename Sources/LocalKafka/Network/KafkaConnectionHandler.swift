@@ -1,0 +1,87 @@
+import Logging
+import NIOCore
+
+/// Serves one Kafka client connection: frames in, answers out, strictly in order.
+///
+/// Frames go into a stream that one task drains, so a request parked for seconds (a fetch
+/// waiting for data, a join waiting for the rebalance) holds back the answers behind it, as
+/// Kafka's own broker does by muting the channel. A client that piles up more unanswered
+/// requests than `maxQueuedFrames` is disconnected rather than buffered without bound.
+final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    static let maxQueuedFrames = 256
+
+    private let handler: any KafkaFrameHandler
+    private let faults: FaultInjector
+    private let openChannels: OpenChannels
+    private let logger: Logger
+    private let id: Int
+    private let frames: AsyncStream<ByteBuffer>
+    private let queue: AsyncStream<ByteBuffer>.Continuation
+
+    init(id: Int, handler: any KafkaFrameHandler, faults: FaultInjector, openChannels: OpenChannels, logger: Logger) {
+        self.id = id
+        self.handler = handler
+        self.faults = faults
+        self.openChannels = openChannels
+        self.logger = logger
+        (frames, queue) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(Self.maxQueuedFrames))
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        guard faults.admitConnection() != .refuse, openChannels.add(channel) else {
+            queue.finish()
+            context.close(promise: nil)
+            return
+        }
+        let client = ClientConnection(id: id, host: Self.host(of: channel.remoteAddress))
+        let (frames, handler, logger, id) = (self.frames, self.handler, self.logger, self.id)
+        Task {
+            for await frame in frames {
+                do {
+                    guard let response = try await handler.handle(frame: frame, from: client) else { continue }
+                    try await channel.writeAndFlush(response)
+                } catch {
+                    // Hostile or broken input ends only this connection; the broker keeps serving.
+                    logger.warning("closed Kafka connection", metadata: [
+                        "connection": "\(id)", "client": "\(client.host)", "reason": "\(error)",
+                    ])
+                    try? await channel.close()
+                    break
+                }
+            }
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        if case .dropped = queue.yield(frame) {
+            logger.warning("closed Kafka connection", metadata: [
+                "connection": "\(id)", "reason": "more than \(Self.maxQueuedFrames) requests waiting for an answer",
+            ])
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        queue.finish()
+        openChannels.remove(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A malformed frame (negative or oversized length) lands here from the decoder.
+        logger.warning("closed Kafka connection", metadata: ["connection": "\(id)", "reason": "\(error)"])
+        queue.finish()
+        context.close(promise: nil)
+    }
+
+    private static func host(of address: SocketAddress?) -> String {
+        guard let ip = address?.ipAddress else { return "/unknown" }
+        return "/\(ip)"
+    }
+}
