@@ -24,8 +24,14 @@ public final class Agent: Service {
     private let logger: Logger
     private let runtime = Mutex<(port: Int?, host: ElectionHost?)>((nil, nil))
 
-    public init(configuration: AgentConfiguration, logger: Logger) {
+    /// How long the agent waits at start for a first good probe of every cluster.
+    public let warmUpLimit: Duration
+
+    /// - Parameter warmUpLimit: the longest wait at start for the clusters' first good
+    ///   probes (see `run()`); default 10 s.
+    public init(configuration: AgentConfiguration, logger: Logger, warmUpLimit: Duration = .seconds(10)) {
         self.configuration = configuration
+        self.warmUpLimit = warmUpLimit
         var logger = logger
         logger[metadataKey: "agent"] = "\(configuration.name)"
         self.logger = logger
@@ -36,6 +42,7 @@ public final class Agent: Service {
 
     /// The election host while the agent runs (tests and embedding).
     public var electionHost: ElectionHost? { runtime.withLock { $0.host } }
+
 
     public func run() async throws {
         let configuration = self.configuration
@@ -52,20 +59,36 @@ public final class Agent: Service {
         let transport = PeerTransport(
             me: configuration.agentID, peers: configuration.peerURLs, secret: configuration.auth.peerSecret.revealed(),
             client: httpClient, timeout: max(configuration.detection.probeInterval, .milliseconds(500)), logger: logger)
-        let host: ElectionHost
         let probes: [ClusterProbe]
         do {
-            let voters = try configuration.voters()
-            host = try await ElectionHost(
-                agent: configuration.agentID, voters: voters, policy: configuration.electionPolicy(),
-                initial: configuration.initialSiteConfig, dataDirectory: configuration.dataDirectory, peers: transport,
-                audit: audit, metrics: metrics, logger: logger)
             probes = try configuration.sites.map { site in
                 try ClusterProbe(
                     site: site.name.rawValue, agent: configuration.name.rawValue, bootstrapServers: site.bootstrapServers,
                     properties: site.librdkafkaProperties(), timeout: configuration.detection.probeTimeout, logger: logger)
             }
         } catch {
+            try? await httpClient.shutdown()
+            throw AgentError("the agent cannot start: the Kafka settings of a site were refused: \(error)")
+        }
+        // Before the election starts its clock: the failure detector gives probes only
+        // `down_after` to report, which a cold client (connection, topic creation, metadata)
+        // may need more than. A cluster that is really down just costs this wait.
+        let deadline = ContinuousClock.now + warmUpLimit
+        let cold = await withTaskGroup(of: String?.self) { group in
+            for probe in probes { group.addTask { await probe.warmUp(until: deadline) ? nil : probe.site } }
+            var cold: [String] = []
+            for await site in group { if let site { cold.append(site) } }
+            return cold.sorted()
+        }
+        if !cold.isEmpty { logger.warning("no good probe at start", metadata: ["sites": "\(cold)"]) }
+        let host: ElectionHost
+        do {
+            host = try await ElectionHost(
+                agent: configuration.agentID, voters: try configuration.voters(), policy: configuration.electionPolicy(),
+                initial: configuration.initialSiteConfig, dataDirectory: configuration.dataDirectory, peers: transport,
+                audit: audit, metrics: metrics, logger: logger)
+        } catch {
+            for probe in probes { await probe.shutdown() }
             try? await httpClient.shutdown()
             throw AgentError("the agent cannot start: \(error)")
         }
