@@ -114,6 +114,13 @@ struct AgentClusterTests {
             #expect(await eventually { await trio.active("dc-a", client: client)?.servingHere == false })
             #expect(await eventually { await trio.active("dc-a", client: client)?.activeSite == "dc-b" })
             #expect(await eventually { await trio.active("witness", client: client)?.activeSite == "dc-b" })
+
+            // The audit trail on disk: the probe transition, the votes and the commit.
+            let audit = try AuditLog.read(path: trio.agents["dc-b"]!.configuration.dataDirectory + "/audit.jsonl")
+            #expect(audit.contains { $0.kind == "probe" && $0.site == "dc-a" && $0.healthy == false })
+            #expect(audit.contains { $0.kind == "committed" && $0.epoch == b.epoch })
+            #expect(audit.contains { $0.kind == "leaseAcquired" && $0.epoch == b.epoch })
+            #expect(audit.contains { $0.kind == "candidacy" || $0.kind == "voteGranted" })
         }
     }
 
