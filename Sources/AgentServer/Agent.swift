@@ -9,16 +9,20 @@ import SwitchbackConfiguration
 import Synchronization
 
 /// One Switchback agent (DESIGN.md §6, §8) as a `Service`: the election loop, a tick every
-/// 100 ms, a probe loop per site's cluster, peer messaging and the HTTP API.
+/// few tens of milliseconds (see `tickInterval`), a probe loop per site's cluster, peer messaging and the HTTP API.
 ///
 /// `run()` returns after a graceful shutdown (SIGTERM under `ServiceGroup`): the HTTP server
 /// drains, the loops stop, the audit log is flushed. It throws when the agent cannot work at
 /// all (the listen address is taken, the state file is unreadable, librdkafka refuses a
 /// property), with a message that says what to fix.
 public final class Agent: Service {
-    /// How often the election gets a `.tick`; finer than any probe interval so back-offs and
-    /// lease expiry are noticed promptly.
-    public static let tickInterval: Duration = .milliseconds(100)
+    /// How often the election gets a `.tick`: a candidate's random back-off only takes
+    /// effect at a tick, so ticks must be fine compared with the back-off range or agents
+    /// that planned different back-offs start in the same tick and split the vote. 1/40 of
+    /// `failover.candidate_backoff`, between 10 ms and 100 ms (50 ms with the defaults).
+    public static func tickInterval(candidateBackoff: Duration) -> Duration {
+        min(max(candidateBackoff / 40, .milliseconds(10)), .milliseconds(100))
+    }
 
     public let configuration: AgentConfiguration
     private let logger: Logger
@@ -108,7 +112,8 @@ public final class Agent: Service {
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>.self) { group in
             group.addTask { await Result(catching: { try await app.run() }) }
             group.addTask { await Result(catching: { try await host.run() }) }
-            group.addTask { await Self.tickLoop(host); return .success(()) }
+            let tick = Self.tickInterval(candidateBackoff: configuration.electionPolicy().candidateBackoff)
+            group.addTask { await Self.tickLoop(host, every: tick); return .success(()) }
             for probe in probes {
                 group.addTask { [logger] in
                     await Self.probeLoop(probe, host: host, board: probeBoard, metrics: metrics, audit: audit,
@@ -130,9 +135,9 @@ public final class Agent: Service {
         try outcome.get()
     }
 
-    static func tickLoop(_ host: ElectionHost) async {
+    static func tickLoop(_ host: ElectionHost, every interval: Duration) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: tickInterval)
+            try? await Task.sleep(for: interval)
             host.submit(.tick)
         }
     }
