@@ -190,3 +190,30 @@ struct AgentAPITests {
         }
     }
 }
+
+@Suite("Election state durability", .timeLimit(.minutes(1)))
+struct ElectionDurabilityTests {
+    @Test("a failed save drops the step and, when the state cannot be reloaded either, stops the agent with an error")
+    func failedSaveStopsAgent() async throws {
+        try await withTemporaryDirectory(prefix: "agent-durability") { directory in
+            let dataDir = directory.appendingPathComponent("data")
+            let yaml = agentYAML(
+                name: "dc-a", port: 0, dataDir: dataDir.path, bootstrapA: "127.0.0.1:1", bootstrapB: "127.0.0.1:2",
+                ports: ["dc-a": 1, "dc-b": 2, "witness": 3])
+            let configuration = try AgentConfiguration.parse(yaml: yaml, secrets: secrets)
+            var logger = Logger(label: "test.agent.durability")
+            logger.logLevel = .critical
+            let agent = Agent(configuration: configuration, logger: logger, warmUpLimit: .zero)
+            let running = Task { try await agent.run() }
+            #expect(await eventually { agent.electionHost != nil })
+            let host = try #require(agent.electionHost)
+            // Persist once so the state file exists, then take the directory away.
+            _ = await host.perform(.setMaintenance(true))
+            #expect(FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("election.json").path))
+            try FileManager.default.removeItem(at: dataDir)
+            let decisions = await host.perform(.setMaintenance(false))
+            #expect(decisions.isEmpty, "the step after the failed save must not be performed")
+            await #expect(throws: AgentError.self) { try await running.value }
+        }
+    }
+}
