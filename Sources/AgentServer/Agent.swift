@@ -9,23 +9,33 @@ import SwitchbackConfiguration
 import Synchronization
 
 /// One Switchback agent (DESIGN.md §6, §8) as a `Service`: the election loop, a tick every
-/// 100 ms, a probe loop per site's cluster, peer messaging and the HTTP API.
+/// few tens of milliseconds (see `tickInterval`), a probe loop per site's cluster, peer messaging and the HTTP API.
 ///
 /// `run()` returns after a graceful shutdown (SIGTERM under `ServiceGroup`): the HTTP server
 /// drains, the loops stop, the audit log is flushed. It throws when the agent cannot work at
 /// all (the listen address is taken, the state file is unreadable, librdkafka refuses a
 /// property), with a message that says what to fix.
 public final class Agent: Service {
-    /// How often the election gets a `.tick`; finer than any probe interval so back-offs and
-    /// lease expiry are noticed promptly.
-    public static let tickInterval: Duration = .milliseconds(100)
+    /// How often the election gets a `.tick`: a candidate's random back-off only takes
+    /// effect at a tick, so ticks must be fine compared with the back-off range or agents
+    /// that planned different back-offs start in the same tick and split the vote. 1/40 of
+    /// `failover.candidate_backoff`, between 10 ms and 100 ms (50 ms with the defaults).
+    public static func tickInterval(candidateBackoff: Duration) -> Duration {
+        min(max(candidateBackoff / 40, .milliseconds(10)), .milliseconds(100))
+    }
 
     public let configuration: AgentConfiguration
     private let logger: Logger
     private let runtime = Mutex<(port: Int?, host: ElectionHost?)>((nil, nil))
 
-    public init(configuration: AgentConfiguration, logger: Logger) {
+    /// How long the agent waits at start for a first good probe of every cluster.
+    public let warmUpLimit: Duration
+
+    /// - Parameter warmUpLimit: the longest wait at start for the clusters' first good
+    ///   probes (see `run()`); default 10 s.
+    public init(configuration: AgentConfiguration, logger: Logger, warmUpLimit: Duration = .seconds(10)) {
         self.configuration = configuration
+        self.warmUpLimit = warmUpLimit
         var logger = logger
         logger[metadataKey: "agent"] = "\(configuration.name)"
         self.logger = logger
@@ -36,6 +46,7 @@ public final class Agent: Service {
 
     /// The election host while the agent runs (tests and embedding).
     public var electionHost: ElectionHost? { runtime.withLock { $0.host } }
+
 
     public func run() async throws {
         let configuration = self.configuration
@@ -52,20 +63,36 @@ public final class Agent: Service {
         let transport = PeerTransport(
             me: configuration.agentID, peers: configuration.peerURLs, secret: configuration.auth.peerSecret.revealed(),
             client: httpClient, timeout: max(configuration.detection.probeInterval, .milliseconds(500)), logger: logger)
-        let host: ElectionHost
         let probes: [ClusterProbe]
         do {
-            let voters = try configuration.voters()
-            host = try await ElectionHost(
-                agent: configuration.agentID, voters: voters, policy: configuration.electionPolicy(),
-                initial: configuration.initialSiteConfig, dataDirectory: configuration.dataDirectory, peers: transport,
-                audit: audit, metrics: metrics, logger: logger)
             probes = try configuration.sites.map { site in
                 try ClusterProbe(
                     site: site.name.rawValue, agent: configuration.name.rawValue, bootstrapServers: site.bootstrapServers,
                     properties: site.librdkafkaProperties(), timeout: configuration.detection.probeTimeout, logger: logger)
             }
         } catch {
+            try? await httpClient.shutdown()
+            throw AgentError("the agent cannot start: the Kafka settings of a site were refused: \(error)")
+        }
+        // Before the election starts its clock: the failure detector gives probes only
+        // `down_after` to report, which a cold client (connection, topic creation, metadata)
+        // may need more than. A cluster that is really down just costs this wait.
+        let deadline = ContinuousClock.now + warmUpLimit
+        let cold = await withTaskGroup(of: String?.self) { group in
+            for probe in probes { group.addTask { await probe.warmUp(until: deadline) ? nil : probe.site } }
+            var cold: [String] = []
+            for await site in group { if let site { cold.append(site) } }
+            return cold.sorted()
+        }
+        if !cold.isEmpty { logger.warning("no good probe at start", metadata: ["sites": "\(cold)"]) }
+        let host: ElectionHost
+        do {
+            host = try await ElectionHost(
+                agent: configuration.agentID, voters: try configuration.voters(), policy: configuration.electionPolicy(),
+                initial: configuration.initialSiteConfig, dataDirectory: configuration.dataDirectory, peers: transport,
+                audit: audit, metrics: metrics, logger: logger)
+        } catch {
+            for probe in probes { await probe.shutdown() }
             try? await httpClient.shutdown()
             throw AgentError("the agent cannot start: \(error)")
         }
@@ -85,7 +112,8 @@ public final class Agent: Service {
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>.self) { group in
             group.addTask { await Result(catching: { try await app.run() }) }
             group.addTask { await Result(catching: { try await host.run() }) }
-            group.addTask { await Self.tickLoop(host); return .success(()) }
+            let tick = Self.tickInterval(candidateBackoff: configuration.electionPolicy().candidateBackoff)
+            group.addTask { await Self.tickLoop(host, every: tick); return .success(()) }
             for probe in probes {
                 group.addTask { [logger] in
                     await Self.probeLoop(probe, host: host, board: probeBoard, metrics: metrics, audit: audit,
@@ -107,9 +135,9 @@ public final class Agent: Service {
         try outcome.get()
     }
 
-    static func tickLoop(_ host: ElectionHost) async {
+    static func tickLoop(_ host: ElectionHost, every interval: Duration) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: tickInterval)
+            try? await Task.sleep(for: interval)
             host.submit(.tick)
         }
     }

@@ -134,9 +134,9 @@ public struct AgentAPI: Sendable {
     // MARK: - Peer
 
     func peerMessage(_ request: Request) async throws -> Response {
-        let agentName = request.headers[HTTPField.Name(PeerSignature.agentHeader)!]
-        let timestampText = request.headers[HTTPField.Name(PeerSignature.timestampHeader)!]
-        let signatureText = request.headers[HTTPField.Name(PeerSignature.signatureHeader)!]
+        let agentName = header(PeerSignature.agentHeader, in: request)
+        let timestampText = header(PeerSignature.timestampHeader, in: request)
+        let signatureText = header(PeerSignature.signatureHeader, in: request)
         guard let agentName, let timestampText, let signatureText, let timestamp = Int64(timestampText) else {
             return refusePeer("missing or malformed authentication headers", agent: agentName)
         }
@@ -168,6 +168,12 @@ public struct AgentAPI: Sendable {
         }
         host.submit(.received(message))
         return json(["status": "accepted"], status: .accepted)
+    }
+
+    /// The value of the header named `name` (case-insensitive), if present once or more.
+    func header(_ name: String, in request: Request) -> String? {
+        let wanted = name.lowercased()
+        return request.headers.first { $0.name.canonicalName == wanted }?.value
     }
 
     func refusePeer(_ reason: String, agent: String?) -> Response {

@@ -41,7 +41,10 @@ public final class ClusterProbe: Sendable {
         self.timeout = timeout
         self.logger = logger
         let client = KafkaClientConfiguration(
-            bootstrapServers: bootstrapServers, clientID: "switchback-probe-\(agent)", socketTimeout: max(timeout, .seconds(1)),
+            bootstrapServers: bootstrapServers, clientID: "switchback-probe-\(agent)",
+            // Above fetch.wait.max.ms + 1 s as librdkafka asks; each probe step has its own
+            // shorter timeout, so this only bounds requests nobody waits for any more.
+            socketTimeout: max(timeout, .seconds(2)),
             properties: properties)
         admin = try KafkaAdmin(configuration: client, logger: logger)
         producer = try KafkaProducer(
@@ -61,6 +64,21 @@ public final class ClusterProbe: Sendable {
         } catch {
             return ProbeOutcome(healthy: false, latency: ContinuousClock.now - start, failure: "\(error)")
         }
+    }
+
+    /// Makes the first real probe as fast as the later ones: connects, creates the canary
+    /// topic and lets the producer learn its metadata, retrying until one probe succeeds or
+    /// `deadline` passes. Without this, the first probe after a start pays for topic creation
+    /// and metadata propagation, and with a short `down_after` a healthy cluster would look
+    /// down for a moment.
+    /// - Returns: whether a probe succeeded before the deadline.
+    public func warmUp(until deadline: ContinuousClock.Instant) async -> Bool {
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            let started = ContinuousClock.now
+            if await probe().healthy { return true }
+            try? await Task.sleep(until: min(deadline, started + .milliseconds(250)), clock: .continuous)
+        }
+        return false
     }
 
     public func shutdown() async {

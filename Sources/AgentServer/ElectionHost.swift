@@ -34,9 +34,15 @@ public final class ElectionHost: Sendable {
     private let policy: ElectionPolicy
     private let stream: AsyncStream<Envelope>
     private let input: AsyncStream<Envelope>.Continuation
-    /// Operator calls waiting for their event's actions to be done.
-    private let waiting = Mutex<(next: UInt64, continuations: [UInt64: CheckedContinuation<[AuditRecord], Never>], stopped: Bool)>(
-        (0, [:], false))
+    /// Callers of `perform` waiting for their event's actions to be done.
+    private struct Waiters {
+        var next: UInt64 = 0
+        var continuations: [UInt64: CheckedContinuation<[AuditRecord], Never>] = [:]
+        /// Set when the loop ends; later `perform` calls return at once.
+        var stopped = false
+    }
+
+    private let waiting = Mutex(Waiters())
 
     /// Loads the durable state (or starts from `initial`) and builds the election.
     /// - Throws: `AgentError` when the state file cannot be read or does not fit the configuration.

@@ -19,7 +19,8 @@ func withAgent<T>(
         let configuration = try AgentConfiguration.parse(yaml: yaml, secrets: secrets)
         var logger = Logger(label: "test.agent.\(name)")
         logger.logLevel = .warning
-        let agent = Agent(configuration: configuration, logger: logger)
+        // The clusters are unreachable on purpose: no point waiting for them at start.
+        let agent = Agent(configuration: configuration, logger: logger, warmUpLimit: .zero)
         let group = ServiceGroup(services: [agent], logger: logger)
         let running = Task { try await group.run() }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -186,6 +187,33 @@ struct AgentAPITests {
             #expect(report.active.activeSite == "dc-a")
             let bad = OperatorClient(baseURL: base, token: "nope", client: client)
             await #expect(throws: OperatorClientError.self) { _ = try await bad.status() }
+        }
+    }
+}
+
+@Suite("Election state durability", .timeLimit(.minutes(1)))
+struct ElectionDurabilityTests {
+    @Test("a failed save drops the step and, when the state cannot be reloaded either, stops the agent with an error")
+    func failedSaveStopsAgent() async throws {
+        try await withTemporaryDirectory(prefix: "agent-durability") { directory in
+            let dataDir = directory.appendingPathComponent("data")
+            let yaml = agentYAML(
+                name: "dc-a", port: 0, dataDir: dataDir.path, bootstrapA: "127.0.0.1:1", bootstrapB: "127.0.0.1:2",
+                ports: ["dc-a": 1, "dc-b": 2, "witness": 3])
+            let configuration = try AgentConfiguration.parse(yaml: yaml, secrets: secrets)
+            var logger = Logger(label: "test.agent.durability")
+            logger.logLevel = .critical
+            let agent = Agent(configuration: configuration, logger: logger, warmUpLimit: .zero)
+            let running = Task { try await agent.run() }
+            #expect(await eventually { agent.electionHost != nil })
+            let host = try #require(agent.electionHost)
+            // Persist once so the state file exists, then take the directory away.
+            _ = await host.perform(.setMaintenance(true))
+            #expect(FileManager.default.fileExists(atPath: dataDir.appendingPathComponent("election.json").path))
+            try FileManager.default.removeItem(at: dataDir)
+            let decisions = await host.perform(.setMaintenance(false))
+            #expect(decisions.isEmpty, "the step after the failed save must not be performed")
+            await #expect(throws: AgentError.self) { try await running.value }
         }
     }
 }

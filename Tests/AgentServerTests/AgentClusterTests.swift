@@ -8,6 +8,10 @@ import SwitchbackConfiguration
 import TestSupport
 import Testing
 
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
 /// Three real agents (dc-a, dc-b, witness) in this process, each with its own data directory
 /// and HTTP port, probing two LocalKafka brokers over TCP and talking over loopback HTTP.
 struct AgentTrio {
@@ -93,8 +97,13 @@ struct AgentClusterTests {
             }
             let elapsed = ContinuousClock.now - fault
             #expect(failedOver, "dc-b never became active")
-            if ProcessInfo.processInfo.environment["SWITCHBACK_TEST_AUDIT"] != nil, let dir = trio.agents["dc-b"]?.configuration.dataDirectory {
-                for entry in (try? AuditLog.read(path: dir + "/audit.jsonl")) ?? [] { print("dc-b audit \(entry.time.timeIntervalSince1970) \(entry.kind) \(entry.message)") }
+            if ProcessInfo.processInfo.environment["SWITCHBACK_TEST_AUDIT"] != nil {
+                var all: [AuditEntry] = []
+                for agent in trio.agents.values { all += (try? AuditLog.read(path: agent.configuration.dataDirectory + "/audit.jsonl")) ?? [] }
+                let origin = Date().addingTimeInterval(-elapsed.seconds)
+                for entry in all.sorted(by: { $0.time < $1.time }) where entry.time > origin.addingTimeInterval(-3) {
+                    print(String(format: "audit %+.3f %@ %@ %@", entry.time.timeIntervalSince(origin), entry.agent, entry.kind, String(entry.message.prefix(150))))
+                }
             }
             print("failover: fault → dc-b serving active in \(elapsed) (probe 250ms, down_after 1s, lease 2s)")
 
@@ -105,6 +114,13 @@ struct AgentClusterTests {
             #expect(await eventually { await trio.active("dc-a", client: client)?.servingHere == false })
             #expect(await eventually { await trio.active("dc-a", client: client)?.activeSite == "dc-b" })
             #expect(await eventually { await trio.active("witness", client: client)?.activeSite == "dc-b" })
+
+            // The audit trail on disk: the probe transition, the votes and the commit.
+            let audit = try AuditLog.read(path: trio.agents["dc-b"]!.configuration.dataDirectory + "/audit.jsonl")
+            #expect(audit.contains { $0.kind == "probe" && $0.site == "dc-a" && $0.healthy == false })
+            #expect(audit.contains { $0.kind == "committed" && $0.epoch == b.epoch })
+            #expect(audit.contains { $0.kind == "leaseAcquired" && $0.epoch == b.epoch })
+            #expect(audit.contains { $0.kind == "candidacy" || $0.kind == "voteGranted" })
         }
     }
 

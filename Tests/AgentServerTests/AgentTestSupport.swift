@@ -48,7 +48,7 @@ func agentYAML(
       dc-b: { bootstrap: "\(bootstrapB)", agent: "http://127.0.0.1:\(ports["dc-b"] ?? 1)" }
     \(witness ? "witnesses:\n  witness: { agent: \"http://127.0.0.1:\(ports["witness"] ?? 1)\" }" : "")
     detection: { probe_interval: 250ms, down_after: 1s, lease: 2s, probe_timeout: 800ms }
-    failover: { automatic: true, block_period: 10m, candidate_backoff: 300ms, election_timeout: 4s }
+    failover: { automatic: true, block_period: 10m, candidate_backoff: 1s, election_timeout: 4s }
     auth:
       peer_secret: { env: PEER }
       operator_token: { env: TOKEN }
