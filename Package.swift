@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MirrorTests",
-            dependencies: ["Mirror"]
+            dependencies: ["Mirror", "KafkaClient"]
         ),
         // The mirror against real clusters: two LocalKafka brokers as two sites.
         .testTarget(
