@@ -87,6 +87,7 @@ let package = Package(
                 "Mirror",
                 "LocalKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
