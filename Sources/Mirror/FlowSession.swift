@@ -2,6 +2,7 @@ import Foundation
 import KafkaClient
 import Logging
 import Metrics
+import Synchronization
 
 /// One connected run of a flow, from set-up to finish: its clients, its offset map, and the
 /// copy loop. A failure ends the session; the ``Flow`` starts a new one, which finds its
@@ -18,9 +19,22 @@ final class FlowSession {
         var timestamp: Int64?
     }
 
+    private struct PendingBatch {
+        var entries: [Entry] = []
+        var copies: [ProducerRecord] = []
+    }
+
     private struct InFlightBatch {
         var entries: [Entry]
         var task: Task<[Result<DeliveredRecord, KafkaError>], any Error>
+        var completion: SendCompletion
+    }
+
+    /// Set when a send has its outcome, so the copy loop can check without waiting.
+    private final class SendCompletion: Sendable {
+        private let done = Mutex(false)
+        var isDone: Bool { done.withLock { $0 } }
+        func markDone() { done.withLock { $0 = true } }
     }
 
     let configuration: FlowConfiguration
@@ -38,7 +52,8 @@ final class FlowSession {
     private(set) var positions: [TopicPartition: Offset] = [:]
     /// Next source offset the copy loop accepts; lower ones are re-fetches after a reassignment.
     private var nextAccepted: [TopicPartition: Offset] = [:]
-    private var inFlight: [InFlightBatch] = []
+    private var pending = PendingBatch()
+    private var inFlight: InFlightBatch?
     private var metrics: FlowMetrics
     private var consumerPaused = false
 
@@ -201,14 +216,10 @@ final class FlowSession {
 
     var reader: SourceReader { SourceReader(consumer: consumer, queue: queue, flow: configuration.flow) }
 
-    /// Copies one batch taken from the queue: filters, builds the copies, hands them over.
-    /// Waits for the oldest batch when too many are in flight.
+    /// Takes records from the queue into the next batch: filters, builds the copies. Sends
+    /// when nothing is in flight; waits for the send in flight when the next batch is full.
     func copy(_ records: [KafkaRecord]) async throws(MirrorError) {
         let flow = configuration.flow
-        var entries: [Entry] = []
-        var copies: [ProducerRecord] = []
-        entries.reserveCapacity(records.count)
-        copies.reserveCapacity(records.count)
         for record in records {
             guard let source = TopicPartition(kafka: record.topicPartition), let topic = topics[source.topic] else { continue }
             let offset = Offset(kafka: record.offset)
@@ -216,45 +227,66 @@ final class FlowSession {
             nextAccepted[source] = Offset(offset.rawValue &+ 1)
             let headers = record.mirrorHeaders
             guard Provenance.shouldCopy(recordHeaders: headers, to: flow.target) else {
-                entries.append(Entry(source: source, offset: offset, copied: false, bytes: 0, timestamp: nil))
+                pending.entries.append(Entry(source: source, offset: offset, copied: false, bytes: 0, timestamp: nil))
                 continue
             }
             let copyHeaders = Provenance.headersForCopy(
                 existing: headers, sourceSite: flow.source, topic: source.topic, partition: source.partition, offset: offset)
             let bytes = (record.key?.count ?? 0) + (record.value?.count ?? 0)
                 + headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
-            entries.append(Entry(source: source, offset: offset, copied: true, bytes: bytes, timestamp: record.timestamp?.milliseconds))
-            copies.append(ProducerRecord(
+            pending.entries.append(Entry(source: source, offset: offset, copied: true, bytes: bytes, timestamp: record.timestamp?.milliseconds))
+            pending.copies.append(ProducerRecord(
                 topic: topic.target.kafka, partition: source.partition.kafka, key: record.key, value: record.value,
                 headers: copyHeaders.map(\.kafka), timestamp: record.timestamp))
         }
-        guard !entries.isEmpty else { return }
-        let producer = self.producer
-        let previous = inFlight.last?.task
-        // Batches are handed over strictly in order (each after the one before is acknowledged):
-        // concurrent sends could hand a later batch over first and reorder a partition. A batch
-        // after a failed one is not sent at all, so a failure never leaves a gap behind copies.
-        let task = Task { () throws -> [Result<DeliveredRecord, KafkaError>] in
-            if let previous {
-                for outcome in try await previous.value { _ = try outcome.get() }
-            }
-            return copies.isEmpty ? [] : try await producer.send(copies)
-        }
-        inFlight.append(InFlightBatch(entries: entries, task: task))
-        while inFlight.count >= max(1, configuration.batching.maxInFlightBatches) {
-            try await completeOldest()
-        }
+        try await pump()
     }
 
-    /// Waits for every batch in flight and records its deliveries.
+    /// Moves batches along without waiting unless the next batch is full: records the send in
+    /// flight once it has finished, and starts the next one when there is none.
+    func pump() async throws(MirrorError) {
+        if let inFlight, inFlight.completion.isDone { try await completeInFlight() }
+        if inFlight != nil, pending.entries.count >= max(1, configuration.batching.maxBatchRecords) {
+            try await completeInFlight()
+        }
+        if inFlight == nil { dispatch() }
+    }
+
+    /// Sends everything taken so far and records every delivery.
     func completeAll() async throws(MirrorError) {
-        while !inFlight.isEmpty { try await completeOldest() }
+        while inFlight != nil || !pending.entries.isEmpty {
+            if inFlight == nil { dispatch() }
+            try await completeInFlight()
+        }
     }
 
-    /// Records the oldest batch's deliveries in the offset map, in source order.
-    private func completeOldest() async throws(MirrorError) {
-        guard !inFlight.isEmpty else { return }
-        let batch = inFlight.removeFirst()
+    /// Starts sending the pending batch.
+    ///
+    /// One send at a time: `KafkaProducer.send` hands records over and waits for their reports
+    /// in one call, so two concurrent sends could hand a later batch over first and reorder a
+    /// partition — and exactly-once resume rests on target order. While a send is in flight the
+    /// next batch grows with whatever arrives, so batches adapt to the link's round trip.
+    private func dispatch() {
+        guard inFlight == nil, !pending.entries.isEmpty else { return }
+        let batch = pending
+        pending = PendingBatch()
+        let producer = self.producer
+        let completion = SendCompletion()
+        let queue = self.queue
+        let task = Task { () throws -> [Result<DeliveredRecord, KafkaError>] in
+            defer {
+                completion.markDone()
+                queue.wake()
+            }
+            return batch.copies.isEmpty ? [] : try await producer.send(batch.copies)
+        }
+        inFlight = InFlightBatch(entries: batch.entries, task: task, completion: completion)
+    }
+
+    /// Waits for the send in flight and records its deliveries in the offset map, in source order.
+    private func completeInFlight() async throws(MirrorError) {
+        guard let batch = inFlight else { return }
+        inFlight = nil
         let results: [Result<DeliveredRecord, KafkaError>]
         do {
             results = try await batch.task.value
@@ -299,7 +331,6 @@ final class FlowSession {
 
     /// Stores the offset map's changes: the internal topic, then the cache file.
     func storeMap() async throws(MirrorError) {
-        try await completeAll()
         let updates = map.takeUpdates()
         try await store.store(updates)
         try store.compactIfLarge(map)
@@ -353,6 +384,7 @@ final class FlowSession {
         queue.close()
         defer { store.close() }
         do {
+            try await completeAll()
             try await storeMap()
         } catch {
             await close()
@@ -366,8 +398,9 @@ final class FlowSession {
     /// session has read where to resume.
     func abandon() async {
         queue.close()
-        for batch in inFlight { batch.task.cancel() }
-        inFlight.removeAll()
+        inFlight?.task.cancel()
+        inFlight = nil
+        pending = PendingBatch()
         await close()
         store.close()
     }

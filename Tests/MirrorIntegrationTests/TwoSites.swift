@@ -42,7 +42,6 @@ struct TwoSites {
             lagInterval: .milliseconds(200),
             retryBackoff: .milliseconds(200))
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        configuration.batching.maxInFlightBatches = 3
         return configuration
     }
 }
