@@ -224,6 +224,7 @@ public final class Flow: Service, Sendable {
         let configuration = self.configuration
         let reader = session.reader
         let queue = session.queue
+        let lagProbe = session.lagProbe
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -232,6 +233,7 @@ public final class Flow: Service, Sendable {
                     if !Task.isCancelled { throw error }
                 }
             }
+            group.addTask { await lagProbe.run() }
             group.addTask {
                 // The loop's heartbeat: store the map, refresh lag, notice control events.
                 while !Task.isCancelled {
@@ -263,11 +265,11 @@ public final class Flow: Service, Sendable {
                 }
                 let now = clock.now
                 if now >= nextStore {
-                    try await session.storeMap()
+                    try await session.storeMapInBackground()
                     nextStore = now + configuration.mapStoreInterval
                 }
                 if now >= nextLag {
-                    session.updateLag(ends: try await session.sourceEnds())
+                    session.updateLag(ends: session.lagProbe.latest)
                     nextLag = now + configuration.lagInterval
                 }
                 if now >= nextProvisioning {

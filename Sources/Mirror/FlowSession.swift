@@ -53,6 +53,10 @@ final class FlowSession {
     /// Next source offset the copy loop accepts; lower ones are re-fetches after a reassignment.
     private var nextAccepted: [TopicPartition: Offset] = [:]
     private var pending = PendingBatch()
+    /// The offset-map store running in the background, if any.
+    private var storing: (task: Task<Void, any Error>, completion: SendCompletion)?
+    /// Reads the source's log ends for the lag gauges, beside the copy loop.
+    let lagProbe: LagProbe
     private var inFlight: InFlightBatch?
     private var metrics: FlowMetrics
     private var consumerPaused = false
@@ -72,6 +76,7 @@ final class FlowSession {
         self.map = map
         self.queue = RecordQueue(capacity: configuration.batching.maxBufferedRecords)
         self.metrics = FlowMetrics(flow: configuration.flow, factory: metricsFactory)
+        self.lagProbe = LagProbe(admin: sourceAdmin, interval: configuration.lagInterval)
     }
 
     // MARK: Set-up
@@ -134,6 +139,7 @@ final class FlowSession {
         }
         var assignment: [KafkaClient.TopicPartition: StartOffset] = [:]
         for (partition, next) in nextAccepted { assignment[partition.kafka] = .offset(next.kafka) }
+        lagProbe.watch(Array(nextAccepted.keys))
         do {
             try await consumer.assign(assignment)
         } catch {
@@ -329,11 +335,44 @@ final class FlowSession {
         }
     }
 
-    /// Stores the offset map's changes: the internal topic, then the cache file.
-    func storeMap() async throws(MirrorError) {
+    /// Starts storing the offset map's new changes (internal topic, then cache file) in the
+    /// background, so the copy loop never waits for it; skipped while the previous store runs.
+    /// - Throws: the previous store's failure.
+    func storeMapInBackground() async throws(MirrorError) {
+        if let storing {
+            guard storing.completion.isDone else { return }
+            try await waitForStore()
+        }
         let updates = map.takeUpdates()
-        try await store.store(updates)
+        guard !updates.isEmpty else { return }
+        let store = self.store
+        let snapshot = map
+        let completion = SendCompletion()
+        let task = Task { () throws -> Void in
+            defer { completion.markDone() }
+            try await store.store(updates)
+            try store.compactIfLarge(snapshot)
+        }
+        storing = (task, completion)
+    }
+
+    /// Stores every change now, after any store in the background.
+    func storeMap() async throws(MirrorError) {
+        try await waitForStore()
+        try await store.store(map.takeUpdates())
         try store.compactIfLarge(map)
+    }
+
+    private func waitForStore() async throws(MirrorError) {
+        guard let storing else { return }
+        self.storing = nil
+        do {
+            try await storing.task.value
+        } catch let error as MirrorError {
+            throw error
+        } catch {
+            throw MirrorError(.storage, "storing the offset map of \(configuration.flow) failed: \(error)", isRetriable: true)
+        }
     }
 
     /// The source's log ends of the copied partitions.
@@ -402,6 +441,8 @@ final class FlowSession {
         inFlight = nil
         pending = PendingBatch()
         await close()
+        // A store still running must end before the next session opens the cache file.
+        try? await waitForStore()
         store.close()
     }
 
