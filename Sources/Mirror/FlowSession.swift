@@ -8,6 +8,9 @@ import Synchronization
 /// copy loop. A failure ends the session; the ``Flow`` starts a new one, which finds its
 /// positions again from the target (exactly-once resume), so a session keeps no state that a
 /// restart needs.
+///
+/// Not `Sendable`: one task (the flow's copy loop) owns a session; what runs beside it (the
+/// source reader, the lag probe, sends and map stores) gets only `Sendable` parts.
 final class FlowSession {
     /// One source record in a batch handed to the producer.
     private struct Entry {
@@ -38,20 +41,20 @@ final class FlowSession {
     }
 
     let configuration: FlowConfiguration
-    private let logger: Logger
-    private let sourceAdmin: KafkaAdmin
-    private let targetAdmin: KafkaAdmin
+    let logger: Logger
+    let sourceAdmin: KafkaAdmin
+    let targetAdmin: KafkaAdmin
     private let producer: KafkaProducer
-    private let consumer: KafkaConsumer
+    let consumer: KafkaConsumer
     private let store: OffsetMapStore
     let queue: RecordQueue
-    private(set) var map: OffsetMap
+    var map: OffsetMap
     /// Source topic → its target topic and partition count.
-    private var topics: [TopicName: MirroredTopic] = [:]
+    var topics: [TopicName: MirroredTopic] = [:]
     /// Next source offset dealt with (copied and acknowledged, or skipped), per source partition.
-    private(set) var positions: [TopicPartition: Offset] = [:]
+    var positions: [TopicPartition: Offset] = [:]
     /// Next source offset the copy loop accepts; lower ones are re-fetches after a reassignment.
-    private var nextAccepted: [TopicPartition: Offset] = [:]
+    var nextAccepted: [TopicPartition: Offset] = [:]
     private var pending = PendingBatch()
     /// The offset-map store running in the background, if any.
     private var storing: (task: Task<Void, any Error>, completion: SendCompletion)?
@@ -59,7 +62,7 @@ final class FlowSession {
     let lagProbe: LagProbe
     private var inFlight: InFlightBatch?
     private var metrics: FlowMetrics
-    private var consumerPaused = false
+    var consumerPaused = false
 
     private init(
         configuration: FlowConfiguration, logger: Logger, sourceAdmin: KafkaAdmin, targetAdmin: KafkaAdmin,
@@ -115,89 +118,6 @@ final class FlowSession {
             await consumer.close()
             throw error
         }
-    }
-
-    /// Adds topics and partitions not copied yet: finds their resume positions and assigns the
-    /// whole set again (known partitions at the next offset the loop accepts).
-    private func add(_ mirrored: [MirroredTopic]) async throws(MirrorError) {
-        var added: [TopicPartition] = []
-        for topic in mirrored {
-            let known = topics[topic.source]?.partitions ?? 0
-            guard topic.partitions > known else { continue }
-            topics[topic.source] = topic
-            for number in known..<topic.partitions {
-                if let partition = PartitionID(rawValue: number) { added.append(TopicPartition(topic.source, partition)) }
-            }
-        }
-        guard !added.isEmpty else { return }
-        let resumes = try await resumePositions(for: added)
-        for partition in added {
-            let low = try await sourceLogStart(partition)
-            let start = max(resumes[partition] ?? low, low)
-            positions[partition] = max(resumes[partition] ?? low, positions[partition] ?? 0)
-            nextAccepted[partition] = start
-        }
-        var assignment: [KafkaClient.TopicPartition: StartOffset] = [:]
-        for (partition, next) in nextAccepted { assignment[partition.kafka] = .offset(next.kafka) }
-        lagProbe.watch(Array(nextAccepted.keys))
-        do {
-            try await consumer.assign(assignment)
-        } catch {
-            throw MirrorError(.kafka, "cannot assign the source partitions of \(configuration.flow): \(error)", isRetriable: true)
-        }
-        consumerPaused = false
-        logger.info("\(configuration.flow): copying \(added.count) more partition(s); \(nextAccepted.count) in all")
-    }
-
-    private func sourceLogStart(_ partition: TopicPartition) async throws(MirrorError) -> Offset {
-        do {
-            return Offset(kafka: try await sourceAdmin.watermarks(of: partition.kafka).low)
-        } catch {
-            throw MirrorError(.kafka, "cannot read the log start of \(partition) on \(configuration.flow.source): \(error)",
-                              isRetriable: true)
-        }
-    }
-
-    /// Catches the offset map up from the target log and finds where each partition resumes.
-    private func resumePositions(for partitions: [TopicPartition]) async throws(MirrorError) -> [TopicPartition: Offset] {
-        let flow = configuration.flow
-        var starts: [KafkaClient.TopicPartition: KafkaClient.Offset] = [:]
-        var ends: [KafkaClient.TopicPartition: KafkaClient.Offset] = [:]
-        var targets: [TopicPartition: TopicPartition] = [:]
-        for partition in partitions {
-            guard let topic = topics[partition.topic] else { continue }
-            let target = TopicPartition(topic.target, partition.partition)
-            targets[partition] = target
-            let marks: Watermarks
-            do {
-                marks = try await targetAdmin.watermarks(of: target.kafka)
-            } catch {
-                throw MirrorError(.kafka, "cannot read the end of \(target) on \(flow.target): \(error)", isRetriable: true)
-            }
-            let catchUp = map.catchUpStart(for: partition)
-            guard marks.high.rawValue >= catchUp.rawValue else {
-                throw MirrorError(
-                    .cannotResume,
-                    "\(flow): target partition \(target) ends at \(marks.high) but the offset map holds copies up to "
-                        + "\(catchUp): the target topic was recreated or truncated. Move the offset map aside "
-                        + "(\(configuration.offsetMapFilePath) and topic \(configuration.offsetMapTopic)) only if the "
-                        + "target topic is meant to start over")
-            }
-            starts[target.kafka] = KafkaClient.Offset(max(catchUp.rawValue, marks.low.rawValue))
-            ends[target.kafka] = marks.high
-        }
-        let scan = TargetLogScan(client: configuration.target.clientConfiguration(clientID: "switchback-resume"), logger: logger)
-        let scanned = try await scan.read(from: starts, to: ends)
-        var resumes: [TopicPartition: Offset] = [:]
-        for partition in partitions {
-            guard let target = targets[partition] else { continue }
-            let records = scanned[target.kafka] ?? []
-            try map.recordCopies(of: partition, inTargetRecords: records.map { ($0.offset, $0.headers) })
-            resumes[partition] = try FlowResume.resumeOffset(
-                policy: configuration.naming.policy, scannedTargetHeaders: records.map(\.headers), map: map[partition],
-                sourceSite: flow.source, sourceTopic: partition.topic, partition: partition.partition)
-        }
-        return resumes
     }
 
     // MARK: Copying
