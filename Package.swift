@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "MirrorIntegrationTests",
             dependencies: [
-                "Mirror", "KafkaClient", "LocalKafka", "TestSupport",
+                "Mirror", "KafkaClient", "LocalKafka", "KafkaWire", "TestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -13,6 +13,9 @@ struct TwoSites {
 
     let brokerA: String
     let brokerB: String
+    /// Fault injection into each site's broker (a slow link, failing requests).
+    let faultsA: FaultInjector
+    let faultsB: FaultInjector
     let directory: URL
 
     /// Short back-offs: a local broker answers at once, and tests should not wait out
@@ -55,7 +58,8 @@ func withTwoSites<T>(_ body: (TwoSites) async throws -> T) async throws -> T {
     return try await withLocalKafka(configure: configure) { a in
         try await withLocalKafka(configure: configure) { b in
             try await withTemporaryDirectory(prefix: "mirror-test") { directory in
-                try await body(TwoSites(brokerA: a.bootstrapServers, brokerB: b.bootstrapServers, directory: directory))
+                try await body(TwoSites(brokerA: a.bootstrapServers, brokerB: b.bootstrapServers,
+                                        faultsA: a.faults, faultsB: b.faults, directory: directory))
             }
         }
     }
