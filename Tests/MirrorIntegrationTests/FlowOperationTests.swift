@@ -1,8 +1,10 @@
 import Foundation
 import KafkaClient
 import Metrics
+import Logging
 import MetricsTestKit
 import Mirror
+import ServiceLifecycle
 import Testing
 
 @Suite("Flow operation: provisioning, offset-map storage, control, metrics", .timeLimit(.minutes(2)))
@@ -97,6 +99,24 @@ struct FlowOperationTests {
             try await running.value
             #expect(flow.status.phase == .stopped)
             #expect((try await readAll("dc-a.orders", on: sites.brokerB)[0]?.count) == 20)
+        }
+    }
+
+    @Test("as a Service in a ServiceGroup: graceful shutdown stops the flow after storing its map")
+    func gracefulShutdown() async throws {
+        try await withTwoSites { sites in
+            try await createTopic("orders", partitions: 1, on: sites.brokerA)
+            try await produce(sampleRecords(topic: "orders", count: 30, partitions: 1), to: sites.brokerA)
+            let configuration = try sites.flow(from: TwoSites.a, to: TwoSites.b)
+            let flow = Flow(configuration: configuration, logger: quietLogger)
+            let group = ServiceGroup(services: [flow], logger: quietLogger)
+            let running = Task { try await group.run() }
+            try await waitUntil("copied") { flow.status.positions[mirrorPartition("orders", 0)] == 30 }
+            await group.triggerGracefulShutdown()
+            try await running.value
+            #expect(flow.status.phase == .stopped)
+            let map = try await OffsetTranslationService(configuration: configuration, logger: quietLogger).loadOffsetMap()
+            #expect(map.translate(mirrorPartition("orders", 0), sourceOffset: 30) == .caughtUp(30))
         }
     }
 
