@@ -19,8 +19,10 @@ extension FlowSession {
         let resumes = try await resumePositions(for: added)
         for partition in added {
             let low = try await sourceLogStart(partition)
+            // Records deleted at the source since the last copy (retention) are gone: start at
+            // the log start, and count them as dealt with so a drain does not wait for them.
             let start = max(resumes[partition] ?? low, low)
-            positions[partition] = max(resumes[partition] ?? low, positions[partition] ?? 0)
+            positions[partition] = start
             nextAccepted[partition] = start
         }
         var assignment: [KafkaClient.TopicPartition: StartOffset] = [:]
