@@ -7,7 +7,9 @@ public struct FlowEndpoint: Sendable {
     /// `host:port` of one or more brokers of the site's cluster.
     public var bootstrapServers: [String]
     /// Raw librdkafka properties for every client of this cluster (security settings and the
-    /// like); they override the flow's own settings. Secrets are masked when printed.
+    /// like); they override the flow's own settings, except the producer guarantees the mirror
+    /// rests on (idempotence, `acks=all`, ordering; see
+    /// ``FlowConfiguration/enforcedProducerProperties``). Secrets are masked when printed.
     public var properties: [String: String]
 
     public init(site: SiteID, bootstrapServers: [String], properties: [String: String] = [:]) {
@@ -122,10 +124,19 @@ public struct FlowConfiguration: Sendable {
         return "\(directory)/offsets-\(source.site)-\(target.site).map"
     }
 
+    /// Properties the flow never lets raw settings change: exactly-once resume needs the
+    /// idempotent producer with `acks=all` and in-order delivery.
+    static let enforcedProducerProperties: Set<String> = [
+        "enable.idempotence", "acks", "request.required.acks", "max.in.flight.requests.per.connection",
+        "max.in.flight", "transactional.id",
+    ]
+
     /// The target producer's settings: idempotent, `acks=all`, batching as configured.
     var producerConfiguration: KafkaProducerConfiguration {
-        KafkaProducerConfiguration(
-            client: target.clientConfiguration(clientID: "switchback-mirror-\(source.site)-\(target.site)"),
+        var client = target.clientConfiguration(clientID: "switchback-mirror-\(source.site)-\(target.site)")
+        client.properties = client.properties.filter { !Self.enforcedProducerProperties.contains($0.key) }
+        return KafkaProducerConfiguration(
+            client: client,
             idempotent: true, acks: .all, linger: batching.linger, batchSize: batching.batchBytes,
             compression: batching.compression,
             maxQueuedRecords: max(100_000, batching.maxBatchRecords * 2))
