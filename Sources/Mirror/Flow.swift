@@ -226,13 +226,7 @@ public final class Flow: Service, Sendable {
         let queue = session.queue
         let lagProbe = session.lagProbe
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    try await reader.run()
-                } catch {
-                    if !Task.isCancelled { throw error }
-                }
-            }
+            group.addTask { await reader.run() }
             group.addTask { await lagProbe.run() }
             group.addTask {
                 // The loop's heartbeat: store the map, refresh lag, notice control events.
@@ -258,6 +252,7 @@ public final class Flow: Service, Sendable {
                 }
                 try session.setPaused(!copying)
                 let records = await session.queue.take(max: copying ? configuration.batching.maxBatchRecords : 0)
+                if let failure = session.queue.failure { throw failure }
                 if records.isEmpty {
                     try await session.pump()
                 } else {

@@ -128,14 +128,15 @@ final class FlowSession {
         let queue: RecordQueue
         let flow: FlowID
 
-        /// Reads until cancelled or the consumer is closed.
-        func run() async throws(MirrorError) {
+        /// Reads until cancelled or the consumer is closed. A failure is handed to the copy
+        /// loop through the queue (a child task's error would wait until the loop ends).
+        func run() async {
             do {
                 for try await record in consumer.records {
                     await queue.put(record)
                 }
             } catch {
-                throw MirrorError(.kafka, "reading the source of \(flow) failed: \(error)", isRetriable: true)
+                queue.fail(MirrorError(.kafka, "reading the source of \(flow) failed: \(error)", isRetriable: true))
             }
         }
     }

@@ -56,3 +56,14 @@ struct RecordQueueTests {
         #expect(await queue.take(max: 5).isEmpty)
     }
 }
+
+extension RecordQueueTests {
+    @Test("a reader failure wakes the taker and stays visible")
+    func readerFailure() async {
+        let queue = RecordQueue(capacity: 2)
+        let taking = Task { await queue.take(max: 5) }
+        queue.fail(MirrorError(.kafka, "source gone", isRetriable: true))
+        #expect(await taking.value.isEmpty)
+        #expect(queue.failure?.message == "source gone")
+    }
+}
