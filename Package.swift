@@ -137,6 +137,7 @@ let package = Package(
                 "Mirror",
                 "LocalKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -150,13 +151,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MirrorTests",
-            dependencies: ["Mirror"]
+            dependencies: ["Mirror", "KafkaClient"]
         ),
         // The mirror against real clusters: two LocalKafka brokers as two sites.
         .testTarget(
             name: "MirrorIntegrationTests",
             dependencies: [
-                "Mirror", "KafkaClient", "LocalKafka", "TestSupport",
+                "Mirror", "KafkaClient", "LocalKafka", "KafkaWire", "TestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

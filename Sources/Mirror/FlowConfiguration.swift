@@ -7,7 +7,9 @@ public struct FlowEndpoint: Sendable {
     /// `host:port` of one or more brokers of the site's cluster.
     public var bootstrapServers: [String]
     /// Raw librdkafka properties for every client of this cluster (security settings and the
-    /// like); they override the flow's own settings. Secrets are masked when printed.
+    /// like); they override the flow's own settings, except the producer guarantees the mirror
+    /// rests on (idempotence, `acks=all`, ordering; see
+    /// ``FlowConfiguration/enforcedProducerProperties``). Secrets are masked when printed.
     public var properties: [String: String]
 
     public init(site: SiteID, bootstrapServers: [String], properties: [String: String] = [:]) {
@@ -32,12 +34,10 @@ public struct FlowBatching: Sendable {
     public var linger: Duration
     /// The largest producer batch in bytes (`batch.size`).
     public var batchBytes: Int
-    /// The most records the flow hands to the producer at once.
+    /// The most records in one send. Sends go out one at a time (order per partition is what
+    /// exactly-once resume rests on); while one waits for its acknowledgement, the next batch
+    /// grows with whatever arrives, up to this many records.
     public var maxBatchRecords: Int
-    /// How many batches may be built and queued behind the one being sent. Batches go out one
-    /// after another (order per partition is what exactly-once resume rests on); while one
-    /// waits for its acknowledgement, the next ones are built, and the reader keeps reading.
-    public var maxInFlightBatches: Int
     /// The most records read from the source and not yet handed to the producer.
     public var maxBufferedRecords: Int
 
@@ -45,15 +45,13 @@ public struct FlowBatching: Sendable {
         compression: KafkaProducerConfiguration.Compression = .lz4,
         linger: Duration = .milliseconds(20),
         batchBytes: Int = 1_048_576,
-        maxBatchRecords: Int = 5_000,
-        maxInFlightBatches: Int = 4,
-        maxBufferedRecords: Int = 20_000
+        maxBatchRecords: Int = 20_000,
+        maxBufferedRecords: Int = 40_000
     ) {
         self.compression = compression
         self.linger = linger
         self.batchBytes = batchBytes
         self.maxBatchRecords = maxBatchRecords
-        self.maxInFlightBatches = maxInFlightBatches
         self.maxBufferedRecords = maxBufferedRecords
     }
 }
@@ -126,13 +124,22 @@ public struct FlowConfiguration: Sendable {
         return "\(directory)/offsets-\(source.site)-\(target.site).map"
     }
 
+    /// Properties the flow never lets raw settings change: exactly-once resume needs the
+    /// idempotent producer with `acks=all` and in-order delivery.
+    static let enforcedProducerProperties: Set<String> = [
+        "enable.idempotence", "acks", "request.required.acks", "max.in.flight.requests.per.connection",
+        "max.in.flight", "transactional.id",
+    ]
+
     /// The target producer's settings: idempotent, `acks=all`, batching as configured.
     var producerConfiguration: KafkaProducerConfiguration {
-        KafkaProducerConfiguration(
-            client: target.clientConfiguration(clientID: "switchback-mirror-\(source.site)-\(target.site)"),
+        var client = target.clientConfiguration(clientID: "switchback-mirror-\(source.site)-\(target.site)")
+        client.properties = client.properties.filter { !Self.enforcedProducerProperties.contains($0.key) }
+        return KafkaProducerConfiguration(
+            client: client,
             idempotent: true, acks: .all, linger: batching.linger, batchSize: batching.batchBytes,
             compression: batching.compression,
-            maxQueuedRecords: max(100_000, batching.maxBatchRecords * batching.maxInFlightBatches * 2))
+            maxQueuedRecords: max(100_000, batching.maxBatchRecords * 2))
     }
 
     /// The source consumer's settings: manual assignment, no commits (positions come from the
@@ -141,7 +148,7 @@ public struct FlowConfiguration: Sendable {
         var configuration = KafkaConsumerConfiguration(
             client: source.clientConfiguration(clientID: "switchback-mirror-\(source.site)-\(target.site)"),
             offsetReset: .earliest, isolationLevel: .readCommitted,
-            maxRecordsPerPoll: max(1, batching.maxBatchRecords))
+            maxRecordsPerPoll: 5_000)
         configuration.fetchMaxWait = .milliseconds(100)
         return configuration
     }

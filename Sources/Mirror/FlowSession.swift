@@ -2,11 +2,15 @@ import Foundation
 import KafkaClient
 import Logging
 import Metrics
+import Synchronization
 
 /// One connected run of a flow, from set-up to finish: its clients, its offset map, and the
 /// copy loop. A failure ends the session; the ``Flow`` starts a new one, which finds its
 /// positions again from the target (exactly-once resume), so a session keeps no state that a
 /// restart needs.
+///
+/// Not `Sendable`: one task (the flow's copy loop) owns a session; what runs beside it (the
+/// source reader, the lag probe, sends and map stores) gets only `Sendable` parts.
 final class FlowSession {
     /// One source record in a batch handed to the producer.
     private struct Entry {
@@ -18,29 +22,47 @@ final class FlowSession {
         var timestamp: Int64?
     }
 
+    private struct PendingBatch {
+        var entries: [Entry] = []
+        var copies: [ProducerRecord] = []
+    }
+
     private struct InFlightBatch {
         var entries: [Entry]
         var task: Task<[Result<DeliveredRecord, KafkaError>], any Error>
+        var completion: SendCompletion
+    }
+
+    /// Set when a send has its outcome, so the copy loop can check without waiting.
+    private final class SendCompletion: Sendable {
+        private let done = Mutex(false)
+        var isDone: Bool { done.withLock { $0 } }
+        func markDone() { done.withLock { $0 = true } }
     }
 
     let configuration: FlowConfiguration
-    private let logger: Logger
-    private let sourceAdmin: KafkaAdmin
-    private let targetAdmin: KafkaAdmin
+    let logger: Logger
+    let sourceAdmin: KafkaAdmin
+    let targetAdmin: KafkaAdmin
     private let producer: KafkaProducer
-    private let consumer: KafkaConsumer
+    let consumer: KafkaConsumer
     private let store: OffsetMapStore
     let queue: RecordQueue
-    private(set) var map: OffsetMap
+    var map: OffsetMap
     /// Source topic → its target topic and partition count.
-    private var topics: [TopicName: MirroredTopic] = [:]
+    var topics: [TopicName: MirroredTopic] = [:]
     /// Next source offset dealt with (copied and acknowledged, or skipped), per source partition.
-    private(set) var positions: [TopicPartition: Offset] = [:]
+    var positions: [TopicPartition: Offset] = [:]
     /// Next source offset the copy loop accepts; lower ones are re-fetches after a reassignment.
-    private var nextAccepted: [TopicPartition: Offset] = [:]
-    private var inFlight: [InFlightBatch] = []
+    var nextAccepted: [TopicPartition: Offset] = [:]
+    private var pending = PendingBatch()
+    /// The offset-map store running in the background, if any.
+    private var storing: (task: Task<Void, any Error>, completion: SendCompletion)?
+    /// Reads the source's log ends for the lag gauges, beside the copy loop.
+    let lagProbe: LagProbe
+    private var inFlight: InFlightBatch?
     private var metrics: FlowMetrics
-    private var consumerPaused = false
+    var consumerPaused = false
 
     private init(
         configuration: FlowConfiguration, logger: Logger, sourceAdmin: KafkaAdmin, targetAdmin: KafkaAdmin,
@@ -57,6 +79,7 @@ final class FlowSession {
         self.map = map
         self.queue = RecordQueue(capacity: configuration.batching.maxBufferedRecords)
         self.metrics = FlowMetrics(flow: configuration.flow, factory: metricsFactory)
+        self.lagProbe = LagProbe(admin: sourceAdmin, interval: configuration.lagInterval)
     }
 
     // MARK: Set-up
@@ -97,88 +120,6 @@ final class FlowSession {
         }
     }
 
-    /// Adds topics and partitions not copied yet: finds their resume positions and assigns the
-    /// whole set again (known partitions at the next offset the loop accepts).
-    private func add(_ mirrored: [MirroredTopic]) async throws(MirrorError) {
-        var added: [TopicPartition] = []
-        for topic in mirrored {
-            let known = topics[topic.source]?.partitions ?? 0
-            guard topic.partitions > known else { continue }
-            topics[topic.source] = topic
-            for number in known..<topic.partitions {
-                if let partition = PartitionID(rawValue: number) { added.append(TopicPartition(topic.source, partition)) }
-            }
-        }
-        guard !added.isEmpty else { return }
-        let resumes = try await resumePositions(for: added)
-        for partition in added {
-            let low = try await sourceLogStart(partition)
-            let start = max(resumes[partition] ?? low, low)
-            positions[partition] = max(resumes[partition] ?? low, positions[partition] ?? 0)
-            nextAccepted[partition] = start
-        }
-        var assignment: [KafkaClient.TopicPartition: StartOffset] = [:]
-        for (partition, next) in nextAccepted { assignment[partition.kafka] = .offset(next.kafka) }
-        do {
-            try await consumer.assign(assignment)
-        } catch {
-            throw MirrorError(.kafka, "cannot assign the source partitions of \(configuration.flow): \(error)", isRetriable: true)
-        }
-        consumerPaused = false
-        logger.info("\(configuration.flow): copying \(added.count) more partition(s); \(nextAccepted.count) in all")
-    }
-
-    private func sourceLogStart(_ partition: TopicPartition) async throws(MirrorError) -> Offset {
-        do {
-            return Offset(kafka: try await sourceAdmin.watermarks(of: partition.kafka).low)
-        } catch {
-            throw MirrorError(.kafka, "cannot read the log start of \(partition) on \(configuration.flow.source): \(error)",
-                              isRetriable: true)
-        }
-    }
-
-    /// Catches the offset map up from the target log and finds where each partition resumes.
-    private func resumePositions(for partitions: [TopicPartition]) async throws(MirrorError) -> [TopicPartition: Offset] {
-        let flow = configuration.flow
-        var starts: [KafkaClient.TopicPartition: KafkaClient.Offset] = [:]
-        var ends: [KafkaClient.TopicPartition: KafkaClient.Offset] = [:]
-        var targets: [TopicPartition: TopicPartition] = [:]
-        for partition in partitions {
-            guard let topic = topics[partition.topic] else { continue }
-            let target = TopicPartition(topic.target, partition.partition)
-            targets[partition] = target
-            let marks: Watermarks
-            do {
-                marks = try await targetAdmin.watermarks(of: target.kafka)
-            } catch {
-                throw MirrorError(.kafka, "cannot read the end of \(target) on \(flow.target): \(error)", isRetriable: true)
-            }
-            let catchUp = map.catchUpStart(for: partition)
-            guard marks.high.rawValue >= catchUp.rawValue else {
-                throw MirrorError(
-                    .cannotResume,
-                    "\(flow): target partition \(target) ends at \(marks.high) but the offset map holds copies up to "
-                        + "\(catchUp): the target topic was recreated or truncated. Move the offset map aside "
-                        + "(\(configuration.offsetMapFilePath) and topic \(configuration.offsetMapTopic)) only if the "
-                        + "target topic is meant to start over")
-            }
-            starts[target.kafka] = KafkaClient.Offset(max(catchUp.rawValue, marks.low.rawValue))
-            ends[target.kafka] = marks.high
-        }
-        let scan = TargetLogScan(client: configuration.target.clientConfiguration(clientID: "switchback-resume"), logger: logger)
-        let scanned = try await scan.read(from: starts, to: ends)
-        var resumes: [TopicPartition: Offset] = [:]
-        for partition in partitions {
-            guard let target = targets[partition] else { continue }
-            let records = scanned[target.kafka] ?? []
-            try map.recordCopies(of: partition, inTargetRecords: records.map { ($0.offset, $0.headers) })
-            resumes[partition] = try FlowResume.resumeOffset(
-                policy: configuration.naming.policy, scannedTargetHeaders: records.map(\.headers), map: map[partition],
-                sourceSite: flow.source, sourceTopic: partition.topic, partition: partition.partition)
-        }
-        return resumes
-    }
-
     // MARK: Copying
 
     /// Reads the source into the queue; runs in a task of its own beside the copy loop.
@@ -187,28 +128,25 @@ final class FlowSession {
         let queue: RecordQueue
         let flow: FlowID
 
-        /// Reads until cancelled or the consumer is closed.
-        func run() async throws(MirrorError) {
+        /// Reads until cancelled or the consumer is closed. A failure is handed to the copy
+        /// loop through the queue (a child task's error would wait until the loop ends).
+        func run() async {
             do {
                 for try await record in consumer.records {
                     await queue.put(record)
                 }
             } catch {
-                throw MirrorError(.kafka, "reading the source of \(flow) failed: \(error)", isRetriable: true)
+                queue.fail(MirrorError(.kafka, "reading the source of \(flow) failed: \(error)", isRetriable: true))
             }
         }
     }
 
     var reader: SourceReader { SourceReader(consumer: consumer, queue: queue, flow: configuration.flow) }
 
-    /// Copies one batch taken from the queue: filters, builds the copies, hands them over.
-    /// Waits for the oldest batch when too many are in flight.
+    /// Takes records from the queue into the next batch: filters, builds the copies. Sends
+    /// when nothing is in flight; waits for the send in flight when the next batch is full.
     func copy(_ records: [KafkaRecord]) async throws(MirrorError) {
         let flow = configuration.flow
-        var entries: [Entry] = []
-        var copies: [ProducerRecord] = []
-        entries.reserveCapacity(records.count)
-        copies.reserveCapacity(records.count)
         for record in records {
             guard let source = TopicPartition(kafka: record.topicPartition), let topic = topics[source.topic] else { continue }
             let offset = Offset(kafka: record.offset)
@@ -216,45 +154,66 @@ final class FlowSession {
             nextAccepted[source] = Offset(offset.rawValue &+ 1)
             let headers = record.mirrorHeaders
             guard Provenance.shouldCopy(recordHeaders: headers, to: flow.target) else {
-                entries.append(Entry(source: source, offset: offset, copied: false, bytes: 0, timestamp: nil))
+                pending.entries.append(Entry(source: source, offset: offset, copied: false, bytes: 0, timestamp: nil))
                 continue
             }
             let copyHeaders = Provenance.headersForCopy(
                 existing: headers, sourceSite: flow.source, topic: source.topic, partition: source.partition, offset: offset)
             let bytes = (record.key?.count ?? 0) + (record.value?.count ?? 0)
                 + headers.reduce(0) { $0 + $1.key.utf8.count + ($1.value?.count ?? 0) }
-            entries.append(Entry(source: source, offset: offset, copied: true, bytes: bytes, timestamp: record.timestamp?.milliseconds))
-            copies.append(ProducerRecord(
+            pending.entries.append(Entry(source: source, offset: offset, copied: true, bytes: bytes, timestamp: record.timestamp?.milliseconds))
+            pending.copies.append(ProducerRecord(
                 topic: topic.target.kafka, partition: source.partition.kafka, key: record.key, value: record.value,
                 headers: copyHeaders.map(\.kafka), timestamp: record.timestamp))
         }
-        guard !entries.isEmpty else { return }
-        let producer = self.producer
-        let previous = inFlight.last?.task
-        // Batches are handed over strictly in order (each after the one before is acknowledged):
-        // concurrent sends could hand a later batch over first and reorder a partition. A batch
-        // after a failed one is not sent at all, so a failure never leaves a gap behind copies.
-        let task = Task { () throws -> [Result<DeliveredRecord, KafkaError>] in
-            if let previous {
-                for outcome in try await previous.value { _ = try outcome.get() }
-            }
-            return copies.isEmpty ? [] : try await producer.send(copies)
-        }
-        inFlight.append(InFlightBatch(entries: entries, task: task))
-        while inFlight.count >= max(1, configuration.batching.maxInFlightBatches) {
-            try await completeOldest()
-        }
+        try await pump()
     }
 
-    /// Waits for every batch in flight and records its deliveries.
+    /// Moves batches along without waiting unless the next batch is full: records the send in
+    /// flight once it has finished, and starts the next one when there is none.
+    func pump() async throws(MirrorError) {
+        if let inFlight, inFlight.completion.isDone { try await completeInFlight() }
+        if inFlight != nil, pending.entries.count >= max(1, configuration.batching.maxBatchRecords) {
+            try await completeInFlight()
+        }
+        if inFlight == nil { dispatch() }
+    }
+
+    /// Sends everything taken so far and records every delivery.
     func completeAll() async throws(MirrorError) {
-        while !inFlight.isEmpty { try await completeOldest() }
+        while inFlight != nil || !pending.entries.isEmpty {
+            if inFlight == nil { dispatch() }
+            try await completeInFlight()
+        }
     }
 
-    /// Records the oldest batch's deliveries in the offset map, in source order.
-    private func completeOldest() async throws(MirrorError) {
-        guard !inFlight.isEmpty else { return }
-        let batch = inFlight.removeFirst()
+    /// Starts sending the pending batch.
+    ///
+    /// One send at a time: `KafkaProducer.send` hands records over and waits for their reports
+    /// in one call, so two concurrent sends could hand a later batch over first and reorder a
+    /// partition — and exactly-once resume rests on target order. While a send is in flight the
+    /// next batch grows with whatever arrives, so batches adapt to the link's round trip.
+    private func dispatch() {
+        guard inFlight == nil, !pending.entries.isEmpty else { return }
+        let batch = pending
+        pending = PendingBatch()
+        let producer = self.producer
+        let completion = SendCompletion()
+        let queue = self.queue
+        let task = Task { () throws -> [Result<DeliveredRecord, KafkaError>] in
+            defer {
+                completion.markDone()
+                queue.wake()
+            }
+            return batch.copies.isEmpty ? [] : try await producer.send(batch.copies)
+        }
+        inFlight = InFlightBatch(entries: batch.entries, task: task, completion: completion)
+    }
+
+    /// Waits for the send in flight and records its deliveries in the offset map, in source order.
+    private func completeInFlight() async throws(MirrorError) {
+        guard let batch = inFlight else { return }
+        inFlight = nil
         let results: [Result<DeliveredRecord, KafkaError>]
         do {
             results = try await batch.task.value
@@ -297,12 +256,44 @@ final class FlowSession {
         }
     }
 
-    /// Stores the offset map's changes: the internal topic, then the cache file.
-    func storeMap() async throws(MirrorError) {
-        try await completeAll()
+    /// Starts storing the offset map's new changes (internal topic, then cache file) in the
+    /// background, so the copy loop never waits for it; skipped while the previous store runs.
+    /// - Throws: the previous store's failure.
+    func storeMapInBackground() async throws(MirrorError) {
+        if let storing {
+            guard storing.completion.isDone else { return }
+            try await waitForStore()
+        }
         let updates = map.takeUpdates()
-        try await store.store(updates)
+        guard !updates.isEmpty else { return }
+        let store = self.store
+        let snapshot = map
+        let completion = SendCompletion()
+        let task = Task { () throws -> Void in
+            defer { completion.markDone() }
+            try await store.store(updates)
+            try store.compactIfLarge(snapshot)
+        }
+        storing = (task, completion)
+    }
+
+    /// Stores every change now, after any store in the background.
+    func storeMap() async throws(MirrorError) {
+        try await waitForStore()
+        try await store.store(map.takeUpdates())
         try store.compactIfLarge(map)
+    }
+
+    private func waitForStore() async throws(MirrorError) {
+        guard let storing else { return }
+        self.storing = nil
+        do {
+            try await storing.task.value
+        } catch let error as MirrorError {
+            throw error
+        } catch {
+            throw MirrorError(.storage, "storing the offset map of \(configuration.flow) failed: \(error)", isRetriable: true)
+        }
     }
 
     /// The source's log ends of the copied partitions.
@@ -353,6 +344,7 @@ final class FlowSession {
         queue.close()
         defer { store.close() }
         do {
+            try await completeAll()
             try await storeMap()
         } catch {
             await close()
@@ -366,9 +358,12 @@ final class FlowSession {
     /// session has read where to resume.
     func abandon() async {
         queue.close()
-        for batch in inFlight { batch.task.cancel() }
-        inFlight.removeAll()
+        inFlight?.task.cancel()
+        inFlight = nil
+        pending = PendingBatch()
         await close()
+        // A store still running must end before the next session opens the cache file.
+        try? await waitForStore()
         store.close()
     }
 

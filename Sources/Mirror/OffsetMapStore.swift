@@ -7,7 +7,11 @@ import Logging
 /// - Important: ``store(_:)`` writes the topic first (acks=all), then the file; ``load()`` reads
 ///   the file, then applies the whole topic over it (replays of what the file holds change
 ///   nothing). A crash between the two writes leaves the file behind, never ahead.
-final class OffsetMapStore {
+///
+/// `@unchecked Sendable`: the session runs at most one store at a time (it waits for the
+/// previous one before starting the next, and before closing), so the file is never used from
+/// two tasks at once.
+final class OffsetMapStore: @unchecked Sendable {
     let flow: FlowID
     let topic: TopicName
     private let file: OffsetMapFile

@@ -16,6 +16,7 @@ final class RecordQueue: Sendable {
         var putters: [CheckedContinuation<Void, Never>] = []
         var woken = false
         var closed = false
+        var failure: MirrorError?
 
         var count: Int { records.count - head }
     }
@@ -114,6 +115,15 @@ final class RecordQueue: Sendable {
     }
 
     var count: Int { state.withLock { $0.count } }
+
+    /// Records why the reader stopped and wakes the taker, who checks ``failure``.
+    func fail(_ error: MirrorError) {
+        state.withLock { $0.failure = error }
+        wake()
+    }
+
+    /// Why the reader stopped, if it failed.
+    var failure: MirrorError? { state.withLock { $0.failure } }
 
     private func takeAll(_ state: inout State, max: Int) -> [KafkaRecord] {
         let end = state.head + Swift.min(max, state.count)

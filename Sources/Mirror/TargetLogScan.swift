@@ -40,7 +40,6 @@ struct TargetLogScan {
         } catch {
             throw MirrorError(.kafka, "cannot create a consumer to read the target cluster: \(error)", isRetriable: true)
         }
-        defer { Task { await consumer.close() } }
         do {
             let assignment = Dictionary(uniqueKeysWithValues: remaining.map { ($0, StartOffset.offset(starts[$0] ?? 0)) })
             try await consumer.assign(assignment)
@@ -68,10 +67,13 @@ struct TargetLogScan {
                 }
             }
         } catch let error as MirrorError {
+            await consumer.close()
             throw error
         } catch {
+            await consumer.close()
             throw MirrorError(.kafka, "reading the target cluster failed: \(error)", isRetriable: true)
         }
+        await consumer.close()
         return result
     }
 }

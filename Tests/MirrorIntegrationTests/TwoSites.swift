@@ -13,12 +13,15 @@ struct TwoSites {
 
     let brokerA: String
     let brokerB: String
+    /// Fault injection into each site's broker (a slow link, failing requests).
+    let faultsA: FaultInjector
+    let faultsB: FaultInjector
     let directory: URL
 
     /// Short back-offs: a local broker answers at once, and tests should not wait out
     /// librdkafka's defaults tuned for real networks.
     static let fastProperties = [
-        "retry.backoff.ms": "10", "topic.metadata.refresh.fast.interval.ms": "20", "reconnect.backoff.ms": "10", "fetch.error.backoff.ms": "10",
+        "retry.backoff.ms": "10", "topic.metadata.refresh.fast.interval.ms": "20", "fetch.error.backoff.ms": "10",
     ]
 
     func bootstrap(_ site: SiteID) -> String { site == Self.a ? brokerA : brokerB }
@@ -42,7 +45,6 @@ struct TwoSites {
             lagInterval: .milliseconds(200),
             retryBackoff: .milliseconds(200))
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        configuration.batching.maxInFlightBatches = 3
         return configuration
     }
 }
@@ -55,9 +57,18 @@ func withTwoSites<T>(_ body: (TwoSites) async throws -> T) async throws -> T {
     }
     return try await withLocalKafka(configure: configure) { a in
         try await withLocalKafka(configure: configure) { b in
-            try await withTemporaryDirectory(prefix: "mirror-test") { directory in
-                try await body(TwoSites(brokerA: a.bootstrapServers, brokerB: b.bootstrapServers, directory: directory))
+            let result = try await withTemporaryDirectory(prefix: "mirror-test") { directory in
+                try await body(TwoSites(brokerA: a.bootstrapServers, brokerB: b.bootstrapServers,
+                                        faultsA: a.faults, faultsB: b.faults, directory: directory))
             }
+            // Teardown only, never an assertion: librdkafka handles released at the end of the
+            // body are destroyed up to ~100 ms later and reconnect when the broker drops them.
+            // A connection accepted while LocalKafka's listener is being cancelled traps in
+            // SwiftNIO ("Deinited NIOAsyncWriter without calling finish()", apple/swift-nio#3481),
+            // so the brokers stop once those handles are gone. Remove when LocalKafka's listener
+            // shuts down gracefully.
+            try? await Task.sleep(for: .milliseconds(300))
+            return result
         }
     }
 }
