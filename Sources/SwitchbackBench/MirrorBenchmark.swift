@@ -109,13 +109,13 @@ struct MirrorBenchmark: AsyncParsableCommand {
         }
         print(ThroughputTable(rows: rows).rendered)
         for (size, ratio) in ratios {
-            print("mirror / loop throughput at \(size) B: \(ThroughputTable.format(ratio, decimals: 2))")
+            print("mirror / loop throughput at \(size) B: \(TextTable.format(ratio, decimals: 2))")
         }
         print("Steady state: from the first acknowledged batch to the last (records in that batch not counted).")
         print("Start-up included (the flow also provisions, loads its map and finds where to resume):")
         for (size, mirrorTotal, loopTotal) in totals {
-            print("  \(size) B: mirror \(ThroughputTable.format(CopyTime.seconds(mirrorTotal), decimals: 3)) s, "
-                + "loop \(ThroughputTable.format(CopyTime.seconds(loopTotal), decimals: 3)) s")
+            print("  \(size) B: mirror \(TextTable.format(CopyTime.seconds(mirrorTotal), decimals: 3)) s, "
+                + "loop \(TextTable.format(CopyTime.seconds(loopTotal), decimals: 3)) s")
         }
         print("")
 
