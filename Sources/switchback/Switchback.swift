@@ -12,6 +12,6 @@ struct Switchback: AsyncParsableCommand {
             and move consumer groups on failover and failback.
             """,
         version: SwitchbackVersion.current,
-        subcommands: [VersionCommand.self, DemoCommand.self, BrokerCommand.self, AgentCommand.self, StatusCommand.self, MaintenanceCommand.self, AcknowledgeCommand.self, FailoverCommand.self]
+        subcommands: [VersionCommand.self, DemoCommand.self, BrokerCommand.self, AgentCommand.self, StatusCommand.self, MaintenanceCommand.self, AcknowledgeCommand.self, FailoverCommand.self, MirrorCommand.self, OffsetsCommand.self]
     )
 }

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Mirror
+import ServiceLifecycle
+import SwitchbackConfiguration
+
+struct MirrorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirror",
+        abstract: "Run the mirror flows into this site, without the election (standalone).",
+        discussion: """
+            Copies the selected topics from the other site's cluster into this site's cluster, \
+            with provenance headers, exactly-once resume and an exact offset map kept at this \
+            site. It uses the same configuration file as `switchback agent`: `site`, `sites`, \
+            `data_dir` and the `mirror` section. With `mirror.flows: auto` the flow comes from \
+            the other member site; with a list, every flow whose `to` is this site runs.
+
+            SIGTERM or SIGINT stops the flows cleanly; a restart resumes exactly where they \
+            stopped.
+
+            Example:
+              switchback mirror --config /etc/switchback/agent-dc-b.yaml
+            """
+    )
+
+    @Option(help: "The agent's YAML configuration file (see deploy/examples/agent-dc-b.yaml).")
+    var config: String
+
+    @Option(help: "Copy from this site only (default: every flow into this site).")
+    var from: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let configuration = try loadConfiguration(config, command: "mirror")
+        let flows: [FlowConfiguration]
+        do {
+            var routes = try configuration.flowsIntoThisSite()
+            if let from {
+                routes = routes.filter { $0.from.rawValue == from }
+                guard !routes.isEmpty else {
+                    throw ValidationError("--from \(from): no configured flow from \(from) into \(configuration.name)")
+                }
+            }
+            flows = try routes.map { route throws(ConfigurationError) in try configuration.flowConfiguration(route) }
+        } catch let error as ConfigurationError {
+            throw failure("mirror", config, error)
+        }
+        bootstrapLogging(level: logLevel)
+        let logger = Logger(label: "switchback.mirror")
+        for flow in flows {
+            logger.info("starting flow", metadata: ["flow": "\(flow.flow)", "offset-map": "\(flow.offsetMapTopic)"])
+        }
+        let group = ServiceGroup(
+            services: flows.map { Flow(configuration: $0, logger: logger) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        try await group.run()
+    }
+}
+
+/// Loads the one configuration file, or exits with status 2 and the error naming the key.
+func loadConfiguration(_ path: String, command: String) throws -> AgentConfiguration {
+    do {
+        let configuration = try AgentConfiguration.load(path: path)
+        for warning in configuration.warnings {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+        return configuration
+    } catch {
+        throw failure(command, path, error)
+    }
+}
+
+/// Prints a configuration error and returns the exit code for it.
+func failure(_ command: String, _ path: String, _ error: ConfigurationError) -> ExitCode {
+    FileHandle.standardError.write(Data("switchback \(command): \(path): \(error)\n".utf8))
+    return ExitCode(2)
+}
+
+/// Logs to standard error at `level`.
+func bootstrapLogging(level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}
