@@ -23,10 +23,11 @@ actor BrokerCore: KafkaFrameHandler {
     /// own they never stall Swift's cooperative pool, which the broker's clients in the same
     /// process (tests, the sandbox) need to make progress.
     private let thread: MultiThreadedEventLoopGroup
-    private let loop: any EventLoop
+    /// Runs this actor and every connection's serving task (see `KafkaConnectionHandler`).
+    nonisolated let executor: EventLoopTaskExecutor
 
     nonisolated var unownedExecutor: UnownedSerialExecutor {
-        loop.executor.asUnownedSerialExecutor()
+        executor.asUnownedSerialExecutor()
     }
 
     deinit {
@@ -62,7 +63,7 @@ actor BrokerCore: KafkaFrameHandler {
         self.faults = faults
         self.logger = logger
         self.thread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.loop = thread.next()
+        self.executor = EventLoopTaskExecutor(thread.next())
         do {
             self.store = try LogStore(configuration: configuration, logger: logger)
         } catch {
@@ -77,6 +78,8 @@ actor BrokerCore: KafkaFrameHandler {
     }
 
     // MARK: Frames
+
+    nonisolated var taskExecutor: (any TaskExecutor)? { executor }
 
     nonisolated func handle(frame: ByteBuffer, from client: ClientConnection) async throws -> ByteBuffer? {
         var body = frame

@@ -39,7 +39,9 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         }
         let client = ClientConnection(id: id, host: Self.host(of: channel.remoteAddress))
         let (frames, handler, logger, id) = (self.frames, self.handler, self.logger, self.id)
-        Task {
+        // On the handler's executor when it has one (the broker's own thread), so a busy
+        // cooperative pool cannot stall the broker.
+        Task(executorPreference: handler.taskExecutor) {
             for await frame in frames {
                 do {
                     guard let response = try await handler.handle(frame: frame, from: client) else { continue }

@@ -19,6 +19,9 @@ protocol KafkaFrameHandler: Sendable {
     ///   no answer (produce with `acks=0`, or a blackholed broker).
     /// - Throws: when the frame cannot be understood; the connection is then closed.
     func handle(frame: ByteBuffer, from client: ClientConnection) async throws -> ByteBuffer?
+
+    /// Where connections' serving tasks run; nil for Swift's default (the cooperative pool).
+    var taskExecutor: (any TaskExecutor)? { get }
 }
 
 /// Accepts Kafka client connections and hands each to a `KafkaConnectionHandler`.
