@@ -48,15 +48,20 @@ public final class Flow: Service, Sendable {
     public let configuration: FlowConfiguration
     private let logger: Logger
     private let metricsFactory: any MetricsFactory
+    private let clock: any Clock<Duration>
     private let shared: Mutex<Shared>
 
-    /// - Parameter metricsFactory: where the flow's metrics go (default: the process-wide
-    ///   `MetricsSystem.factory`); see ``FlowMetrics`` for names and dimensions.
+    /// - Parameters:
+    ///   - metricsFactory: where the flow's metrics go (default: the process-wide
+    ///     `MetricsSystem.factory`); see ``FlowMetrics`` for names and dimensions.
+    ///   - clock: the flow's time: retry back-off, map-store, lag and provisioning intervals
+    ///     (tests pass a manual clock).
     public init(
         configuration: FlowConfiguration, logger: Logger = Logger(label: "switchback.mirror.flow"),
-        metricsFactory: (any MetricsFactory)? = nil
+        metricsFactory: (any MetricsFactory)? = nil, clock: any Clock<Duration> = ContinuousClock()
     ) {
         self.configuration = configuration
+        self.clock = clock
         self.metricsFactory = metricsFactory ?? MetricsSystem.factory
         var logger = logger
         logger[metadataKey: "flow"] = "\(configuration.flow)"
@@ -168,7 +173,7 @@ public final class Flow: Service, Sendable {
                 throw error
             case .retry(let backoff):
                 logger.warning("retrying in \(backoff)")
-                try await Task.sleep(for: backoff)
+                try await clock.sleep(for: backoff)
                 action = machine { $0.backoffElapsed() }
                 continue
             case .setUp:
@@ -190,7 +195,7 @@ public final class Flow: Service, Sendable {
             shared.withLock { $0.wake = session.queue }
             _ = machine { $0.setUpFinished() }
             do {
-                try await copy(session)
+                try await copy(session, clock: clock)
                 try await session.finish()
                 publish(session)
                 return
@@ -220,26 +225,25 @@ public final class Flow: Service, Sendable {
     }
 
     /// The copy loop of one session; returns when the state machine says to finish.
-    private func copy(_ session: FlowSession) async throws {
+    private func copy<C: Clock<Duration>>(_ session: FlowSession, clock: C) async throws {
         let configuration = self.configuration
         let reader = session.reader
         let queue = session.queue
         let lagProbe = session.lagProbe
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await reader.run() }
-            group.addTask { await lagProbe.run() }
+            group.addTask { await lagProbe.run(clock: clock) }
             group.addTask {
                 // The loop's heartbeat: store the map, refresh lag, notice control events.
                 while !Task.isCancelled {
-                    try await Task.sleep(for: min(configuration.mapStoreInterval, .milliseconds(100)))
+                    try await clock.sleep(for: min(configuration.mapStoreInterval, .milliseconds(100)))
                     queue.wake()
                 }
             }
             defer { group.cancelAll() }
-            let clock = ContinuousClock()
-            var nextStore = clock.now + configuration.mapStoreInterval
+            var nextStore = clock.now.advanced(by: configuration.mapStoreInterval)
             var nextLag = clock.now
-            var nextProvisioning = clock.now + configuration.provisioningInterval
+            var nextProvisioning = clock.now.advanced(by: configuration.provisioningInterval)
             while true {
                 try Task.checkCancellation()
                 let (copying, finished) = machine { ($0.isCopying, $0.isFinished) }
@@ -261,15 +265,15 @@ public final class Flow: Service, Sendable {
                 let now = clock.now
                 if now >= nextStore {
                     try await session.storeMapInBackground()
-                    nextStore = now + configuration.mapStoreInterval
+                    nextStore = now.advanced(by: configuration.mapStoreInterval)
                 }
                 if now >= nextLag {
                     session.updateLag(ends: session.lagProbe.latest)
-                    nextLag = now + configuration.lagInterval
+                    nextLag = now.advanced(by: configuration.lagInterval)
                 }
                 if now >= nextProvisioning {
                     try await session.reprovision()
-                    nextProvisioning = now + configuration.provisioningInterval
+                    nextProvisioning = now.advanced(by: configuration.provisioningInterval)
                 }
                 publish(session)
                 let positions = session.positions

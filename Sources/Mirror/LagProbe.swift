@@ -23,8 +23,8 @@ final class LagProbe: Sendable {
     /// The latest log ends read.
     var latest: [TopicPartition: Offset] { ends.withLock { $0 } }
 
-    /// Probes until cancelled.
-    func run() async {
+    /// Probes until cancelled, every interval of `clock`.
+    func run<C: Clock<Duration>>(clock: C) async {
         while !Task.isCancelled {
             for partition in partitions.withLock({ $0 }) {
                 guard !Task.isCancelled else { return }
@@ -32,7 +32,11 @@ final class LagProbe: Sendable {
                     ends.withLock { $0[partition] = Offset(kafka: marks.high) }
                 }
             }
-            try? await Task.sleep(for: interval)
+            do {
+                try await clock.sleep(for: interval)
+            } catch {
+                return
+            }
         }
     }
 }

@@ -33,6 +33,30 @@ struct FlowFaultTests {
         }
     }
 
+    @Test("after a retriable failure the flow waits out its back-off on its clock, then starts over")
+    func backoffOnTheInjectedClock() async throws {
+        try await withTwoSites { sites in
+            try await createTopic("orders", partitions: 2, on: sites.brokerA)
+            try await produce(sampleRecords(topic: "orders", count: 50, partitions: 2), to: sites.brokerA)
+            sites.faultsB.inject(.failRequests(api: .produce, error: .messageTooLarge, count: 1))
+            var configuration = try sites.flow(from: TwoSites.a, to: TwoSites.b)
+            configuration.retryBackoff = .seconds(600)
+            let clock = ManualClock()
+            let flow = Flow(configuration: configuration, logger: quietLogger, clock: clock)
+            let running = start(flow)
+            try await waitUntil("the first session failed and the flow waits on its clock") {
+                flow.status.phase == .retrying && clock.sleeperCount > 0
+            }
+            #expect(flow.status.retries == 1)
+            // Ten minutes of back-off pass in an instant, because the test says so.
+            clock.advance(by: .seconds(600))
+            try await flow.drain()
+            try await running.value
+            #expect(flow.status.retries == 1)
+            try await Self.expectExactCopy(sites, partitions: 2)
+        }
+    }
+
     @Test("over a slow link (every target request delayed) every record is copied once, in order")
     func slowLink() async throws {
         try await withTwoSites { sites in
