@@ -61,13 +61,6 @@ func withTwoSites<T>(_ body: (TwoSites) async throws -> T) async throws -> T {
                 try await body(TwoSites(brokerA: a.bootstrapServers, brokerB: b.bootstrapServers,
                                         faultsA: a.faults, faultsB: b.faults, directory: directory))
             }
-            // Teardown only, never an assertion: librdkafka handles released at the end of the
-            // body are destroyed up to ~100 ms later and reconnect when the broker drops them.
-            // A connection accepted while LocalKafka's listener is being cancelled traps in
-            // SwiftNIO ("Deinited NIOAsyncWriter without calling finish()", apple/swift-nio#3481),
-            // so the brokers stop once those handles are gone. Remove when LocalKafka's listener
-            // shuts down gracefully.
-            try? await Task.sleep(for: .milliseconds(300))
             return result
         }
     }
