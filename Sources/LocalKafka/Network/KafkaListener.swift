@@ -1,3 +1,4 @@
+import KafkaWire
 import Logging
 import NIOCore
 import NIOPosix
@@ -112,9 +113,15 @@ final class KafkaListener: Sendable {
         } catch is CancellationError {
             // The broker is stopping; closing its connections is expected, not a problem.
             logger.debug("closed Kafka connection at shutdown", metadata: ["connection": "\(id)", "client": "\(client.host)"])
-        } catch {
+        } catch let error as WireError {
             // Hostile or broken input ends only this connection; the broker keeps serving.
             logger.warning("closed Kafka connection", metadata: [
+                "connection": "\(id)", "client": "\(client.host)", "reason": "malformed request: \(error)",
+            ])
+        } catch {
+            // The client went away (reset, or closed before its answer was written): nothing it
+            // sent was wrong, so this is not worth a warning.
+            logger.info("Kafka connection lost", metadata: [
                 "connection": "\(id)", "client": "\(client.host)", "reason": "\(error)",
             ])
         }
