@@ -106,6 +106,8 @@ final class KafkaListener: Sendable {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
+                    // Held, not dropped, while blackholed; this holds the frames behind it too.
+                    await faults.waitWhileBlackholed()
                     guard let response = try await handler.handle(frame: frame, from: client) else { continue }
                     try await outbound.write(response)
                 }

@@ -15,8 +15,13 @@ struct ControlEndpointTests {
     }
 
     static func answersApiVersions(_ connection: RawConnection, correlationID: Int32 = 1) async -> Bool {
-        guard connection.send(apiVersionsFrame(correlationID: correlationID)),
-              let frame = await connection.receiveFrame(timeout: .seconds(10)), frame.count >= 4 else { return false }
+        guard connection.send(apiVersionsFrame(correlationID: correlationID)) else { return false }
+        return await receivesAnswer(on: connection, correlationID: correlationID)
+    }
+
+    /// Whether the next frame on `connection` answers request `correlationID`.
+    static func receivesAnswer(on connection: RawConnection, correlationID: Int32) async -> Bool {
+        guard let frame = await connection.receiveFrame(timeout: .seconds(10)), frame.count >= 4 else { return false }
         return Int32(bigEndian: frame[0..<4].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }) == correlationID
     }
 
@@ -41,6 +46,9 @@ struct ControlEndpointTests {
             #expect(try await ControlCall.send("GET", "/faults", to: broker.controlEndpoint).body == "blackhole\n")
 
             #expect(try await ControlCall.send("POST", "/faults/heal", to: broker.controlEndpoint).status == 200)
+            // The request sent into the blackhole was held, not lost: it is answered now, as a
+            // packet to a returning site is delivered by TCP's retransmission.
+            #expect(await Self.receivesAnswer(on: fresh, correlationID: 1))
             let healed = try KafkaClientSupport.admin(broker.bootstrapServers)
             _ = try await healed.listTopics(timeout: .seconds(10))
             #expect(await Self.answersApiVersions(try RawConnection(broker.bootstrapServers)))
@@ -49,6 +57,19 @@ struct ControlEndpointTests {
             #expect(!broker.log.entries("faults healed").isEmpty)
             #expect(broker.unexpectedStop == nil)
         }
+    }
+
+    @Test func aBrokerStopsCleanlyWhileRequestsAreHeldByABlackhole() async throws {
+        let held = try await RecordedBroker.with { broker in
+            #expect(try await ControlCall.send("POST", "/faults/blackhole", to: broker.controlEndpoint).status == 200)
+            let connection = try RawConnection(broker.bootstrapServers)
+            #expect(connection.send(Self.apiVersionsFrame()))
+            #expect(await connection.receive(timeout: .milliseconds(300)) == .silent)
+            return connection
+        }
+        // The fixture cancelled the broker and waited for it: it returned although a request
+        // was held, and it closed the connection.
+        #expect(await held.waitForClose(timeout: .seconds(10)))
     }
 
     @Test func refuseClosesNewConnectionsAtOnce() async throws {
