@@ -11,7 +11,7 @@ import Glibc
 /// (`.build/<triple>/<configuration>/switchback`). `swift test` builds every product of the
 /// package before running tests, and CI (`.ci/run`) runs `swift build` first as well, so the
 /// binary is there and current; when it is not, the test fails saying to run `swift build`.
-final class BrokerProcess {
+final class BrokerProcess: Sendable {
     let process: Process
     /// `host:port` for clients, parsed from the ready line.
     let bootstrapServers: String
@@ -39,13 +39,19 @@ final class BrokerProcess {
     }
 
     /// Starts `switchback broker` on a free loopback port and waits (up to `deadline`) for its
-    /// ready line.
-    init(dataDirectory: URL, fsync: String = "always", extraArguments: [String] = [], deadline: Duration = .seconds(30)) throws {
+    /// ready line, off the cooperative pool (in-process brokers of other tests need it).
+    static func start(dataDirectory: URL, fsync: String = "always", deadline: Duration = .seconds(30)) async throws -> BrokerProcess {
+        try await offThePool {
+            Result { try BrokerProcess(dataDirectory: dataDirectory, fsync: fsync, deadline: deadline) }
+        }.get()
+    }
+
+    private init(dataDirectory: URL, fsync: String, deadline: Duration) throws {
         process = Process()
         process.executableURL = try Self.executable()
         process.arguments = [
             "broker", "--listen", "127.0.0.1:0", "--data-dir", dataDirectory.path, "--fsync", fsync, "--log-level", "info",
-        ] + extraArguments
+        ]
         logFile = dataDirectory.deletingLastPathComponent()
             .appendingPathComponent("\(dataDirectory.lastPathComponent)-broker-\(UUID().uuidString.prefix(6)).log")
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
@@ -91,14 +97,18 @@ final class BrokerProcess {
     var pid: Int32 { process.processIdentifier }
 
     /// Sends `signal` and waits for the process to exit.
-    func stop(with signal: Int32) {
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+    func stop(with signal: Int32) async {
+        await offThePool {
+            kill(self.process.processIdentifier, signal)
+            self.process.waitUntilExit()
+        }
     }
 
     /// Kills the process if it still runs (cleanup after a failed test).
     func ensureStopped() {
-        if process.isRunning { stop(with: SIGKILL) }
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
