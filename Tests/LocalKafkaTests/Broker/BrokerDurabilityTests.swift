@@ -8,6 +8,9 @@ import TestSupport
 import Glibc
 #endif
 
+#if os(Linux)
+// Linux only: the broker executable is found through /proc and stopped with Glibc signals.
+
 /// Durability of `switchback broker` across `kill -9` and clean stops, with real processes: the
 /// broker is the built `switchback` executable run as a child of the test (see `BrokerProcess`;
 /// `swift build` must have run first, as `.ci/run` does).
@@ -181,3 +184,4 @@ struct BrokerDurabilityTests {
         #expect(delivered.offset == 0)
     }
 }
+#endif

@@ -5,6 +5,9 @@ import Testing
 import Glibc
 #endif
 
+#if os(Linux)
+// Linux only: the broker executable is found through /proc and stopped with Glibc signals.
+
 /// `switchback broker` running as a real child process of the test, for tests that kill it.
 ///
 /// The executable is the one `swift build` put next to the test bundle
@@ -113,3 +116,4 @@ final class BrokerProcess: Sendable {
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 }
+#endif

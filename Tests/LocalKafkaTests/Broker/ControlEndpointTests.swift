@@ -4,6 +4,9 @@ import KafkaWire
 import NIOCore
 import Testing
 
+#if os(Linux)
+// Linux only: raw sockets through Glibc.
+
 /// Each fault the control endpoint injects, observed from outside as a client sees it: raw TCP
 /// for what happens to connections, KafkaClient (librdkafka) for what an application sees.
 @Suite(.timeLimit(.minutes(2)))
@@ -154,9 +157,19 @@ struct ControlEndpointTests {
                 #expect(answer.status == call.status, "\(call.method) \(call.target)")
                 #expect(answer.body.contains(call.mentions), "\(call.method) \(call.target) answered: \(answer.body)")
             }
+            // Not HTTP at all: that connection gets a 400 and is closed; the endpoint serves on.
+            let garbage = try RawConnection(endpoint)
+            garbage.send(Array("\u{01}\u{02} not http at all\r\n\r\n".utf8))
+            if case .bytes(let answer) = await garbage.receive(timeout: .seconds(10)) {
+                #expect(String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 400"))
+            } else {
+                Issue.record("no answer to a request that is not HTTP")
+            }
+            #expect(await garbage.waitForClose(timeout: .seconds(10)))
             #expect(try await ControlCall.send("GET", "/healthz", to: endpoint).body == "ok\n")
             #expect(try await ControlCall.send("GET", "/faults", to: endpoint).body == "none\n", "refused calls inject nothing")
             #expect(broker.log.entries("fault injected").isEmpty)
         }
     }
 }
+#endif

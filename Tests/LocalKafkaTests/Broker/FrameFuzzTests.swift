@@ -4,6 +4,9 @@ import KafkaWire
 import LocalKafka
 import Testing
 
+#if os(Linux)
+// Linux only: raw sockets through Glibc.
+
 /// Throws thousands of random and mutated frames at a broker over raw TCP, then checks that it
 /// still serves real clients and that data written before the fuzzing is unchanged.
 ///
@@ -109,3 +112,4 @@ struct FrameFuzzTests {
         }
     }
 }
+#endif

@@ -2,6 +2,9 @@ import KafkaWire
 import NIOCore
 import Testing
 
+#if os(Linux)
+// Linux only: raw sockets through Glibc.
+
 /// Each kind of malformed request closes its own connection, is logged with the reason, and
 /// leaves every other connection served.
 @Suite(.timeLimit(.minutes(1)))
@@ -75,3 +78,4 @@ struct MalformedFrameTests {
         return []
     }
 }
+#endif
