@@ -19,7 +19,7 @@ enum ControlRequest: Equatable {
     static let usage = """
         GET  /healthz
         GET  /faults
-        POST /faults/blackhole                      accept nothing, drop open connections
+        POST /faults/blackhole                      drop open connections, answer nothing until healed
         POST /faults/refuse                         close new connections at once
         POST /faults/latency?ms=N[&api=NAME]        delay requests (all, or of one API)
         POST /faults/fail?api=NAME&error=CODE&count=N

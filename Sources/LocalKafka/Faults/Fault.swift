@@ -3,7 +3,9 @@ import KafkaWire
 /// A failure the control endpoint can inject into a running broker, to stand in for a
 /// datacenter that vanished, a slow link or a misbehaving broker.
 public enum Fault: Sendable, Equatable, CustomStringConvertible {
-    /// Accept nothing and drop open connections: clients see silence, as when a site is gone.
+    /// Drop open connections and answer nothing: clients see silence, as when a site is gone.
+    /// New connections are accepted (the kernel does that) and their requests held, to be
+    /// served when the fault heals, as TCP would deliver them once the site is back.
     case blackhole
     /// Close every new connection at once, as a host with its Kafka process down.
     case refuse

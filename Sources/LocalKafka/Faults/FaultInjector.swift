@@ -10,7 +10,8 @@ public final class FaultInjector: Sendable {
     /// What happens to a newly accepted connection.
     enum ConnectionAdmission: Equatable {
         case serve
-        /// Keep the socket open and never answer: a vanished site, as clients see it.
+        /// Keep the socket open and answer nothing until the fault heals: a vanished site, as
+        /// clients see it.
         case blackhole
         /// Close at once.
         case refuse
@@ -20,7 +21,8 @@ public final class FaultInjector: Sendable {
     enum RequestAdmission: Equatable {
         case serve(delay: Duration?)
         case fail(KafkaErrorCode, delay: Duration?)
-        /// Read and dropped without an answer (the broker is blackholed).
+        /// Read and dropped without an answer: the blackhole began while the request was
+        /// already past the listener, which holds requests that arrive later.
         case drop
     }
 
@@ -30,9 +32,14 @@ public final class FaultInjector: Sendable {
         var latencyForAll: Duration?
         var latencyByAPI: [ApiKey: Duration] = [:]
         var failures: [ApiKey: (error: KafkaErrorCode, remaining: Int)] = [:]
+        /// Requests held until the blackhole ends, by waiter id.
+        var heldRequests: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        /// Waiters cancelled before they were registered, so they do not wait at all.
+        var cancelledWaiters: Set<UInt64> = []
     }
 
     private let state = Mutex(State())
+    private let nextWaiterID = Atomic<UInt64>(0)
     private let logger: Logger
     /// Called (outside the lock) when a blackhole begins, so open connections can be dropped.
     private let onBlackhole: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
@@ -65,8 +72,40 @@ public final class FaultInjector: Sendable {
 
     /// Removes every fault: the broker serves normally again.
     public func heal() {
-        state.withLock { $0 = State() }
-        logger.notice("faults healed")
+        let held = state.withLock { state in
+            defer { state = State() }
+            return Array(state.heldRequests.values)
+        }
+        logger.notice("faults healed", metadata: ["releasedRequests": "\(held.count)"])
+        for request in held { request.resume() }
+    }
+
+    /// Returns once no blackhole is active (at once when none is).
+    ///
+    /// A request that arrives during a blackhole waits here, as a packet to a vanished site
+    /// waits in TCP's retransmissions, and is served when the site returns: clients recover as
+    /// soon as the fault heals instead of after their request timeout.
+    func waitWhileBlackholed() async {
+        let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).newValue
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let waits = state.withLock { state -> Bool in
+                    if state.cancelledWaiters.remove(id) != nil || !state.blackholed { return false }
+                    state.heldRequests[id] = continuation
+                    return true
+                }
+                if !waits { continuation.resume() }
+            }
+        } onCancel: {
+            let held = state.withLock { state in
+                guard let continuation = state.heldRequests.removeValue(forKey: id) else {
+                    state.cancelledWaiters.insert(id)
+                    return CheckedContinuation<Void, Never>?.none
+                }
+                return continuation
+            }
+            held?.resume()
+        }
     }
 
     /// The active faults, for the control endpoint's status.

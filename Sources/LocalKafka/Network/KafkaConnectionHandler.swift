@@ -1,3 +1,4 @@
+import KafkaWire
 import Logging
 import NIOCore
 
@@ -38,17 +39,27 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
             return
         }
         let client = ClientConnection(id: id, host: Self.host(of: channel.remoteAddress))
-        let (frames, handler, logger, id) = (self.frames, self.handler, self.logger, self.id)
+        let (frames, handler, faults, logger, id) = (self.frames, self.handler, self.faults, self.logger, self.id)
         // On the handler's executor when it has one (the broker's own thread), so a busy
         // cooperative pool cannot stall the broker.
         Task(executorPreference: handler.taskExecutor) {
             for await frame in frames {
                 do {
+                    // Held, not dropped, while blackholed; this holds the frames behind it too.
+                    await faults.waitWhileBlackholed()
                     guard let response = try await handler.handle(frame: frame, from: client) else { continue }
                     try await channel.writeAndFlush(response)
-                } catch {
+                } catch let error as WireError {
                     // Hostile or broken input ends only this connection; the broker keeps serving.
                     logger.warning("closed Kafka connection", metadata: [
+                        "connection": "\(id)", "client": "\(client.host)", "reason": "malformed request: \(error)",
+                    ])
+                    try? await channel.close()
+                    break
+                } catch {
+                    // The client went away (reset, or closed before its answer was written), or
+                    // the broker is stopping: nothing the client sent was wrong.
+                    logger.info("Kafka connection lost", metadata: [
                         "connection": "\(id)", "client": "\(client.host)", "reason": "\(error)",
                     ])
                     try? await channel.close()
@@ -76,8 +87,12 @@ final class KafkaConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A malformed frame (negative or oversized length) lands here from the decoder.
-        logger.warning("closed Kafka connection", metadata: ["connection": "\(id)", "reason": "\(error)"])
+        if error is WireError {
+            // A malformed frame (negative or oversized length) lands here from the decoder.
+            logger.warning("closed Kafka connection", metadata: ["connection": "\(id)", "reason": "malformed request: \(error)"])
+        } else {
+            logger.info("Kafka connection lost", metadata: ["connection": "\(id)", "reason": "\(error)"])
+        }
         queue.finish()
         context.close(promise: nil)
     }

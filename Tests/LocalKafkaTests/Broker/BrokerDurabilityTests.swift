@@ -8,6 +8,9 @@ import TestSupport
 import Glibc
 #endif
 
+#if os(Linux)
+// Linux only: the broker executable is found through /proc and stopped with Glibc signals.
+
 /// Durability of `switchback broker` across `kill -9` and clean stops, with real processes: the
 /// broker is the built `switchback` executable run as a child of the test (see `BrokerProcess`;
 /// `swift build` must have run first, as `.ci/run` does).
@@ -168,8 +171,9 @@ struct BrokerDurabilityTests {
         #expect(topicConfigs.first { $0.name == "retention.ms" }?.value == "604800000")
         #expect(topicConfigs.first { $0.name == "max.message.bytes" }?.value == "2000000")
         #expect(sideConfigs.first { $0.name == "retention.bytes" }?.value == "987654321")
-        // Partitions named explicitly: librdkafka 2.0.2's "all partitions" form reads nothing
-        // back from LocalKafka (reported separately).
+        // Partitions named explicitly: librdkafka 2.0.2's "all partitions" form sends an empty
+        // topic list to brokers without OffsetFetch v7 and reads nothing back (fixed in 2.1.0;
+        // librdkafka's own mock cluster shows the same).
         let offsets = try await admin.committedOffsets(group: group, partitions: Array(committed.keys))
         #expect(offsets == committed)
 
@@ -180,3 +184,4 @@ struct BrokerDurabilityTests {
         #expect(delivered.offset == 0)
     }
 }
+#endif

@@ -1,10 +1,12 @@
 import Foundation
 import Testing
-import TestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
+
+#if os(Linux)
+// Linux only: the broker executable is found through /proc and stopped with Glibc signals.
 
 /// `switchback broker` running as a real child process of the test, for tests that kill it.
 ///
@@ -12,7 +14,7 @@ import Glibc
 /// (`.build/<triple>/<configuration>/switchback`). `swift test` builds every product of the
 /// package before running tests, and CI (`.ci/run`) runs `swift build` first as well, so the
 /// binary is there and current; when it is not, the test fails saying to run `swift build`.
-final class BrokerProcess: @unchecked Sendable {
+final class BrokerProcess: Sendable {
     let process: Process
     /// `host:port` for clients, parsed from the ready line.
     let bootstrapServers: String
@@ -39,24 +41,20 @@ final class BrokerProcess: @unchecked Sendable {
         return found
     }
 
-    /// Starts `switchback broker` and waits for its ready line on a thread of its own: the wait
-    /// blocks, and a blocked cooperative thread would stall every broker in the test process.
-    static func start(
-        dataDirectory: URL, fsync: String = "always", extraArguments: [String] = [], deadline: Duration = .seconds(30)
-    ) async throws -> BrokerProcess {
-        try await offCooperativePool {
-            try BrokerProcess(dataDirectory: dataDirectory, fsync: fsync, extraArguments: extraArguments, deadline: deadline)
-        }
+    /// Starts `switchback broker` on a free loopback port and waits (up to `deadline`) for its
+    /// ready line, off the cooperative pool (in-process brokers of other tests need it).
+    static func start(dataDirectory: URL, fsync: String = "always", deadline: Duration = .seconds(30)) async throws -> BrokerProcess {
+        try await offThePool {
+            Result { try BrokerProcess(dataDirectory: dataDirectory, fsync: fsync, deadline: deadline) }
+        }.get()
     }
 
-    /// Starts `switchback broker` on a free loopback port and waits (up to `deadline`) for its
-    /// ready line.
-    init(dataDirectory: URL, fsync: String = "always", extraArguments: [String] = [], deadline: Duration = .seconds(30)) throws {
+    private init(dataDirectory: URL, fsync: String, deadline: Duration) throws {
         process = Process()
         process.executableURL = try Self.executable()
         process.arguments = [
             "broker", "--listen", "127.0.0.1:0", "--data-dir", dataDirectory.path, "--fsync", fsync, "--log-level", "info",
-        ] + extraArguments
+        ]
         logFile = dataDirectory.deletingLastPathComponent()
             .appendingPathComponent("\(dataDirectory.lastPathComponent)-broker-\(UUID().uuidString.prefix(6)).log")
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
@@ -101,20 +99,21 @@ final class BrokerProcess: @unchecked Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
-    /// Sends `signal` and waits (off the cooperative pool) for the process to exit.
+    /// Sends `signal` and waits for the process to exit.
     func stop(with signal: Int32) async {
-        _ = try? await offCooperativePool { self.stopBlocking(with: signal) }
-    }
-
-    private func stopBlocking(with signal: Int32) {
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        await offThePool {
+            kill(self.process.processIdentifier, signal)
+            self.process.waitUntilExit()
+        }
     }
 
     /// Kills the process if it still runs (cleanup after a failed test).
     func ensureStopped() {
-        if process.isRunning { stopBlocking(with: SIGKILL) }
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 }
+#endif

@@ -4,6 +4,9 @@ import KafkaWire
 import NIOCore
 import Testing
 
+#if os(Linux)
+// Linux only: raw sockets through Glibc.
+
 /// Each fault the control endpoint injects, observed from outside as a client sees it: raw TCP
 /// for what happens to connections, KafkaClient (librdkafka) for what an application sees.
 @Suite(.timeLimit(.minutes(2)))
@@ -15,8 +18,13 @@ struct ControlEndpointTests {
     }
 
     static func answersApiVersions(_ connection: RawConnection, correlationID: Int32 = 1) async -> Bool {
-        guard connection.send(apiVersionsFrame(correlationID: correlationID)),
-              let frame = await connection.receiveFrame(timeout: .seconds(10)), frame.count >= 4 else { return false }
+        guard connection.send(apiVersionsFrame(correlationID: correlationID)) else { return false }
+        return await receivesAnswer(on: connection, correlationID: correlationID)
+    }
+
+    /// Whether the next frame on `connection` answers request `correlationID`.
+    static func receivesAnswer(on connection: RawConnection, correlationID: Int32) async -> Bool {
+        guard let frame = await connection.receiveFrame(timeout: .seconds(10)), frame.count >= 4 else { return false }
         return Int32(bigEndian: frame[0..<4].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }) == correlationID
     }
 
@@ -41,6 +49,9 @@ struct ControlEndpointTests {
             #expect(try await ControlCall.send("GET", "/faults", to: broker.controlEndpoint).body == "blackhole\n")
 
             #expect(try await ControlCall.send("POST", "/faults/heal", to: broker.controlEndpoint).status == 200)
+            // The request sent into the blackhole was held, not lost: it is answered now, as a
+            // packet to a returning site is delivered by TCP's retransmission.
+            #expect(await Self.receivesAnswer(on: fresh, correlationID: 1))
             let healed = try KafkaClientSupport.admin(broker.bootstrapServers)
             _ = try await healed.listTopics(timeout: .seconds(10))
             #expect(await Self.answersApiVersions(try RawConnection(broker.bootstrapServers)))
@@ -49,6 +60,19 @@ struct ControlEndpointTests {
             #expect(!broker.log.entries("faults healed").isEmpty)
             #expect(broker.unexpectedStop == nil)
         }
+    }
+
+    @Test func aBrokerStopsCleanlyWhileRequestsAreHeldByABlackhole() async throws {
+        let held = try await RecordedBroker.with { broker in
+            #expect(try await ControlCall.send("POST", "/faults/blackhole", to: broker.controlEndpoint).status == 200)
+            let connection = try RawConnection(broker.bootstrapServers)
+            #expect(connection.send(Self.apiVersionsFrame()))
+            #expect(await connection.receive(timeout: .milliseconds(300)) == .silent)
+            return connection
+        }
+        // The fixture cancelled the broker and waited for it: it returned although a request
+        // was held, and it closed the connection.
+        #expect(await held.waitForClose(timeout: .seconds(10)))
     }
 
     @Test func refuseClosesNewConnectionsAtOnce() async throws {
@@ -133,9 +157,19 @@ struct ControlEndpointTests {
                 #expect(answer.status == call.status, "\(call.method) \(call.target)")
                 #expect(answer.body.contains(call.mentions), "\(call.method) \(call.target) answered: \(answer.body)")
             }
+            // Not HTTP at all: that connection gets a 400 and is closed; the endpoint serves on.
+            let garbage = try RawConnection(endpoint)
+            garbage.send(Array("\u{01}\u{02} not http at all\r\n\r\n".utf8))
+            if case .bytes(let answer) = await garbage.receive(timeout: .seconds(10)) {
+                #expect(String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 400"))
+            } else {
+                Issue.record("no answer to a request that is not HTTP")
+            }
+            #expect(await garbage.waitForClose(timeout: .seconds(10)))
             #expect(try await ControlCall.send("GET", "/healthz", to: endpoint).body == "ok\n")
             #expect(try await ControlCall.send("GET", "/faults", to: endpoint).body == "none\n", "refused calls inject nothing")
             #expect(broker.log.entries("fault injected").isEmpty)
         }
     }
 }
+#endif

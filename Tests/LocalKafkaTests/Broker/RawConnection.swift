@@ -6,6 +6,9 @@ import Synchronization
 import Glibc
 #endif
 
+#if os(Linux)
+// Linux only: raw sockets through Glibc.
+
 /// Runs blocking socket work on a Dispatch thread: blocking a thread of Swift's small
 /// cooperative pool would starve the in-process broker the test talks to.
 func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
@@ -67,7 +70,10 @@ final class RawConnection: Sendable {
     func send(_ bytes: [UInt8]) -> Bool {
         var sent = 0
         while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            let count = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.send(descriptor, base + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+            }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { return false }
             sent += count
@@ -177,3 +183,4 @@ enum ControlCall {
         return Answer(status: status, body: String(text[headEnd.upperBound...]))
     }
 }
+#endif

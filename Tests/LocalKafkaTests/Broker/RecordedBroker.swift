@@ -36,7 +36,8 @@ final class RecordedBroker: Sendable {
             let log = LogRecorder()
             let broker = try await LocalKafkaBroker.start(configuration: configuration, controlPort: 0, logger: log.logger())
             let recorded = RecordedBroker(broker: broker, log: log)
-            let running = Task {
+            // Served apart from the cooperative pool, which neighbouring tests may be blocking.
+            let running = Task(executorPreference: DedicatedExecutor(label: "recorded-broker")) {
                 do {
                     try await broker.run()
                     recorded.noteStop("run() returned")
