@@ -1,5 +1,8 @@
 import Foundation
 import KafkaClient
+import KafkaWire
+import NIOCore
+import Synchronization
 import Testing
 import TestSupport
 
@@ -67,4 +70,65 @@ import TestSupport
             #expect(afterDeletion[p0] == .some(Offset(4)))
         }
     }
+}
+
+/// Stopping LocalKafka while a JoinGroup was parked (a rebalance waiting for a member to
+/// rejoin) never finished: the connection's task waited for the parked request, which only the
+/// coordinator's timers or the core's shutdown could answer, and both came after the
+/// connections had stopped. Seen when a kafka-python member died mid-rebalance at the end of a
+/// test: the whole test process hung.
+@Suite(.timeLimit(.minutes(1))) struct BrokerStopTests {
+    static let group = "parked-at-stop"
+
+    static func join(memberID: String = "") -> KafkaRequest {
+        .joinGroup(JoinGroupRequest(
+            groupId: group, sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 300_000, memberId: memberID,
+            protocolType: "consumer", protocols: [.init(name: "range", metadata: ByteBuffer(bytes: [0, 1]))]))
+    }
+
+    @Test func stopsWhileAJoinGroupIsParked() async throws {
+        let stopped = Flag()
+        // The broker's lifetime runs in its own task, so a hang fails this test at the deadline
+        // below instead of keeping the test (and the test process) from ever ending.
+        let lifetime = Task {
+            try await withLocalKafka { broker in
+                try await RawKafkaConnection.with(broker.bootstrapServers) { first in
+                    // Member 1 joins and syncs: the group is stable.
+                    guard case .joinGroup(let joined) = try await first.call(Self.join(), .joinGroup, version: 1) else {
+                        throw DeadlinePassed(description: "JoinGroup answered with another API")
+                    }
+                    #expect(joined.errorCode == 0)
+                    let sync = KafkaRequest.syncGroup(SyncGroupRequest(
+                        groupId: Self.group, generationId: joined.generationId, memberId: joined.memberId,
+                        assignments: [.init(memberId: joined.memberId, assignment: ByteBuffer(bytes: [0]))]))
+                    guard case .syncGroup(let synced) = try await first.call(sync, .syncGroup, version: 1) else {
+                        throw DeadlinePassed(description: "SyncGroup answered with another API")
+                    }
+                    #expect(synced.errorCode == 0)
+
+                    // Member 2's join starts a rebalance that waits for member 1 to rejoin: parked.
+                    try await RawKafkaConnection.with(broker.bootstrapServers) { second in
+                        try await second.send(Self.join(), .joinGroup, version: 1)
+                        try await eventually("the group to wait for its rebalance") {
+                            guard case .describeGroups(let described) = try await first.call(
+                                .describeGroups(DescribeGroupsRequest(groups: [Self.group])), .describeGroups, version: 0)
+                            else { return false }
+                            return described.groups.first?.groupState == "PreparingRebalance"
+                        }
+                    }
+                }
+            }
+            // withLocalKafka stopped the broker: reaching here is the point of the test.
+            stopped.set()
+        }
+        try await eventually(within: .seconds(20), "the broker to stop with a JoinGroup parked") { stopped.isSet }
+        try await lifetime.value
+    }
+}
+
+/// Raised by one task, watched by another.
+final class Flag: Sendable {
+    private let raised = Mutex(false)
+    func set() { raised.withLock { $0 = true } }
+    var isSet: Bool { raised.withLock { $0 } }
 }
