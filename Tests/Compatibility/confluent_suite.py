@@ -137,6 +137,27 @@ class Suite:
         self.summary["producer"] = {"delivered": len(reports), "offsets": offsets,
                                     "readBack": len(read), "first": read[0], "last": read[-1]}
 
+    def scenario_log_append_time(self):
+        topic = unique("cp-append-time")
+        result_of(self.admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1,
+                                                     config={"message.timestamp.type": "LogAppendTime"})]), "create_topics")
+        before = int(time.time() * 1000)
+        self.produce(topic, [(b"k", b"stamped-by-broker", None)], partition=0, timestamp=1_000)
+        after = int(time.time() * 1000)
+        consumer = Consumer(self.conf(**{"group.id": unique("cp-append-time"), "enable.auto.commit": False}))
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        message = None
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while message is None and time.monotonic() < deadline:
+            message = consumer.poll(0.2)
+        consumer.close()
+        check(message is not None and message.error() is None, f"no record read back: {message and message.error()}")
+        kind, stamp = message.timestamp()
+        from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME
+        check(kind == TIMESTAMP_LOG_APPEND_TIME, f"timestamp type {kind}, expected LogAppendTime ({TIMESTAMP_LOG_APPEND_TIME})")
+        check(before - 1000 <= stamp <= after + 1000, f"timestamp {stamp} is not the broker's append time ({before}..{after})")
+        self.summary["logAppendTime"] = {"type": "LogAppendTime", "producerTimestampReplaced": stamp != 1_000}
+
     # Consumer group ---------------------------------------------------------------------------
 
     def scenario_group(self):
@@ -305,7 +326,13 @@ class Suite:
         earliest, latest = list_offsets(OffsetSpec.earliest()), list_offsets(OffsetSpec.latest())
         by_time = list_offsets(OffsetSpec.for_timestamp(base + 4500))
         check((earliest, latest, by_time) == (0, 10, 5), f"list_offsets earliest/latest/by time = {earliest}/{latest}/{by_time}, expected 0/10/5")
-        out["listOffsets"] = {"earliest": earliest, "latest": latest, "byTimestamp": by_time}
+        # The newest timestamp sits in the middle of the partition, not at its start or end.
+        producer.produce(topic, value="late-stamped", partition=0, timestamp=base + 30_000)
+        producer.produce(topic, value="early-stamped", partition=0, timestamp=base - 30_000)
+        check(producer.flush(DEADLINE_SECONDS) == 0, "records still undelivered after flush")
+        max_ts = list_offsets(OffsetSpec.max_timestamp())
+        check(max_ts == 10, f"list_offsets max_timestamp = {max_ts}, expected 10 (the record stamped latest)")
+        out["listOffsets"] = {"earliest": earliest, "latest": latest, "byTimestamp": by_time, "maxTimestamp": max_ts}
 
         deleted = result_of(admin.delete_records([TopicPartition(topic, 0, 4)]), "delete_records")
         low = next(iter(deleted.values())).low_watermark
@@ -365,7 +392,7 @@ def main():
     parser.add_argument("--debug", action="store_true", help="librdkafka debug logs on stderr")
     args = parser.parse_args()
     suite = Suite(args.bootstrap, args.debug)
-    scenarios = [suite.scenario_producer, suite.scenario_admin, suite.scenario_group]
+    scenarios = [suite.scenario_producer, suite.scenario_log_append_time, suite.scenario_admin, suite.scenario_group]
     status = 0
     for scenario in scenarios:
         name = scenario.__name__.removeprefix("scenario_")

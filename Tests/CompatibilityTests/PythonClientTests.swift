@@ -18,6 +18,9 @@ import TestSupport
         #expect(producer.first == .init(key: "k0", value: "v0", headers: ["h": "x0"], offset: 0))
         #expect(producer.last == .init(key: "k19", value: "v19", headers: ["h": "x19"], offset: 19))
 
+        #expect(summary.logAppendTime?.type == "LogAppendTime")
+        #expect(summary.logAppendTime?.producerTimestampReplaced == true)
+
         let group = try #require(summary.group)
         #expect(group.alone == [0, 1, 2, 3])
         let first = try #require(group.afterJoin["member-1"])
@@ -37,7 +40,7 @@ import TestSupport
         ])
         #expect(admin.afterDeleteAppend == ["retention.bytes": "-1", "cleanup.policy": "compact,delete"])
         #expect(admin.afterAlter == ["retention.ms": "60000", "cleanup.policy": "delete"])
-        #expect(admin.listOffsets == .init(earliest: 0, latest: 10, byTimestamp: 5))
+        #expect(admin.listOffsets == .init(earliest: 0, latest: 10, byTimestamp: 5, maxTimestamp: 10))
         #expect(admin.deleteRecords == .init(lowWatermark: 4, earliestAfter: 4))
         #expect(admin.listedGroup)
         #expect(admin.describedGroup == .init(state: "STABLE", members: 1, assignment: [0, 1, 2], assignor: "range"))
@@ -53,6 +56,15 @@ import TestSupport
         #expect(summary.admin?.listed == true)
         #expect(summary.admin?.partitions == [0, 1, 2])
         #expect(summary.produceConsume == .init(delivered: 20, readBack: 20))
+        let configs = try #require(summary.adminConfigs)
+        #expect(configs.afterAlter == ["cleanup.policy": "compact", "retention.ms": "120000", "max.message.bytes": "2000000"])
+        #expect(configs.partitions == 3)
+        #expect(configs.offsets == ["earliest": 0, "latest": 10, "byTimestamp": 7, "earliestAfterDelete": 3])
+        let rebalance = try #require(summary.groupRebalance)
+        #expect(rebalance.afterJoin.map(\.count) == [2, 2])
+        #expect(Set(rebalance.afterJoin.joined()) == [0, 1, 2, 3])
+        #expect(rebalance.afterLeave == [0, 1, 2, 3])
+        #expect(rebalance.describedMembers == 2)
         let group = try #require(summary.groupCommit)
         #expect(group.consumed == 10)
         #expect(group.assignment == [0, 1])
@@ -89,6 +101,11 @@ struct ConfluentSummary: Decodable {
         var earliest: Int
         var latest: Int
         var byTimestamp: Int
+        var maxTimestamp: Int
+    }
+    struct LogAppendTime: Decodable {
+        var type: String
+        var producerTimestampReplaced: Bool
     }
     struct DeleteRecords: Decodable, Equatable {
         var lowWatermark: Int
@@ -118,6 +135,7 @@ struct ConfluentSummary: Decodable {
         var groupOffsets: GroupOffsets
     }
     var producer: Producer?
+    var logAppendTime: LogAppendTime?
     var group: Group?
     var admin: Admin?
     var failures: [String: String]?
@@ -139,9 +157,21 @@ struct KafkaPythonSummary: Decodable {
         var committed: [String: Int]
         var afterAlterAndDelete: [String: Int]
     }
+    struct AdminConfigs: Decodable {
+        var afterAlter: [String: String]
+        var partitions: Int
+        var offsets: [String: Int]
+    }
+    struct GroupRebalance: Decodable {
+        var afterJoin: [[Int]]
+        var afterLeave: [Int]
+        var describedMembers: Int
+    }
     var admin: Admin?
+    var adminConfigs: AdminConfigs?
     var produceConsume: ProduceConsume?
     var groupCommit: GroupCommit?
+    var groupRebalance: GroupRebalance?
     var failures: [String: String]?
     var client: [String: String]
 }
