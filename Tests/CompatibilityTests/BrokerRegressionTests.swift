@@ -132,3 +132,62 @@ final class Flag: Sendable {
     func set() { raised.withLock { $0 = true } }
     var isSet: Bool { raised.withLock { $0 } }
 }
+
+/// `validateOnly` CreateTopics, AlterConfigs and IncrementalAlterConfigs checked only that the
+/// topic existed (or not), so a dry run approved values the real call refuses, e.g.
+/// confluent-kafka's `incremental_alter_configs(..., validate_only=True)` with
+/// `retention.ms=abc`.
+@Suite(.timeLimit(.minutes(1))) struct ValidateOnlyTests {
+    static let invalidConfig: Int16 = 40
+
+    @Test func dryRunsRefuseWhatTheRealCallRefusesAndChangeNothing() async throws {
+        try await withLocalKafka { broker in
+            let admin = try KafkaAdmin(bootstrapServers: [broker.bootstrapServers])
+            let topic = uniqueTopic("dry-run")
+            try await admin.createTopics([NewTopic(name: topic, partitions: 1)])[topic]?.get()
+            let absent = uniqueTopic("never-created")
+
+            try await RawKafkaConnection.with(broker.bootstrapServers) { connection in
+                let badCreate = KafkaRequest.createTopics(CreateTopicsRequest(
+                    topics: [.init(name: absent.rawValue, numPartitions: 1, replicationFactor: 1,
+                                   configs: [.init(name: "retention.ms", value: "abc")])],
+                    validateOnly: true))
+                guard case .createTopics(let created) = try await connection.call(badCreate, .createTopics, version: 4) else {
+                    throw DeadlinePassed(description: "CreateTopics answered with another API")
+                }
+                #expect(created.topics.map(\.errorCode) == [Self.invalidConfig])
+
+                let badIncremental = KafkaRequest.incrementalAlterConfigs(IncrementalAlterConfigsRequest(
+                    resources: [.init(resourceType: 2, resourceName: topic.rawValue,
+                                      configs: [.init(name: "retention.ms", configOperation: 0, value: "abc")])],
+                    validateOnly: true))
+                guard case .incrementalAlterConfigs(let incremental) = try await connection.call(
+                    badIncremental, .incrementalAlterConfigs, version: 0)
+                else { throw DeadlinePassed(description: "IncrementalAlterConfigs answered with another API") }
+                #expect(incremental.responses.map(\.errorCode) == [Self.invalidConfig])
+
+                let badReplace = KafkaRequest.alterConfigs(AlterConfigsRequest(
+                    resources: [.init(resourceType: 2, resourceName: topic.rawValue,
+                                      configs: [.init(name: "cleanup.policy", value: "shred")])],
+                    validateOnly: true))
+                guard case .alterConfigs(let replaced) = try await connection.call(badReplace, .alterConfigs, version: 1) else {
+                    throw DeadlinePassed(description: "AlterConfigs answered with another API")
+                }
+                #expect(replaced.responses.map(\.errorCode) == [Self.invalidConfig])
+
+                // A valid dry run is approved and changes nothing.
+                let goodIncremental = KafkaRequest.incrementalAlterConfigs(IncrementalAlterConfigsRequest(
+                    resources: [.init(resourceType: 2, resourceName: topic.rawValue,
+                                      configs: [.init(name: "retention.ms", configOperation: 0, value: "60000")])],
+                    validateOnly: true))
+                guard case .incrementalAlterConfigs(let approved) = try await connection.call(
+                    goodIncremental, .incrementalAlterConfigs, version: 0)
+                else { throw DeadlinePassed(description: "IncrementalAlterConfigs answered with another API") }
+                #expect(approved.responses.map(\.errorCode) == [0])
+            }
+            let configs = try #require(try await admin.describeTopicConfigs([topic])[topic]).get()
+            #expect(configs.first { $0.name == "retention.ms" }?.isDefault == true)
+            #expect(try await admin.listTopics()[absent] == nil)
+        }
+    }
+}
