@@ -292,6 +292,22 @@ class Suite:
             check(configs.get(name) == value, f"after incremental_alter_configs {name}={configs.get(name)}, expected {value}")
         out["incrementalAltered"] = {name: configs[name] for name in incremental}
 
+        # A dry run refuses what the real call would refuse, and changes nothing.
+        def dry_run(value):
+            resource = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=[
+                ConfigEntry("retention.ms", value, incremental_operation=AlterConfigOpType.SET)])
+            try:
+                result_of(admin.incremental_alter_configs([resource], validate_only=True), "incremental_alter_configs (validate_only)")
+                return "ok"
+            except CheckFailed as error:
+                return "INVALID_CONFIG" if "INVALID_CONFIG" in str(error) or "invalid value" in str(error) else str(error)
+
+        dry = {"bad": dry_run("abc"), "good": dry_run("1000")}
+        check(dry == {"bad": "INVALID_CONFIG", "good": "ok"}, f"validate_only outcomes {dry}")
+        unchanged = self.describe_topic_configs(topic).get("retention.ms")
+        check(unchanged == "7200000", f"a validate_only call changed retention.ms to {unchanged}")
+        out["validateOnly"] = dry
+
         # DELETE reverts to the default; APPEND adds to a list config.
         resource = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=[
             ConfigEntry("retention.bytes", None, incremental_operation=AlterConfigOpType.DELETE),

@@ -40,6 +40,7 @@ import TestSupport
         ])
         #expect(admin.afterDeleteAppend == ["retention.bytes": "-1", "cleanup.policy": "compact,delete"])
         #expect(admin.afterAlter == ["retention.ms": "60000", "cleanup.policy": "delete"])
+        #expect(admin.validateOnly == ["bad": "INVALID_CONFIG", "good": "ok"])
         #expect(admin.listOffsets == .init(earliest: 0, latest: 10, byTimestamp: 5, maxTimestamp: 10))
         #expect(admin.deleteRecords == .init(lowWatermark: 4, earliestAfter: 4))
         #expect(admin.listedGroup)
@@ -128,6 +129,7 @@ struct ConfluentSummary: Decodable {
         var incrementalAltered: [String: String]
         var afterDeleteAppend: [String: String]
         var afterAlter: [String: String]
+        var validateOnly: [String: String]
         var listOffsets: ListOffsets
         var deleteRecords: DeleteRecords
         var listedGroup: Bool
