@@ -12,6 +12,7 @@ Usage: confluent_suite.py --bootstrap HOST:PORT [--debug]
 """
 import argparse
 import json
+import subprocess
 import sys
 import time
 import uuid
@@ -236,6 +237,80 @@ class Suite:
             "committed": {str(p): o for p, o in sorted(committed_offsets.items())},
         }
 
+    def scenario_cooperative_group(self):
+        """Incremental (cooperative-sticky) rebalancing: members gain and lose partitions one
+        by one instead of giving all of them back at every rebalance."""
+        topic = unique("cp-coop")
+        group = unique("cp-coop")
+        result_of(self.admin.create_topics([NewTopic(topic, num_partitions=4, replication_factor=1)]), "create_topics")
+
+        def member(name):
+            consumer = Consumer(self.conf(**{
+                "group.id": group, "client.id": name, "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+                "partition.assignment.strategy": "cooperative-sticky", "enable.auto.commit": False,
+            }))
+            owned = set()
+            consumer.subscribe([topic], on_assign=lambda c, ps: owned.update(p.partition for p in ps),
+                               on_revoke=lambda c, ps: owned.difference_update(p.partition for p in ps))
+            return consumer, owned
+
+        def poll(*consumers):
+            for consumer in consumers:
+                message = consumer.poll(0.05)
+                check(message is None or message.error() is None, f"consume error: {message and message.error()}")
+
+        first, first_owned = member("coop-1")
+        wait_until(lambda: first_owned == {0, 1, 2, 3}, "coop-1 to own all partitions", tick=lambda: poll(first))
+        second, second_owned = member("coop-2")
+        wait_until(lambda: len(first_owned) == 2 and len(second_owned) == 2 and first_owned | second_owned == {0, 1, 2, 3},
+                   "a 2/2 cooperative split", tick=lambda: poll(first, second))
+        kept = sorted(first_owned)
+        second.close()
+        wait_until(lambda: first_owned == {0, 1, 2, 3}, "coop-1 to own all partitions again", tick=lambda: poll(first))
+        first.close()
+        self.summary["cooperativeGroup"] = {"afterJoin": kept, "afterLeave": [0, 1, 2, 3]}
+
+    def scenario_member_crash(self):
+        """A member killed without leaving is dropped after its session timeout, and the
+        survivor gets its partitions."""
+        topic = unique("cp-crash")
+        group = unique("cp-crash")
+        result_of(self.admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)]), "create_topics")
+        conf = self.conf(**{"group.id": group, "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+                            "partition.assignment.strategy": "range", "enable.auto.commit": False})
+        survivor = Consumer(conf)
+        owned = set()
+
+        def on_assign(c, ps):
+            owned.clear()
+            owned.update(p.partition for p in ps)
+
+        survivor.subscribe([topic], on_assign=on_assign, on_revoke=lambda c, ps: owned.clear())
+        poll = lambda: survivor.poll(0.05)  # noqa: E731
+        wait_until(lambda: owned == {0, 1}, "the survivor to own both partitions", tick=poll)
+        child_code = (
+            "import json, sys\n"
+            "from confluent_kafka import Consumer\n"
+            "c = Consumer(json.loads(sys.argv[1]))\n"
+            "c.subscribe([sys.argv[2]], on_assign=lambda c, ps: print('ASSIGNED', len(ps), flush=True))\n"
+            "while True:\n"
+            "    c.poll(0.1)\n"
+        )
+        child = subprocess.Popen([sys.executable, "-c", child_code, json.dumps(conf), topic], stdout=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: owned == {0} or owned == {1}, "the survivor to give one partition to the new member", tick=poll)
+            split = sorted(owned)
+        finally:
+            child.kill()
+            child.wait()
+        crashed_at = time.monotonic()
+        wait_until(lambda: owned == {0, 1}, "the survivor to get the crashed member's partition", tick=poll)
+        took = time.monotonic() - crashed_at
+        survivor.close()
+        # The session timeout (6 s) has to pass first; far later would mean the broker forgot it.
+        check(took >= 3.0, f"the crashed member was dropped after {took:.1f}s, before its 6 s session could expire")
+        self.summary["memberCrash"] = {"split": split, "afterCrash": [0, 1], "droppedAfterSeconds": round(took)}
+
     # Admin ------------------------------------------------------------------------------------
 
     def describe_topic_configs(self, topic):
@@ -408,7 +483,8 @@ def main():
     parser.add_argument("--debug", action="store_true", help="librdkafka debug logs on stderr")
     args = parser.parse_args()
     suite = Suite(args.bootstrap, args.debug)
-    scenarios = [suite.scenario_producer, suite.scenario_log_append_time, suite.scenario_admin, suite.scenario_group]
+    scenarios = [suite.scenario_producer, suite.scenario_log_append_time, suite.scenario_admin, suite.scenario_group,
+                 suite.scenario_cooperative_group, suite.scenario_member_crash]
     status = 0
     for scenario in scenarios:
         name = scenario.__name__.removeprefix("scenario_")

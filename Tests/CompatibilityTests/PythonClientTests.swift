@@ -31,6 +31,13 @@ import TestSupport
         #expect(group.consumed == 40)
         #expect(group.committed == ["0": 10, "1": 10, "2": 10, "3": 10])
 
+        let cooperative = try #require(summary.cooperativeGroup)
+        #expect(cooperative.afterJoin.count == 2)
+        #expect(cooperative.afterLeave == [0, 1, 2, 3])
+        let crash = try #require(summary.memberCrash)
+        #expect(crash.split.count == 1)
+        #expect(crash.afterCrash == [0, 1])
+
         let admin = try #require(summary.admin)
         #expect(admin.deletedTopicGone)
         #expect(admin.partitionsAfterGrow == 3)
@@ -136,9 +143,19 @@ struct ConfluentSummary: Decodable {
         var describedGroup: DescribedGroup
         var groupOffsets: GroupOffsets
     }
+    struct CooperativeGroup: Decodable {
+        var afterJoin: [Int]
+        var afterLeave: [Int]
+    }
+    struct MemberCrash: Decodable {
+        var split: [Int]
+        var afterCrash: [Int]
+    }
     var producer: Producer?
     var logAppendTime: LogAppendTime?
     var group: Group?
+    var cooperativeGroup: CooperativeGroup?
+    var memberCrash: MemberCrash?
     var admin: Admin?
     var failures: [String: String]?
     var client: [String: String]
