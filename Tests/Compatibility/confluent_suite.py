@@ -188,6 +188,7 @@ class Suite:
             return consumer, assigned
 
         seen = {}  # (partition, offset) -> value
+        deliveries = []  # every record handed to a member, re-reads included
 
         def poll(consumer):
             message = consumer.poll(0.1)
@@ -195,6 +196,7 @@ class Suite:
                 return
             check(message.error() is None, f"consume error: {message.error()}")
             seen[(message.partition(), message.offset())] = message.value().decode()
+            deliveries.append((message.partition(), message.offset()))
 
         first, first_assigned = member("member-1")
         wait_until(lambda: first_assigned["partitions"] == {0, 1, 2, 3}, "member-1 to own all 4 partitions",
@@ -222,18 +224,29 @@ class Suite:
         for consumer, assigned in ((first, first_assigned), (second, second_assigned)):
             offsets = [TopicPartition(topic, p, 10) for p in sorted(assigned["partitions"])]
             consumer.commit(offsets=offsets, asynchronous=False)
+        # (Before the commit, records member-1 read from partitions that moved are read again by
+        # member-2: at-least-once, as with Kafka.)
+        committed_at = len(deliveries)
 
-        second.close()  # leaves the group: member-1 takes every partition again
-        wait_until(lambda: first_assigned["partitions"] == {0, 1, 2, 3},
-                   "member-1 to own all 4 partitions after member-2 left", tick=lambda: poll(first))
-        after_leave = sorted(first_assigned["partitions"])
-        committed = first.committed([TopicPartition(topic, p) for p in range(4)], timeout=DEADLINE_SECONDS)
+        # Member-1 joined first and leads the group: its leaving makes member-2 the leader.
+        first.close()
+        wait_until(lambda: second_assigned["partitions"] == {0, 1, 2, 3},
+                   "member-2 to own all 4 partitions after the leader left", tick=lambda: poll(second))
+        after_leave = sorted(second_assigned["partitions"])
+        committed = second.committed([TopicPartition(topic, p) for p in range(4)], timeout=DEADLINE_SECONDS)
         committed_offsets = {tp.partition: tp.offset for tp in committed}
         check(committed_offsets == {0: 10, 1: 10, 2: 10, 3: 10}, f"committed offsets {committed_offsets}")
-        first.close()
+        # Member-2 resumes member-1's partitions at the committed offsets: one new record per
+        # partition arrives, and nothing before it is read again.
+        for p in range(4):
+            self.produce(topic, [(b"after", f"v{p * 10 + 10}".encode(), None)], partition=p)
+        wait_until(lambda: len(seen) == 44, "the 4 records produced after the rebalance", tick=lambda: poll(second))
+        after_commit = sorted(deliveries[committed_at:])
+        check(after_commit == [(p, 10) for p in range(4)], f"delivered after the commit: {after_commit}")
+        second.close()
         self.summary["group"] = {
             "alone": alone, "afterJoin": {"member-1": split_first, "member-2": split_second},
-            "afterLeave": after_leave, "consumed": len(seen),
+            "afterLeave": after_leave, "consumed": len(seen), "afterCommit": [list(d) for d in after_commit],
             "committed": {str(p): o for p, o in sorted(committed_offsets.items())},
         }
 
