@@ -137,9 +137,21 @@ class Suite:
         check(len(described["members"]) == 2, f"{len(described['members'])} members described")
         second.close()
         settle([first], lambda: owned(first) == [0, 1, 2, 3], "member 1 to own all partitions again")
+
+        # While the group runs, offsets of a topic it does not subscribe to can be deleted;
+        # those of its own topic cannot (GROUP_SUBSCRIBED_TO_TOPIC).
+        stale = unique("kp-stale")
+        self.admin.create_topics({stale: {"num_partitions": 1, "replication_factor": 1}})
+        first.commit({TopicPartition(stale, 0): OffsetAndMetadata(5, "", -1),
+                      TopicPartition(topic, 0): OffsetAndMetadata(0, "", -1)})
+        deleted = self.admin.delete_group_offsets(group, [TopicPartition(stale, 0), TopicPartition(topic, 0)])
+        outcome = {("stale" if tp.topic == stale else "subscribed"): error.__name__ for tp, error in deleted.items()}
+        check(outcome == {"stale": "NoError", "subscribed": "GroupSubscribedToTopicError"},
+              f"delete_group_offsets on a live group: {outcome}")
         first.close()
         self.summary["groupRebalance"] = {"afterJoin": split, "afterLeave": [0, 1, 2, 3],
-                                          "describedMembers": len(described["members"])}
+                                          "describedMembers": len(described["members"]),
+                                          "offsetDeleteWhileLive": outcome}
 
     def scenario_produce_consume(self):
         topic = unique("kp-data")

@@ -75,6 +75,7 @@ import TestSupport
         #expect(Set(rebalance.afterJoin.joined()) == [0, 1, 2, 3])
         #expect(rebalance.afterLeave == [0, 1, 2, 3])
         #expect(rebalance.describedMembers == 2)
+        #expect(rebalance.offsetDeleteWhileLive == ["stale": "NoError", "subscribed": "GroupSubscribedToTopicError"])
         let group = try #require(summary.groupCommit)
         #expect(group.consumed == 10)
         #expect(group.assignment == [0, 1])
@@ -188,6 +189,7 @@ struct KafkaPythonSummary: Decodable {
         var afterJoin: [[Int]]
         var afterLeave: [Int]
         var describedMembers: Int
+        var offsetDeleteWhileLive: [String: String]
     }
     var admin: Admin?
     var adminConfigs: AdminConfigs?
