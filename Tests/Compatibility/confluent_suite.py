@@ -301,12 +301,15 @@ class Suite:
         survivor.subscribe([topic], on_assign=on_assign, on_revoke=lambda c, ps: owned.clear())
         poll = lambda: survivor.poll(0.05)  # noqa: E731
         wait_until(lambda: owned == {0, 1}, "the survivor to own both partitions", tick=poll)
+        # The member polls until killed, or until this script is gone (a suite killed at its
+        # deadline must not leave it running).
         child_code = (
-            "import json, sys\n"
+            "import json, os, sys\n"
             "from confluent_kafka import Consumer\n"
+            "parent = os.getppid()\n"
             "c = Consumer(json.loads(sys.argv[1]))\n"
-            "c.subscribe([sys.argv[2]], on_assign=lambda c, ps: print('ASSIGNED', len(ps), flush=True))\n"
-            "while True:\n"
+            "c.subscribe([sys.argv[2]])\n"
+            "while os.getppid() == parent:\n"
             "    c.poll(0.1)\n"
         )
         child = subprocess.Popen([sys.executable, "-c", child_code, json.dumps(conf), topic], stdout=subprocess.DEVNULL)

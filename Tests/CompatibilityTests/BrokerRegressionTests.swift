@@ -2,7 +2,6 @@ import Foundation
 import KafkaClient
 import KafkaWire
 import NIOCore
-import Synchronization
 import Testing
 import TestSupport
 
@@ -124,13 +123,6 @@ import TestSupport
         try await eventually(within: .seconds(20), "the broker to stop with a JoinGroup parked") { stopped.isSet }
         try await lifetime.value
     }
-}
-
-/// Raised by one task, watched by another.
-final class Flag: Sendable {
-    private let raised = Mutex(false)
-    func set() { raised.withLock { $0 = true } }
-    var isSet: Bool { raised.withLock { $0 } }
 }
 
 /// `validateOnly` CreateTopics, AlterConfigs and IncrementalAlterConfigs checked only that the
