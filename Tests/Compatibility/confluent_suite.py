@@ -283,6 +283,53 @@ class Suite:
         first.close()
         self.summary["cooperativeGroup"] = {"afterJoin": kept, "afterLeave": [0, 1, 2, 3]}
 
+    def scenario_static_membership(self):
+        """A static member (group.instance.id) that restarts gets its partitions back without
+        a rebalance: the other member is not disturbed."""
+        topic = unique("cp-static")
+        group = unique("cp-static")
+        result_of(self.admin.create_topics([NewTopic(topic, num_partitions=4, replication_factor=1)]), "create_topics")
+        events = []
+
+        def member(instance):
+            consumer = Consumer(self.conf(**{
+                "group.id": group, "group.instance.id": instance, "session.timeout.ms": 10000,
+                "heartbeat.interval.ms": 500, "partition.assignment.strategy": "range", "enable.auto.commit": False,
+            }))
+            owned = set()
+
+            def on_assign(c, ps):
+                owned.clear()
+                owned.update(p.partition for p in ps)
+                events.append((instance, "assign", sorted(owned)))
+
+            def on_revoke(c, ps):
+                events.append((instance, "revoke", sorted(p.partition for p in ps)))
+                owned.clear()
+
+            consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
+            return consumer, owned
+
+        def poll(*consumers):
+            for consumer in consumers:
+                consumer.poll(0.05)
+
+        first, first_owned = member("static-1")
+        wait_until(lambda: len(first_owned) == 4, "static-1 to own all partitions", tick=lambda: poll(first))
+        second, second_owned = member("static-2")
+        wait_until(lambda: len(first_owned) == 2 and len(second_owned) == 2, "a 2/2 split", tick=lambda: poll(first, second))
+        kept, given = sorted(first_owned), sorted(second_owned)
+        before = len(events)
+        second.close()  # a static member does not leave the group when it closes
+        restarted, restarted_owned = member("static-2")
+        wait_until(lambda: len(restarted_owned) == 2, "the restarted static-2 to be assigned", tick=lambda: poll(first, restarted))
+        check(sorted(restarted_owned) == given, f"restarted static-2 got {sorted(restarted_owned)}, had {given}")
+        disturbed = [event for event in events[before:] if event[0] == "static-1"]
+        check(not disturbed, f"static-1 was rebalanced by static-2's restart: {disturbed}")
+        first.close()
+        restarted.close()
+        self.summary["staticMembership"] = {"kept": kept, "restartedGot": sorted(restarted_owned), "otherDisturbed": False}
+
     def scenario_member_crash(self):
         """A member killed without leaving is dropped after its session timeout, and the
         survivor gets its partitions."""
@@ -500,7 +547,7 @@ def main():
     args = parser.parse_args()
     suite = Suite(args.bootstrap, args.debug)
     scenarios = [suite.scenario_producer, suite.scenario_log_append_time, suite.scenario_admin, suite.scenario_group,
-                 suite.scenario_cooperative_group, suite.scenario_member_crash]
+                 suite.scenario_cooperative_group, suite.scenario_static_membership, suite.scenario_member_crash]
     status = 0
     for scenario in scenarios:
         name = scenario.__name__.removeprefix("scenario_")

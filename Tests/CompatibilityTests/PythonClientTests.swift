@@ -4,7 +4,8 @@ import TestSupport
 /// confluent-kafka (its own bundled librdkafka 2.16) and kafka-python (its own protocol code)
 /// against a fresh LocalKafka each: producer, consumer groups with a rebalance, and the admin
 /// calls LocalKafka serves. The scripts assert too; these tests check what they read back.
-@Suite(.timeLimit(.minutes(3))) struct PythonClientTests {
+/// Serialized: each script starts several client processes, which is load enough at once.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct PythonClientTests {
     @Test func confluentKafkaProducerGroupsAndAdmin() async throws {
         let summary = try await withLocalKafka { broker in
             try await PythonSuite.confluentKafka.run(against: broker.bootstrapServers, as: ConfluentSummary.self)
@@ -36,6 +37,10 @@ import TestSupport
         let cooperative = try #require(summary.cooperativeGroup)
         #expect(cooperative.afterJoin.count == 2)
         #expect(cooperative.afterLeave == [0, 1, 2, 3])
+        let staticMembers = try #require(summary.staticMembership)
+        #expect(staticMembers.kept.count == 2)
+        #expect(staticMembers.restartedGot.count == 2 && Set(staticMembers.kept).isDisjoint(with: staticMembers.restartedGot))
+        #expect(!staticMembers.otherDisturbed)
         let crash = try #require(summary.memberCrash)
         #expect(crash.split.count == 1)
         #expect(crash.afterCrash == [0, 1])
@@ -151,6 +156,11 @@ struct ConfluentSummary: Decodable {
         var afterJoin: [Int]
         var afterLeave: [Int]
     }
+    struct StaticMembership: Decodable {
+        var kept: [Int]
+        var restartedGot: [Int]
+        var otherDisturbed: Bool
+    }
     struct MemberCrash: Decodable {
         var split: [Int]
         var afterCrash: [Int]
@@ -159,6 +169,7 @@ struct ConfluentSummary: Decodable {
     var logAppendTime: LogAppendTime?
     var group: Group?
     var cooperativeGroup: CooperativeGroup?
+    var staticMembership: StaticMembership?
     var memberCrash: MemberCrash?
     var admin: Admin?
     var failures: [String: String]?
