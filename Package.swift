@@ -19,6 +19,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // librdkafka from the operating system (Debian: librdkafka-dev).
@@ -56,7 +62,52 @@ let package = Package(
         .target(
             name: "Mirror",
             dependencies: [
+                "KafkaClient",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The one YAML configuration schema shared by `switchback agent`, `mirror` and `offsets`.
+        .target(
+            name: "SwitchbackConfiguration",
+            dependencies: [
+                "Consensus",
+                "Mirror",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(
+            name: "SwitchbackConfigurationTests",
+            dependencies: ["SwitchbackConfiguration", "Consensus", "Mirror"]
+        ),
+        // The agent runtime (election driver, cluster probes, peer messaging) and its HTTP API.
+        .target(
+            name: "AgentServer",
+            dependencies: [
+                "SwitchbackConfiguration",
+                "Consensus",
+                "KafkaClient",
+                "Mirror",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "AgentServerTests",
+            dependencies: [
+                "AgentServer", "SwitchbackConfiguration", "Consensus", "KafkaClient", "LocalKafka", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -64,6 +115,9 @@ let package = Package(
             dependencies: [
                 "KafkaClient",
                 "LocalKafka",
+                "AgentServer",
+                "SwitchbackConfiguration",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -80,6 +134,8 @@ let package = Package(
             name: "SwitchbackBench",
             dependencies: [
                 "KafkaClient",
+                "Mirror",
+                "LocalKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -90,11 +146,21 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaWireTests",
-            dependencies: ["KafkaWire", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["KafkaWire", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "MirrorTests",
             dependencies: ["Mirror"]
+        ),
+        // The mirror against real clusters: two LocalKafka brokers as two sites.
+        .testTarget(
+            name: "MirrorIntegrationTests",
+            dependencies: [
+                "Mirror", "KafkaClient", "LocalKafka", "TestSupport",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // Fixtures shared by test targets: temporary directories, a LocalKafka broker per test.
         .target(
@@ -105,7 +171,8 @@ let package = Package(
         .testTarget(
             name: "LocalKafkaTests",
             dependencies: [
-                "LocalKafka", "KafkaWire", "TestSupport",
+                "LocalKafka", "KafkaWire", "TestSupport", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

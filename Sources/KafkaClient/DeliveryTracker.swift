@@ -1,17 +1,13 @@
 import Synchronization
 
-/// Correlates delivery reports with the sends waiting for them. Every record handed to
-/// librdkafka gets an opaque number; its report finds the batch and slot by that number.
+/// Correlates delivery reports with the sends waiting for them.
 ///
-/// State only: librdkafka is never called from here, and continuations are resumed outside
-/// the lock.
+/// A record's opaque number is its batch number (high 32 bits) and its index in the batch (low
+/// 32 bits), so handing a record over costs no lock; the lock is taken once per send call and
+/// once per batch of delivery reports. State only: librdkafka is never called from here, and
+/// continuations are resumed outside the lock.
 final class DeliveryTracker: Sendable {
     typealias Outcome = Result<DeliveredRecord, KafkaError>
-
-    private struct Slot {
-        var batch: UInt
-        var index: Int
-    }
 
     private struct Batch {
         var results: [Outcome?]
@@ -20,53 +16,55 @@ final class DeliveryTracker: Sendable {
     }
 
     private struct State {
-        var nextID: UInt = 1
-        var slots: [UInt: Slot] = [:]
-        var batches: [UInt: Batch] = [:]
-        /// Counts delivery report batches, so a send that found the queue full can wait for room.
-        var generation: UInt64 = 0
+        var nextBatch: UInt32 = 1
+        var batches: [UInt32: Batch] = [:]
         var roomWaiters: [CheckedContinuation<Void, Never>] = []
         var closedReason: KafkaError?
     }
 
     private let state = Mutex(State())
+    private let closed = Atomic(false)
+    /// Counts delivery report batches, so a send that found the queue full can wait for room.
+    private let deliveries = Atomic<UInt64>(0)
+    private let handedOver = Atomic(0)
+
+    /// The most records one send call may carry (the index must fit the opaque's low half).
+    static let maxBatchCount = Int(UInt32.max)
 
     /// Why sends are refused, once the producer is shutting down.
-    var closedReason: KafkaError? { state.withLock { $0.closedReason } }
+    var closedReason: KafkaError? {
+        guard closed.load(ordering: .acquiring) else { return nil }
+        return state.withLock { $0.closedReason }
+    }
 
     /// The number of records handed to librdkafka whose report has not arrived.
-    var inFlight: Int { state.withLock { $0.slots.count } }
+    var inFlight: Int { max(0, handedOver.load(ordering: .relaxed)) }
 
-    var generation: UInt64 { state.withLock { $0.generation } }
+    var generation: UInt64 { deliveries.load(ordering: .acquiring) }
 
-    /// Opens a batch of `count` records; returns its number.
-    func openBatch(count: Int) -> UInt {
+    static func opaque(batch: UInt32, index: Int) -> UInt {
+        UInt(batch) << 32 | UInt(UInt32(truncatingIfNeeded: index))
+    }
+
+    /// Opens a batch of `count` records (at most ``maxBatchCount``); returns its number.
+    func openBatch(count: Int) -> UInt32 {
         state.withLock { state in
-            let id = state.nextID
-            state.nextID &+= 1
+            var id = state.nextBatch
+            // Skip numbers still in use after the 32-bit counter wrapped.
+            while state.batches[id] != nil || id == 0 { id &+= 1 }
+            state.nextBatch = id &+ 1
             state.batches[id] = Batch(results: Array(repeating: nil, count: count), remaining: count)
             return id
         }
     }
 
-    /// A new opaque for record `index` of `batch`, or the reason sends are refused.
-    func register(batch: UInt, index: Int) -> Result<UInt, KafkaError> {
-        state.withLock { state in
-            if let reason = state.closedReason { return .failure(reason) }
-            let id = state.nextID
-            state.nextID &+= 1
-            state.slots[id] = Slot(batch: batch, index: index)
-            return .success(id)
-        }
+    /// Notes that librdkafka took a record.
+    func recordHandedOver() {
+        handedOver.add(1, ordering: .relaxed)
     }
 
-    /// Forgets an opaque whose record librdkafka did not take (so it may be sent again).
-    func unregister(_ opaque: UInt) {
-        _ = state.withLock { $0.slots.removeValue(forKey: opaque) }
-    }
-
-    /// Records the outcome of record `index` in `batch` when it never reached librdkafka.
-    func settle(batch: UInt, index: Int, _ outcome: Outcome) {
+    /// Records the outcome of a record that never reached librdkafka.
+    func settle(batch: UInt32, index: Int, _ outcome: Outcome) {
         let resume = state.withLock { state in Self.record(outcome, batch: batch, index: index, in: &state) }
         resume?()
     }
@@ -74,23 +72,28 @@ final class DeliveryTracker: Sendable {
     /// Records delivery reports from the poll thread and wakes whoever waits for them.
     func deliver(_ reports: [RDDeliveryReport]) {
         var wakeups: [() -> Void] = []
+        var matched = 0
         let waiters = state.withLock { state in
             for report in reports {
-                guard let slot = state.slots.removeValue(forKey: report.opaque) else { continue }
-                if let resume = Self.record(report.result, batch: slot.batch, index: slot.index, in: &state) {
+                let batch = UInt32(truncatingIfNeeded: report.opaque >> 32)
+                let index = Int(UInt32(truncatingIfNeeded: report.opaque))
+                if let resume = Self.record(report.result, batch: batch, index: index, in: &state) {
                     wakeups.append(resume)
                 }
+                matched += 1
             }
-            state.generation &+= 1
+            // Counted under the lock, where waitForRoom checks it, so no wake-up is lost.
+            deliveries.add(1, ordering: .releasing)
             defer { state.roomWaiters.removeAll() }
             return state.roomWaiters
         }
+        handedOver.subtract(matched, ordering: .relaxed)
         for wakeup in wakeups { wakeup() }
         for waiter in waiters { waiter.resume() }
     }
 
     /// Waits for every record of `batch` to be settled and returns their outcomes in order.
-    func outcomes(of batch: UInt) async -> [Outcome] {
+    func outcomes(of batch: UInt32) async -> [Outcome] {
         await withCheckedContinuation { continuation in
             let ready: [Outcome]? = state.withLock { state in
                 guard let remaining = state.batches[batch]?.remaining else { return [] }
@@ -109,7 +112,7 @@ final class DeliveryTracker: Sendable {
     func waitForRoom(after generation: UInt64) async {
         await withCheckedContinuation { continuation in
             let waitHere = state.withLock { state in
-                guard state.generation == generation, state.closedReason == nil else { return false }
+                guard deliveries.load(ordering: .acquiring) == generation, state.closedReason == nil else { return false }
                 state.roomWaiters.append(continuation)
                 return true
             }
@@ -125,6 +128,7 @@ final class DeliveryTracker: Sendable {
             defer { state.roomWaiters.removeAll() }
             return (true, state.roomWaiters)
         }
+        closed.store(true, ordering: .releasing)
         for waiter in waiters { waiter.resume() }
         return first
     }
@@ -134,14 +138,16 @@ final class DeliveryTracker: Sendable {
     func failAll(_ error: KafkaError) {
         var wakeups: [() -> Void] = []
         state.withLock { state in
-            let slots = state.slots
-            state.slots.removeAll()
-            for (_, slot) in slots {
-                if let resume = Self.record(.failure(error), batch: slot.batch, index: slot.index, in: &state) {
-                    wakeups.append(resume)
+            for batch in Array(state.batches.keys) {
+                let open = state.batches[batch].map { entry in entry.results.indices.filter { entry.results[$0] == nil } } ?? []
+                for index in open {
+                    if let resume = Self.record(.failure(error), batch: batch, index: index, in: &state) {
+                        wakeups.append(resume)
+                    }
                 }
             }
         }
+        handedOver.store(0, ordering: .relaxed)
         for wakeup in wakeups { wakeup() }
     }
 
@@ -149,7 +155,7 @@ final class DeliveryTracker: Sendable {
     ///
     /// - Important: Mutates the batch in place in the dictionary: a local copy of a batch would
     ///   make every store copy its whole results array.
-    private static func record(_ outcome: Outcome, batch: UInt, index: Int, in state: inout State) -> (() -> Void)? {
+    private static func record(_ outcome: Outcome, batch: UInt32, index: Int, in state: inout State) -> (() -> Void)? {
         let isOpen = state.batches[batch].map { $0.results.indices.contains(index) && $0.results[index] == nil }
         guard isOpen == true else { return nil }
         state.batches[batch]?.results[index] = outcome

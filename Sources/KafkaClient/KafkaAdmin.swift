@@ -24,6 +24,10 @@ public final class KafkaAdmin: Sendable {
             kind: .producer, properties: configuration.librdkafkaProperties,
             logger: logger)
         client.startPolling()
+        if Librdkafka.hasIncrementalAlterConfigs {
+            logger.info(
+                "librdkafka \(Librdkafka.version) offers IncrementalAlterConfigs, but Switchback is built against the 2.0.2 headers and alters configs by reading, merging and writing them all back")
+        }
     }
 
     /// An admin client for `bootstrapServers`, other settings at their defaults.
@@ -117,6 +121,9 @@ public final class KafkaAdmin: Sendable {
     }
 
     /// The state and members of each group.
+    ///
+    /// - Important: With librdkafka 2.0.2, a broker that does not implement DescribeGroups may
+    ///   leave this call without an answer until `timeout` (seen with the mock cluster).
     public func describeConsumerGroups(_ groups: [GroupID], timeout: Duration = .seconds(10)) async throws(KafkaError)
         -> [GroupID: Result<ConsumerGroupDescription, KafkaError>]
     {

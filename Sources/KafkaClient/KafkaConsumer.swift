@@ -18,6 +18,8 @@ public final class KafkaConsumer: Sendable {
     /// Serialises every blocking call, so `close` never overlaps a poll.
     private let queue = DispatchQueue(label: "switchback.kafka.consumer")
     private let closed = Mutex(false)
+    /// An error met after some records of a batch, thrown once those records were handed out.
+    private let pendingError = Mutex<KafkaError?>(nil)
 
     /// Creates a consumer and starts its event thread (logs and errors).
     /// - Throws: ``KafkaError`` naming the property librdkafka refused.
@@ -165,13 +167,18 @@ public final class KafkaConsumer: Sendable {
 
     /// Up to `maxRecordsPerPoll` records, waiting at most about 100 ms for the first.
     func poll() async throws(KafkaError) -> [KafkaRecord] {
+        if let error = pendingError.withLock({ $0.take() }) { throw error }
         let client = self.client
         let limit = Swift.max(1, configuration.maxRecordsPerPoll)
-        return try await RDBlocking.run(on: queue) { [self] () throws(KafkaError) in
+        let (records, error) = try await RDBlocking.run(on: queue) { [self] () throws(KafkaError) in
             // Checked on the queue: once `close` ran, the handle must not be polled.
-            if isClosed { return [] }
-            return try client.pollRecords(limit: limit)
+            if isClosed { return ([KafkaRecord](), KafkaError?.none) }
+            return client.pollRecords(limit: limit)
         }
+        guard let error else { return records }
+        if records.isEmpty { throw error }
+        pendingError.withLock { $0 = error }
+        return records
     }
 
     private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {

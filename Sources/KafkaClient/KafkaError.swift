@@ -27,6 +27,8 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unsupportedFeature = Code(rawValue: -165)
         public static let fatal = Code(rawValue: -150)
         public static let inconsistent = Code(rawValue: -149)
+        /// The consumer's position is outside the log and `offsetReset` is `.error`.
+        public static let autoOffsetReset = Code(rawValue: -140)
         // Returned by brokers.
         public static let offsetOutOfRange = Code(rawValue: 1)
         public static let unknownTopicOrPartition = Code(rawValue: 3)

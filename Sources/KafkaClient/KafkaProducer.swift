@@ -51,45 +51,53 @@ public final class KafkaProducer: Sendable {
 
     /// Sends records in order and waits for all of their delivery reports.
     ///
-    /// Each record keeps its own outcome: one failing does not fail the others.
+    /// Each record keeps its own outcome: one failing does not fail the others. While
+    /// librdkafka's queue is full (``KafkaProducerConfiguration/maxQueuedRecords``) the call
+    /// waits for deliveries to make room.
+    ///
+    /// - Important: Cancelling the calling task does not withdraw records already handed over;
+    ///   the call still waits for their reports, so none is left with an unknown outcome.
     /// - Returns: one outcome per record, in the order given.
     /// - Throws: only when the producer cannot send at all (shut down, or a fatal error).
     public func send(_ records: [ProducerRecord]) async throws(KafkaError) -> [Result<DeliveredRecord, KafkaError>] {
         if let fatal = client.fatalError { throw fatal }
         if let reason = tracker.closedReason { throw reason }
+        guard records.count <= DeliveryTracker.maxBatchCount else {
+            throw KafkaError(
+                code: .invalidArgument, message: "one send takes at most \(DeliveryTracker.maxBatchCount) records; split the batch.",
+                isRetriable: false)
+        }
         let batch = tracker.openBatch(count: records.count)
         for (index, record) in records.enumerated() {
-            await handOver(record, batch: batch, index: index)
+            while true {
+                let generation = tracker.generation
+                if handOver(record, batch: batch, index: index) { break }
+                await tracker.waitForRoom(after: generation)
+            }
         }
         return await tracker.outcomes(of: batch)
     }
 
-    /// Hands one record to librdkafka, waiting for room while its queue is full.
-    private func handOver(_ record: ProducerRecord, batch: UInt, index: Int) async {
-        while true {
-            if let fatal = client.fatalError {
-                tracker.settle(batch: batch, index: index, .failure(fatal.on(record.topic, record.partition)))
-                return
-            }
-            let generation = tracker.generation
-            let opaque: UInt
-            switch tracker.register(batch: batch, index: index) {
-            case .success(let id): opaque = id
-            case .failure(let reason):
-                tracker.settle(batch: batch, index: index, .failure(reason.on(record.topic, record.partition)))
-                return
-            }
-            do {
-                try client.produce(record, opaque: opaque)
-                return
-            } catch where error.code == .queueFull {
-                tracker.unregister(opaque)
-                await tracker.waitForRoom(after: generation)
-            } catch {
-                tracker.unregister(opaque)
-                tracker.settle(batch: batch, index: index, .failure(error))
-                return
-            }
+    /// Hands one record to librdkafka, or settles its outcome if it cannot be sent.
+    /// - Returns: false when librdkafka's queue is full and the record should be tried again.
+    private func handOver(_ record: ProducerRecord, batch: UInt32, index: Int) -> Bool {
+        if client.hasFatalError, let fatal = client.fatalError {
+            tracker.settle(batch: batch, index: index, .failure(fatal.on(record.topic, record.partition)))
+            return true
+        }
+        if let reason = tracker.closedReason {
+            tracker.settle(batch: batch, index: index, .failure(reason.on(record.topic, record.partition)))
+            return true
+        }
+        do {
+            try client.produce(record, opaque: DeliveryTracker.opaque(batch: batch, index: index))
+            tracker.recordHandedOver()
+            return true
+        } catch where error.code == .queueFull {
+            return false
+        } catch {
+            tracker.settle(batch: batch, index: index, .failure(error))
+            return true
         }
     }
 

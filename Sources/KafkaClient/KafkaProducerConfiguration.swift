@@ -23,7 +23,10 @@ public struct KafkaProducerConfiguration: Sendable, CustomStringConvertible {
     public var acks: Acks
     /// How long to wait for more records before sending a batch (`linger.ms`). Default 5 ms.
     public var linger: Duration
-    /// The largest batch in bytes (`batch.size`). Default 1 MiB.
+    /// The largest batch in bytes (`batch.size`). Default 1 000 000 (librdkafka's), which
+    /// stays under brokers' `message.max.bytes` and consumers' `max.partition.fetch.bytes`
+    /// (1 MiB each by default): a larger uncompressed batch may be refused, or never fetched
+    /// by a consumer or broker that does not return oversized batches.
     public var batchSize: Int
     /// Default `.lz4`: cheap on CPU and effective on links between datacenters.
     public var compression: Compression
@@ -39,7 +42,7 @@ public struct KafkaProducerConfiguration: Sendable, CustomStringConvertible {
         idempotent: Bool = true,
         acks: Acks = .all,
         linger: Duration = .milliseconds(5),
-        batchSize: Int = 1_048_576,
+        batchSize: Int = 1_000_000,
         compression: Compression = .lz4,
         deliveryTimeout: Duration = .seconds(300),
         maxQueuedRecords: Int = 100_000

@@ -48,9 +48,11 @@ public struct KafkaRoundTrip: Sendable {
 
     /// Produces `records` keyed records with headers, reads them back as a member of `group`,
     /// commits, and compares. Problems are reported, not thrown; errors from Kafka are thrown.
-    public func run(progress: @Sendable (Progress) -> Void = { _ in }) async throws(KafkaError) -> Report {
+    /// - Parameter clock: measures the phases and bounds consuming by ``timeout``.
+    public func run<C: Clock>(
+        clock: C = ContinuousClock(), progress: @Sendable (Progress) -> Void = { _ in }
+    ) async throws(KafkaError) -> Report where C.Duration == Duration {
         let run = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let clock = ContinuousClock()
         var problems: [String] = []
 
         // Produce.
@@ -79,7 +81,7 @@ public struct KafkaRoundTrip: Sendable {
             progress(.produced(batchStart, of: records))
         }
         await producer.shutdown()
-        let produceDuration = clock.now - produceStart
+        let produceDuration = produceStart.duration(to: clock.now)
 
         // Consume back as a group member.
         var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: group)
@@ -122,7 +124,7 @@ public struct KafkaRoundTrip: Sendable {
             throw error
         }
         await consumer.close()
-        let consumeDuration = clock.now - consumeStart
+        let consumeDuration = consumeStart.duration(to: clock.now)
 
         if seen.count < expected.count {
             problems.append("only \(seen.count) of \(expected.count) records came back within \(timeout)")

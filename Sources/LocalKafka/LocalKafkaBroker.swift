@@ -87,6 +87,18 @@ public final class LocalKafkaBroker: Sendable {
     public func run() async throws {
         logger.info("LocalKafka serving", metadata: ["bootstrap": "\(bootstrapServers)", "control": "\(controlEndpoint ?? "off")"])
         defer { logger.info("LocalKafka stopped", metadata: ["bootstrap": "\(bootstrapServers)"]) }
+        try await withTaskCancellationHandler {
+            try await serve()
+        } onCancel: {
+            // Parked fetches and joins would keep their connections (and so the listener) alive
+            // until their own timeouts; answer them now so the stop is prompt.
+            let core = self.core
+            Task { await core.stopServing() }
+        }
+        await core.shutdown()
+    }
+
+    private func serve() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.listener.run(handler: self.core, faults: self.faults) }
             group.addTask { await self.core.runMaintenance() }
@@ -101,9 +113,11 @@ public final class LocalKafkaBroker: Sendable {
             } catch {
                 group.cancelAll()
                 await self.core.shutdown()
+                // Cancellation is how a broker is asked to stop: the parts end by throwing
+                // CancellationError, which is the clean stop the caller wanted, not a failure.
+                if Task.isCancelled, error is CancellationError { return }
                 throw error
             }
         }
-        await core.shutdown()
     }
 }

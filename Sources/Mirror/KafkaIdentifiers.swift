@@ -12,6 +12,11 @@ public struct TopicName: RawRepresentable, Hashable, Comparable, Codable, Sendab
         self.rawValue = rawValue
     }
 
+    /// A name built by the mirror itself from validated parts, known to be legal.
+    init(uncheckedRawValue: String) {
+        self.rawValue = uncheckedRawValue
+    }
+
     /// A topic name, or an error naming the bad value and what is wrong with it.
     public init(validating name: String) throws(MirrorError) {
         if let problem = Self.problem(with: name) {

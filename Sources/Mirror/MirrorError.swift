@@ -23,6 +23,10 @@ public struct MirrorError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let malformedOffsetMap = Code(rawValue: "malformed-offset-map")
         /// Reading or writing the local offset-map file failed.
         public static let storage = Code(rawValue: "storage")
+        /// A Kafka cluster refused or failed a request of the flow or the translator.
+        public static let kafka = Code(rawValue: "kafka")
+        /// Provisioning a target topic failed or found it unfit (fewer partitions than the source).
+        public static let provisioning = Code(rawValue: "provisioning")
 
         public var description: String { rawValue }
     }

@@ -98,6 +98,20 @@ public final class OffsetMapFile {
                       updateLines: parsed.updateLines)
     }
 
+    /// Reads the map in the file at `path` without changing the file (a torn tail is ignored,
+    /// not cut): for readers beside a running flow, such as offset translation.
+    /// - Returns: `nil` when there is no file.
+    public static func read(path: String, flow: FlowID) throws(MirrorError) -> OffsetMap? {
+        let descriptor = systemOpen(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            guard errno == ENOENT else { throw storageError("open", path) }
+            return nil
+        }
+        let file = OffsetMapFile(path: path, flow: flow, syncPolicy: .never, descriptor: descriptor, size: 0)
+        defer { file.close() }
+        return try parse(try file.readAll(), flow: flow, path: path).map
+    }
+
     /// Appends updates (one line each), fsyncing per ``syncPolicy``.
     /// - Throws: ``MirrorError/Code/storage`` (retriable); the file is left as it was before the call.
     public func append(_ updates: [OffsetMapUpdate]) throws(MirrorError) {

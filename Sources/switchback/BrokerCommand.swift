@@ -9,15 +9,16 @@ struct BrokerCommand: AsyncParsableCommand {
         commandName: "broker",
         abstract: "Run LocalKafka, the embedded single-node Kafka-compatible broker.",
         discussion: """
-            LocalKafka is what `switchback sandbox` and the tests run on. Unmodified Kafka clients
-            (librdkafka, kcat, confluent-kafka, kafka-python) work against it. It keeps its data
-            in --data-dir and recovers it after a crash. It is NOT a production broker: one node,
-            no replication, no TLS or SASL.
+            LocalKafka is the embedded cluster that Switchback's tests and demonstrations run on. \
+            Unmodified Kafka \
+            clients (librdkafka, kcat, confluent-kafka, kafka-python) work against it. It keeps \
+            its data in --data-dir and recovers it after a crash. It is NOT a production broker: \
+            one node, no replication, no TLS or SASL, no transactions.
 
             It runs until SIGINT or SIGTERM, then closes connections and flushes its storage.
 
-            The optional control endpoint (HTTP, no authentication: keep it on loopback) injects
-            faults for tests and rehearsals:
+            The optional control endpoint (HTTP, no authentication: keep it on loopback) \
+            injects faults for tests and rehearsals:
               curl -X POST http://127.0.0.1:9093/faults/blackhole     # the site vanishes
               curl -X POST 'http://127.0.0.1:9093/faults/latency?ms=200'
               curl -X POST 'http://127.0.0.1:9093/faults/fail?api=produce&error=6&count=3'

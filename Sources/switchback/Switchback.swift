@@ -7,11 +7,11 @@ struct Switchback: AsyncParsableCommand {
         commandName: "switchback",
         abstract: "Keeps Kafka applications running when a datacenter fails.",
         discussion: """
-            Switchback agents run beside each Kafka cluster (plus a witness in a third place),
-            elect the active site by majority vote, mirror topics to the standby with an exact
-            offset map, and move consumer groups on failover and failback.
+            Agents run beside each Kafka cluster (plus a witness in a third place), elect the \
+            active site by majority vote, mirror topics to the standby with an exact offset map, \
+            and move consumer groups on failover and failback.
             """,
         version: SwitchbackVersion.current,
-        subcommands: [VersionCommand.self, DemoCommand.self, BrokerCommand.self]
+        subcommands: [VersionCommand.self, DemoCommand.self, BrokerCommand.self, AgentCommand.self, StatusCommand.self, MaintenanceCommand.self, AcknowledgeCommand.self, FailoverCommand.self]
     )
 }

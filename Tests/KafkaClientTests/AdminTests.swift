@@ -3,8 +3,8 @@ import Testing
 @testable import KafkaClient
 
 /// Admin calls the 2.0.2 mock cluster answers. CreateTopics, CreatePartitions, DeleteTopics,
-/// DescribeConfigs and AlterConfigs wait for a controller the mock never names, so they are
-/// tested against LocalKafka.
+/// DescribeConfigs and AlterConfigs wait for a controller the mock never names, and
+/// DescribeConsumerGroups may hang on it, so they are tested against LocalKafka.
 @Suite(.timeLimit(.minutes(1))) struct AdminTests {
     @Test func listTopicsReportsPartitionCountsAndLeaders() async throws {
         try await withMockCluster(brokers: 3) { cluster in
@@ -42,7 +42,7 @@ import Testing
         }
     }
 
-    @Test func watermarksAndOffsetsByTime() async throws {
+    @Test func watermarksBoundThePartitionForAdminToo() async throws {
         try await withMockCluster { cluster in
             let topic = uniqueTopic()
             try cluster.createTopic(topic, partitions: 1)
@@ -67,10 +67,9 @@ import Testing
 
             let listed = try await admin.listConsumerGroups(timeout: .seconds(5))
             #expect(listed.errors.map(\.code).contains(.unsupportedFeature))
-
-            let described = try await admin.describeConsumerGroups(["a"], timeout: .seconds(5))
-            #expect(Set(described.keys) == ["a"])
-            #expect(described.values.allSatisfy { $0.failureValue?.code == .unsupportedFeature })
+            // DescribeConsumerGroups is left out: against a broker without DescribeGroups,
+            // librdkafka 2.0.2 may never answer it (seen with this mock), so it is tested
+            // against LocalKafka.
         }
     }
 

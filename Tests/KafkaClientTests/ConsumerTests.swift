@@ -179,6 +179,21 @@ import Testing
         }
     }
 
+    @Test func aStartBeyondTheLogEndsTheRecordsWithAnErrorWhenResetIsError() async throws {
+        try await withMockCluster { cluster in
+            let topic = try await topic(in: cluster, records: 5)
+            try await withConsumer(cluster, configure: { $0.offsetReset = .error }) { consumer in
+                try await consumer.assign([TopicPartition(topic, 0): .offset(100)])
+                let error = await #expect(throws: KafkaError.self) {
+                    for try await _ in consumer.records {}
+                }
+                #expect(error?.code == .offsetOutOfRange || error?.code == .autoOffsetReset)
+                #expect(error?.topic == topic)
+                #expect(error?.partition == 0)
+            }
+        }
+    }
+
     @Test func commitsNeedAConsumerGroup() async throws {
         try await withMockCluster { cluster in
             try await withConsumer(cluster) { consumer in

@@ -27,6 +27,7 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
     private let deliveryHandler: DeliveryHandler?
     private let state = Mutex(State())
     private let pollerStopped = DispatchSemaphore(value: 0)
+    private let fatalRaised = Atomic(false)
 
     private struct State {
         var fatalError: KafkaError?
@@ -76,6 +77,9 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
     /// The fatal error librdkafka raised, after which this client cannot be used.
     var fatalError: KafkaError? { state.withLock { $0.fatalError } }
 
+    /// Whether a fatal error was raised; lock-free, for per-record checks.
+    var hasFatalError: Bool { fatalRaised.load(ordering: .acquiring) }
+
     /// Starts the thread that drains the main queue. Call once.
     func startPolling() {
         state.withLock { $0.pollerRunning = true }
@@ -104,21 +108,23 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
         while !state.withLock({ $0.stopRequested }) {
             if let event = rd_kafka_queue_poll(mainQueue, 100) {
                 handle(event)
-                rd_kafka_event_destroy(event)
             }
         }
         // Hand over what is still queued, so that no delivery report is lost.
         while let event = rd_kafka_queue_poll(mainQueue, 0) {
             handle(event)
-            rd_kafka_event_destroy(event)
         }
         pollerStopped.signal()
     }
 
+    /// Handles and destroys one event.
     private func handle(_ event: OpaquePointer) {
-        switch rd_kafka_event_type(event) {
-        case RD_KAFKA_EVENT_DR:
+        guard rd_kafka_event_type(event) != RD_KAFKA_EVENT_DR else {
             handleDeliveryReports(event)
+            return
+        }
+        defer { rd_kafka_event_destroy(event) }
+        switch rd_kafka_event_type(event) {
         case RD_KAFKA_EVENT_LOG:
             var facility: UnsafePointer<CChar>?
             var text: UnsafePointer<CChar>?
@@ -153,8 +159,14 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
         error.isRetriable = false
         logger.critical("librdkafka raised a fatal error: \(error)")
         state.withLock { $0.fatalError = $0.fatalError ?? error }
+        fatalRaised.store(true, ordering: .releasing)
     }
 
+    /// Copies the reports out, destroys the event, then hands the reports over.
+    ///
+    /// The order matters: librdkafka counts a record against `queue.buffering.max.messages`
+    /// until its report's event is destroyed, so a sender woken before that would find the
+    /// queue still full and wait for a report that never comes.
     private func handleDeliveryReports(_ event: OpaquePointer) {
         var reports: [RDDeliveryReport] = []
         reports.reserveCapacity(rd_kafka_event_message_count(event))
@@ -162,6 +174,7 @@ final class RDClient: @unchecked Sendable {  // librdkafka handles are thread-sa
         while let message = rd_kafka_event_message_next(event) {
             reports.append(RDDeliveryReport(message))
         }
+        rd_kafka_event_destroy(event)
         deliveryHandler?(reports)
     }
 }

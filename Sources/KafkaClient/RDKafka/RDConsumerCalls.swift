@@ -87,7 +87,10 @@ extension RDClient {
 
     /// Blocking: waits up to 100 ms for the first record, then takes what is ready, up to
     /// `limit`. Messages are copied out and destroyed here.
-    func pollRecords(limit: Int) throws(KafkaError) -> [KafkaRecord] {
+    ///
+    /// An error that stops consumption ends the batch and comes back beside the records read
+    /// before it: those have left librdkafka and must still reach the caller.
+    func pollRecords(limit: Int) -> (records: [KafkaRecord], error: KafkaError?) {
         var records: [KafkaRecord] = []
         var timeout: Int32 = 100
         while records.count < limit, let message = rd_kafka_consumer_poll(handle, timeout) {
@@ -98,9 +101,13 @@ extension RDClient {
                 records.append(KafkaRecord(copying: message))
                 continue
             }
-            try report(consumeError: message)
+            do {
+                try report(consumeError: message)
+            } catch {
+                return (records, error)
+            }
         }
-        return records
+        return (records, nil)
     }
 
     /// Consumer errors come as messages; most are informational (librdkafka recovers by

@@ -64,6 +64,8 @@ enum RDErrorCode {
             return "Grant this client's principal the needed ACL or use other credentials."
         case .fatal, .producerFenced, .invalidProducerEpoch, .outOfOrderSequence:
             return "The client cannot continue; shut it down and create a new one."
+        case .autoOffsetReset, .offsetOutOfRange:
+            return "The position is outside the log (records were deleted, or the offset is wrong); assign a valid start."
         case .invalidArgument:
             return "Check the arguments and configuration passed to this call."
         case .unsupportedFeature, .unsupportedVersion, .notImplemented:

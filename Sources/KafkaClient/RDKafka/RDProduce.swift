@@ -6,70 +6,54 @@ extension RDClient {
     ///
     /// - Parameter opaque: comes back in the record's delivery report.
     func produce(_ record: ProducerRecord, opaque: UInt) throws(KafkaError) {
-        var arena = RDArena(capacity: record.arenaSize)
-        defer { arena.deallocate() }
-
-        var arguments: [rd_kafka_vu_t] = []
-        arguments.reserveCapacity(6 + record.headers.count)
-
-        var topic = rd_kafka_vu_t()
-        topic.vtype = RD_KAFKA_VTYPE_TOPIC
-        topic.u.cstr = arena.cString(record.topic.rawValue)
-        arguments.append(topic)
-
-        var partition = rd_kafka_vu_t()
-        partition.vtype = RD_KAFKA_VTYPE_PARTITION
-        partition.u.i32 = record.partition?.rawValue ?? RD_KAFKA_PARTITION_UA
-        arguments.append(partition)
-
-        var flags = rd_kafka_vu_t()
-        flags.vtype = RD_KAFKA_VTYPE_MSGFLAGS
-        flags.u.i = RD_KAFKA_MSG_F_COPY
-        arguments.append(flags)
-
-        var correlation = rd_kafka_vu_t()
-        correlation.vtype = RD_KAFKA_VTYPE_OPAQUE
-        correlation.u.ptr = UnsafeMutableRawPointer(bitPattern: opaque)
-        arguments.append(correlation)
-
-        // Absent key and value are left out, which librdkafka sends as null; an empty one
-        // gets a real pointer so Kafka keeps it apart from null.
-        if let key = record.key {
-            var argument = rd_kafka_vu_t()
-            argument.vtype = RD_KAFKA_VTYPE_KEY
-            argument.u.mem.ptr = arena.bytes(key)
-            argument.u.mem.size = key.count
-            arguments.append(argument)
-        }
-        if let value = record.value {
-            var argument = rd_kafka_vu_t()
-            argument.vtype = RD_KAFKA_VTYPE_VALUE
-            argument.u.mem.ptr = arena.bytes(value)
-            argument.u.mem.size = value.count
-            arguments.append(argument)
-        }
-        if let timestamp = record.timestamp {
-            var argument = rd_kafka_vu_t()
-            argument.vtype = RD_KAFKA_VTYPE_TIMESTAMP
-            argument.u.i64 = timestamp.milliseconds
-            arguments.append(argument)
-        }
-        for header in record.headers {
-            var argument = rd_kafka_vu_t()
-            argument.vtype = RD_KAFKA_VTYPE_HEADER
-            argument.u.header.name = arena.cString(header.key)
-            if let value = header.value {
-                argument.u.header.val = UnsafeRawPointer(arena.bytes(value))
-                argument.u.header.size = value.count
-            } else {
-                argument.u.header.val = nil
-                argument.u.header.size = 0
+        // Both buffers live on the stack for ordinary records: no allocation per record.
+        let error = withUnsafeTemporaryAllocation(byteCount: Swift.max(record.arenaSize, 1), alignment: 8) { storage in
+            withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7 + record.headers.count) { arguments in
+                var arena = RDArena(borrowing: storage)
+                defer { arena.deallocate() }
+                var count = 0
+                func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                    var argument = rd_kafka_vu_t()
+                    argument.vtype = type
+                    fill(&argument)
+                    arguments.initializeElement(at: count, to: argument)
+                    count += 1
+                }
+                append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = arena.cString(record.topic.rawValue) }
+                append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = record.partition?.rawValue ?? RD_KAFKA_PARTITION_UA }
+                append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: opaque) }
+                // Absent key and value are left out, which librdkafka sends as null; an empty
+                // one gets a real pointer so Kafka keeps it apart from null.
+                if let key = record.key {
+                    append(RD_KAFKA_VTYPE_KEY) {
+                        $0.u.mem.ptr = arena.bytes(key)
+                        $0.u.mem.size = key.count
+                    }
+                }
+                if let value = record.value {
+                    append(RD_KAFKA_VTYPE_VALUE) {
+                        $0.u.mem.ptr = arena.bytes(value)
+                        $0.u.mem.size = value.count
+                    }
+                }
+                if let timestamp = record.timestamp {
+                    append(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp.milliseconds }
+                }
+                for header in record.headers {
+                    append(RD_KAFKA_VTYPE_HEADER) {
+                        $0.u.header.name = arena.cString(header.key)
+                        if let value = header.value {
+                            $0.u.header.val = UnsafeRawPointer(arena.bytes(value))
+                            $0.u.header.size = value.count
+                        } else {
+                            $0.u.header.val = nil
+                            $0.u.header.size = 0
+                        }
+                    }
+                }
+                return rd_kafka_produceva(handle, arguments.baseAddress, count)
             }
-            arguments.append(argument)
-        }
-
-        let error = arguments.withUnsafeBufferPointer { buffer in
-            rd_kafka_produceva(handle, buffer.baseAddress, buffer.count)
         }
         if let error {
             throw RDErrorCode.take(error, while: "sending a record to \(record.topic)")
@@ -104,18 +88,31 @@ extension RDClient {
     }
 }
 
-/// One allocation that holds the C strings and bytes of a record for the duration of a call.
+/// One buffer that holds the C strings and bytes of a call's arguments while it runs.
+///
+/// - Important: The caller sizes the buffer for everything it copies in (see
+///   `ProducerRecord.arenaSize`); the arena does not grow.
 struct RDArena {
     private let base: UnsafeMutableRawPointer
-    private let capacity: Int
+    private let owned: Bool
     private var used = 0
 
+    /// An arena with its own heap buffer; call ``deallocate()`` when done.
     init(capacity: Int) {
-        self.capacity = Swift.max(capacity, 1)
-        base = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 8)
+        base = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(capacity, 1), alignment: 8)
+        owned = true
     }
 
-    func deallocate() { base.deallocate() }
+    /// An arena over a buffer someone else owns (a temporary stack allocation).
+    init(borrowing buffer: UnsafeMutableRawBufferPointer) {
+        // A temporary allocation of at least one byte always has an address.
+        base = buffer.baseAddress ?? UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 8)
+        owned = buffer.baseAddress == nil
+    }
+
+    func deallocate() {
+        if owned { base.deallocate() }
+    }
 
     /// A NUL-terminated copy of `string`.
     mutating func cString(_ string: String) -> UnsafePointer<CChar> {

@@ -2,6 +2,7 @@ import Foundation
 import KafkaWire
 import Logging
 import NIOCore
+import NIOPosix
 
 /// The broker's state and request handling: storage, consumer groups, parked requests.
 ///
@@ -18,6 +19,21 @@ actor BrokerCore: KafkaFrameHandler {
     let faults: FaultInjector
     let logger: Logger
 
+    /// The thread this actor runs on. Storage calls block (pwrite, fsync); on a thread of its
+    /// own they never stall Swift's cooperative pool, which the broker's clients in the same
+    /// process (tests, the sandbox) need to make progress.
+    private let thread: MultiThreadedEventLoopGroup
+    private let loop: any EventLoop
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor {
+        loop.executor.asUnownedSerialExecutor()
+    }
+
+    deinit {
+        // The last reference may go away on the thread itself, so never wait for it here.
+        thread.shutdownGracefully { _ in }
+    }
+
     var store: LogStore
     var groups: GroupCoordinator
     /// JoinGroup and SyncGroup requests waiting for the rebalance to progress.
@@ -27,6 +43,7 @@ actor BrokerCore: KafkaFrameHandler {
     var fetchWaiters: [Int: FetchWaiter] = [:]
     var nextFetchWaiterID = 0
     var isShutDown = false
+    var isStorageClosed = false
 
     struct FetchWaiter {
         let partitions: Set<PartitionKey>
@@ -44,6 +61,8 @@ actor BrokerCore: KafkaFrameHandler {
         self.advertisedPort = Int32(clamping: advertisedPort)
         self.faults = faults
         self.logger = logger
+        self.thread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.loop = thread.next()
         do {
             self.store = try LogStore(configuration: configuration, logger: logger)
         } catch {
@@ -83,13 +102,15 @@ actor BrokerCore: KafkaFrameHandler {
             response = InjectedFailure.response(to: request, error: error, version: header.apiVersion)
         case .serve(let delay):
             if let delay { try await Task.sleep(for: delay) }
-            response = await respond(to: request, header: header, client: client)
+            response = try await respond(to: request, header: header, client: client)
         }
         guard let response else { return nil }
         return ResponseFrame.encode(correlationId: header.correlationId, api: api, version: header.apiVersion, response: response)
     }
 
-    private func respond(to request: KafkaRequest, header: RequestHeader, client: ClientConnection) async -> KafkaResponse? {
+    private func respond(to request: KafkaRequest, header: RequestHeader, client: ClientConnection) async throws -> KafkaResponse? {
+        // A stopping broker answers nothing more: the connection closes, clients reconnect later.
+        guard !isShutDown else { throw BrokerError(.network, "LocalKafka is stopping") }
         let version = header.apiVersion
         switch request {
         case .apiVersions: return .apiVersions(Self.apiVersionsResponse(error: .none))
@@ -163,14 +184,21 @@ actor BrokerCore: KafkaFrameHandler {
         }
     }
 
-    /// Answers every parked request and closes the storage cleanly.
-    func shutdown() {
-        guard !isShutDown else { return }
+    /// Answers every parked request and refuses new ones; the storage stays open for requests
+    /// already being handled.
+    func stopServing() {
         isShutDown = true
         for (_, waiter) in fetchWaiters { waiter.continuation.resume() }
         fetchWaiters.removeAll()
         for (_, parked) in parkedGroupRequests { parked.resume(returning: nil) }
         parkedGroupRequests.removeAll()
+    }
+
+    /// Stops serving, then flushes and closes the storage cleanly. Idempotent.
+    func shutdown() {
+        stopServing()
+        guard !isStorageClosed else { return }
+        isStorageClosed = true
         flushStorage()
         store.close()
     }

@@ -10,22 +10,18 @@ import NIOPosix
 final class ControlServer: Sendable {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-    private let serverChannel: NIOAsyncChannel<Connection, Never>
+    private let acceptor: ConnectionAcceptor<HTTPServerRequestPart, HTTPServerResponsePart>
     private let faults: FaultInjector
     private let logger: Logger
-    let localAddress: SocketAddress
+    var localAddress: SocketAddress { acceptor.localAddress }
 
     /// Request bodies are not used; anything larger than this is refused unread.
     private static let maxBodyBytes = 64 * 1024
 
     private init(serverChannel: NIOAsyncChannel<Connection, Never>, faults: FaultInjector, logger: Logger) throws {
-        self.serverChannel = serverChannel
+        self.acceptor = try ConnectionAcceptor(serverChannel: serverChannel, name: "control endpoint")
         self.faults = faults
         self.logger = logger
-        guard let address = serverChannel.channel.localAddress else {
-            throw BrokerError(.network, "the control endpoint has no local address after binding")
-        }
-        self.localAddress = address
     }
 
     static func bind(host: String, port: Int, faults: FaultInjector, logger: Logger) async throws -> ControlServer {
@@ -41,17 +37,7 @@ final class ControlServer: Sendable {
     }
 
     func run() async throws {
-        try await withTaskCancellationHandler {
-            try await serverChannel.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
-                    }
-                }
-            }
-        } onCancel: {
-            serverChannel.channel.close(promise: nil)
-        }
+        try await acceptor.run { connection, _ in await self.serve(connection) }
     }
 
     private func serve(_ connection: Connection) async {

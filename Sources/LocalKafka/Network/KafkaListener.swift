@@ -1,7 +1,6 @@
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Who sent a request: what a handler may need to know about the connection.
 struct ClientConnection: Sendable {
@@ -30,21 +29,15 @@ protocol KafkaFrameHandler: Sendable {
 final class KafkaListener: Sendable {
     typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
-    private let serverChannel: NIOAsyncChannel<Connection, Never>
-    private let openConnections = Mutex<[Int: any Channel]>([:])
-    private let nextConnectionID = Atomic<Int>(0)
+    private let acceptor: ConnectionAcceptor<ByteBuffer, ByteBuffer>
     private let logger: Logger
 
     /// The address actually bound (the port is chosen by the OS when 0 was asked for).
-    let localAddress: SocketAddress
+    var localAddress: SocketAddress { acceptor.localAddress }
 
     private init(serverChannel: NIOAsyncChannel<Connection, Never>, logger: Logger) throws {
-        self.serverChannel = serverChannel
+        self.acceptor = try ConnectionAcceptor(serverChannel: serverChannel, name: "Kafka listener")
         self.logger = logger
-        guard let address = serverChannel.channel.localAddress else {
-            throw BrokerError(.network, "the Kafka listener has no local address after binding")
-        }
-        self.localAddress = address
     }
 
     /// Binds the listening socket; connections are accepted once `run` is called.
@@ -66,59 +59,39 @@ final class KafkaListener: Sendable {
 
     /// Accepts and serves connections until the task is cancelled, then closes them all.
     func run(handler: some KafkaFrameHandler, faults: FaultInjector) async throws {
-        faults.setBlackholeHandler { [weak self] in self?.dropOpenConnections() }
-        try await withTaskCancellationHandler {
-            try await serverChannel.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        group.addTask {
-                            await self.serve(connection, handler: handler, faults: faults)
-                        }
-                    }
-                }
-            }
-        } onCancel: {
-            serverChannel.channel.close(promise: nil)
-            dropOpenConnections()
+        faults.setBlackholeHandler { [acceptor] in acceptor.dropOpenConnections() }
+        try await acceptor.run { connection, id in
+            await self.serve(connection, id: id, handler: handler, faults: faults)
         }
     }
 
     /// Closes the listening socket without serving (start-up failed after binding).
     func close() {
-        serverChannel.channel.close(promise: nil)
+        acceptor.stop()
     }
 
-    private func serve(_ connection: Connection, handler: some KafkaFrameHandler, faults: FaultInjector) async {
-        let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
+    private func serve(_ connection: Connection, id: Int, handler: some KafkaFrameHandler, faults: FaultInjector) async {
         let client = ClientConnection(id: id, host: Self.host(of: connection.channel.remoteAddress))
-        switch faults.admitConnection() {
-        case .refuse:
+        if faults.admitConnection() == .refuse {
             connection.channel.close(promise: nil)
-            return
-        case .blackhole, .serve:
-            break
         }
-        openConnections.withLock { $0[id] = connection.channel }
-        defer { openConnections.withLock { _ = $0.removeValue(forKey: id) } }
         do {
+            // executeThenClose finishes the channel's writer also when the channel was closed
+            // above; an NIOAsyncChannel dropped with an unfinished writer traps.
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
                     guard let response = try await handler.handle(frame: frame, from: client) else { continue }
                     try await outbound.write(response)
                 }
             }
+        } catch is CancellationError {
+            // The broker is stopping; closing its connections is expected, not a problem.
+            logger.debug("closed Kafka connection at shutdown", metadata: ["connection": "\(id)", "client": "\(client.host)"])
         } catch {
             // Hostile or broken input ends only this connection; the broker keeps serving.
             logger.warning("closed Kafka connection", metadata: [
                 "connection": "\(id)", "client": "\(client.host)", "reason": "\(error)",
             ])
-        }
-    }
-
-    private func dropOpenConnections() {
-        let channels = openConnections.withLock { Array($0.values) }
-        for channel in channels {
-            channel.close(promise: nil)
         }
     }
 

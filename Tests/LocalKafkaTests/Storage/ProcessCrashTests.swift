@@ -2,6 +2,7 @@ import Foundation
 import KafkaWire
 import NIOCore
 import Testing
+import TestSupport
 @testable import LocalKafka
 
 #if os(Linux)
@@ -31,28 +32,33 @@ import Glibc
     }
 
     @Test(.timeLimit(.minutes(2)))
-    func acknowledgedAppendsSurviveSigkill() throws {
-        try withTemporaryDirectory { directory in
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-            child.arguments = ["--testing-library", "swift-testing", "--filter", "ProcessCrashTests/crashWriterChild"]
-            child.environment = ProcessInfo.processInfo.environment.merging([Self.directoryVariable: directory.path]) { $1 }
-            let output = Pipe()
-            child.standardOutput = output
-            child.standardError = FileHandle.nullDevice
-            try child.run()
+    func acknowledgedAppendsSurviveSigkill() async throws {
+        try await TestSupport.withTemporaryDirectory { directory in
+            let environment = ProcessInfo.processInfo.environment.merging([Self.directoryVariable: directory.path]) { $1 }
+            // Reading the child's pipe and waiting for it block: keep them off the cooperative pool.
+            let (text, killedBySignal) = try await offCooperativePool { () throws -> (String, Bool) in
+                let child = Process()
+                child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+                child.arguments = ["--testing-library", "swift-testing", "--filter", "ProcessCrashTests/crashWriterChild"]
+                child.environment = environment
+                let output = Pipe()
+                child.standardOutput = output
+                child.standardError = FileHandle.nullDevice
+                try child.run()
 
-            // Wait (on output, not on time) until the child acknowledged enough appends.
-            var text = ""
-            while text.components(separatedBy: "\nACK ").count < 300 {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
+                // Wait (on output, not on time) until the child acknowledged enough appends.
+                var text = ""
+                while text.components(separatedBy: "\nACK ").count < 300 {
+                    let chunk = output.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    text += String(decoding: chunk, as: UTF8.self)
+                }
+                kill(child.processIdentifier, SIGKILL)
+                child.waitUntilExit()
+                text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                return (text, child.terminationReason == .uncaughtSignal)
             }
-            kill(child.processIdentifier, SIGKILL)
-            child.waitUntilExit()
-            text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(child.terminationReason == .uncaughtSignal)
+            #expect(killedBySignal)
 
             var acknowledged: [Int64: String] = [:]
             // A line cut off by the kill proves nothing: only whole lines count.

@@ -1,0 +1,39 @@
+import Prometheus
+
+/// The agent's Prometheus metrics, on a registry of its own (several agents can run in one
+/// process in tests, so nothing is bootstrapped globally).
+public final class AgentMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let epoch: Gauge
+    let servingActive: Gauge
+    let decisions: Counter
+    let peerRefused: Counter
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        epoch = registry.makeGauge(name: "switchback_election_epoch", help: "The committed epoch this agent knows.")
+        servingActive = registry.makeGauge(name: "switchback_serving_active", help: "1 while this agent's site serves as active under a valid lease.")
+        decisions = registry.makeCounter(name: "switchback_election_decisions_total", help: "Audit records the election emitted.")
+        peerRefused = registry.makeCounter(name: "switchback_peer_requests_refused_total", help: "Peer requests refused (bad signature, stale, replayed).")
+    }
+
+    /// The health gauge of probes of `site` (1 healthy, 0 not).
+    func probeHealthy(site: String) -> Gauge {
+        registry.makeGauge(name: "switchback_probe_healthy", labels: [("site", site)], help: "1 when the last probe of the site's cluster succeeded.")
+    }
+
+    func probeLatency(site: String) -> DurationHistogram {
+        registry.makeDurationHistogram(
+            name: "switchback_probe_duration_seconds", labels: [("site", site)],
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                      .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5)],
+            help: "Duration of cluster probes (metadata + canary round trip).")
+    }
+
+    func probeFailures(site: String) -> Counter {
+        registry.makeCounter(name: "switchback_probe_failures_total", labels: [("site", site)], help: "Failed cluster probes.")
+    }
+
+    /// The whole registry in the Prometheus text format.
+    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+}

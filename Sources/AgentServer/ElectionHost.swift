@@ -1,0 +1,195 @@
+import Consensus
+import Foundation
+import Logging
+import Synchronization
+
+/// Drives one agent's `Election`: feeds it events one at a time and performs the actions of
+/// each event, in order, before taking the next event.
+///
+/// - Important: Events from every source (ticks, probes, peers, operators) go through one
+///   queue, so the actions of one `handle` call — in particular a `persist` and the replies
+///   that depend on it — are never interleaved with another call's. A `persist` is saved and
+///   fsynced off the cooperative pool before any action after it; if saving fails, the rest
+///   of that call's actions are dropped and the election restarts from the state on disk.
+///
+/// Queries (`isServingActive`, `status`) read the election under a lock at the current
+/// instant, so sidecar answers are exact whenever they are asked.
+public final class ElectionHost: Sendable {
+    private struct Envelope: Sendable {
+        var event: ElectionEvent
+        var ticket: UInt64?
+    }
+
+    public let agent: AgentID
+    private let election: Mutex<Election>
+    private let origin: ContinuousClock.Instant
+    private let store: FileElectionStore
+    private let io = BlockingIO(label: "switchback.election-store")
+    private let peers: any PeerSending
+    public let board: ActiveConfigBoard
+    private let audit: AuditLog
+    private let metrics: AgentMetrics
+    private let logger: Logger
+    private let voters: Voters
+    private let policy: ElectionPolicy
+    private let stream: AsyncStream<Envelope>
+    private let input: AsyncStream<Envelope>.Continuation
+    /// Operator calls waiting for their event's actions to be done.
+    private let waiting = Mutex<(next: UInt64, continuations: [UInt64: CheckedContinuation<[AuditRecord], Never>], stopped: Bool)>(
+        (0, [:], false))
+
+    /// Loads the durable state (or starts from `initial`) and builds the election.
+    /// - Throws: `AgentError` when the state file cannot be read or does not fit the configuration.
+    public init(
+        agent: AgentID, voters: Voters, policy: ElectionPolicy, initial: SiteConfig, dataDirectory: String,
+        peers: any PeerSending, audit: AuditLog, metrics: AgentMetrics, logger: Logger
+    ) async throws(AgentError) {
+        self.agent = agent
+        self.voters = voters
+        self.policy = policy
+        self.store = FileElectionStore(directory: dataDirectory)
+        self.peers = peers
+        self.audit = audit
+        self.metrics = metrics
+        self.logger = logger
+        let origin = ContinuousClock.now
+        self.origin = origin
+        let store = self.store
+        let stored: ElectionState?
+        do {
+            stored = try await io.run { () throws(ElectionStoreError) in try store.load() }
+        } catch {
+            throw AgentError("\(error)")
+        }
+        let state = stored ?? .initial(initial)
+        do {
+            election = Mutex(
+                try Election(
+                    agent: agent, voters: voters, policy: policy, state: state, randomSeed: UInt64.random(in: 0...UInt64.max),
+                    now: MonotonicInstant(origin, origin: origin)))
+        } catch {
+            throw AgentError("\(error)")
+        }
+        board = ActiveConfigBoard(config: state.committed)
+        (stream, input) = AsyncStream.makeStream(of: Envelope.self)
+        metrics.epoch.set(Double(state.committed.epoch.rawValue))
+    }
+
+    /// This agent's monotonic now.
+    public func now() -> MonotonicInstant { MonotonicInstant(ContinuousClock.now, origin: origin) }
+
+    /// Queues an event without waiting for it.
+    public func submit(_ event: ElectionEvent) {
+        input.yield(Envelope(event: event, ticket: nil))
+    }
+
+    /// Queues an event and waits until its actions are done; returns its audit records
+    /// (what the election decided about it). Returns `[]` if the host has stopped.
+    public func perform(_ event: ElectionEvent) async -> [AuditRecord] {
+        await withCheckedContinuation { continuation in
+            let ticket = waiting.withLock { state -> UInt64? in
+                guard !state.stopped else { return nil }
+                state.next &+= 1
+                state.continuations[state.next] = continuation
+                return state.next
+            }
+            guard let ticket else { return continuation.resume(returning: []) }
+            input.yield(Envelope(event: event, ticket: ticket))
+        }
+    }
+
+    public func isServingActive() -> Bool {
+        let now = now()
+        return election.withLock { $0.isServingActive(now: now) }
+    }
+
+    public func status() -> ElectionStatus {
+        let now = now()
+        return election.withLock { $0.status(now: now) }
+    }
+
+    public var committed: SiteConfig { election.withLock { $0.state.committed } }
+
+    /// Runs the event loop until the task is cancelled.
+    /// - Throws: `AgentError` when the state can neither be saved nor reloaded.
+    public func run() async throws(AgentError) {
+        defer {
+            let pending = waiting.withLock { state in
+                state.stopped = true
+                defer { state.continuations.removeAll() }
+                return Array(state.continuations.values)
+            }
+            for continuation in pending { continuation.resume(returning: []) }
+        }
+        for await envelope in stream {
+            let now = now()
+            let actions = election.withLock { $0.handle(envelope.event, now: now) }
+            let records = try await execute(actions)
+            if let ticket = envelope.ticket {
+                let continuation = waiting.withLock { $0.continuations.removeValue(forKey: ticket) }
+                continuation?.resume(returning: records)
+            }
+        }
+    }
+
+    /// Stops the loop after the events already queued.
+    public func finish() { input.finish() }
+
+    private func execute(_ actions: [ElectionAction]) async throws(AgentError) -> [AuditRecord] {
+        var records: [AuditRecord] = []
+        for action in actions {
+            switch action {
+            case .persist(let state):
+                let store = self.store
+                do {
+                    try await io.run { () throws(ElectionStoreError) in try store.save(state) }
+                } catch {
+                    logger.error("cannot save the election state; dropping this step's actions and reloading from disk", metadata: ["error": "\(error)"])
+                    try await reload()
+                    return records
+                }
+            case .send(let message, let peer):
+                peers.send(message, to: peer)
+            case .broadcast(let message):
+                peers.broadcast(message)
+            case .startServingActive(let config):
+                metrics.servingActive.set(1.0)
+                logger.notice("serving active", metadata: ["config": "\(config)"])
+            case .stopServingActive(let reason):
+                metrics.servingActive.set(0.0)
+                logger.warning("stopped serving active", metadata: ["reason": "\(reason)"])
+            case .promote(let config):
+                // The mirror and offset translation follow `adoptConfig` in the orchestrator;
+                // here the decision is recorded for operators.
+                logger.notice("this site was promoted to active", metadata: ["config": "\(config)"])
+                audit.append(AuditEntry(time: Date(), agent: agent.rawValue, epoch: config.epoch.rawValue, kind: "promote", message: "promoted: \(config)"))
+            case .adoptConfig(let config):
+                board.publish(config)
+                metrics.epoch.set(Double(config.epoch.rawValue))
+                logger.notice("adopted configuration", metadata: ["config": "\(config)"])
+            case .audit(let record):
+                records.append(record)
+                metrics.decisions.increment()
+                logger.info("\(record.description)")
+                audit.append(AuditEntry(time: Date(), agent: agent.rawValue, epoch: record.epoch.rawValue, kind: record.kind.rawValue, message: record.message))
+            }
+        }
+        return records
+    }
+
+    /// Rebuilds the election from the last durable state after a failed save.
+    private func reload() async throws(AgentError) {
+        let store = self.store
+        do {
+            let state = try await io.run { () throws(ElectionStoreError) in try store.load() }
+            guard let state else { throw AgentError("the election state file vanished after a failed save; restore \(store.path)") }
+            let rebuilt = try Election(
+                agent: agent, voters: voters, policy: policy, state: state, randomSeed: UInt64.random(in: 0...UInt64.max), now: now())
+            election.withLock { $0 = rebuilt }
+        } catch let error as AgentError {
+            throw error
+        } catch {
+            throw AgentError("cannot reload the election state after a failed save: \(error); the agent stops so it can be restarted")
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import KafkaClient
+import Logging
+
+/// What translating consumer groups across a flow did: the plan of every group, and for each
+/// commit whether the destination cluster took it.
+public struct GroupTranslationResult: Sendable, CustomStringConvertible {
+    /// Per group and partition: commit (with the exact offset) or skip (with the reason).
+    public var report: TranslationReport
+    /// Whether this was a dry run (nothing was committed).
+    public var dryRun: Bool
+    /// Commits the destination refused, per group and destination partition, with the reason.
+    public var commitFailures: [ConsumerGroupID: [TopicPartition: String]]
+    /// Groups whose offsets or membership could not be read, with the reason; not translated.
+    public var groupErrors: [ConsumerGroupID: String]
+
+    /// Partitions committed on the destination (0 in a dry run).
+    public var committedCount: Int {
+        dryRun ? 0 : report.commitCount - commitFailures.values.reduce(0) { $0 + $1.count }
+    }
+
+    public var description: String {
+        var lines = [dryRun ? "DRY RUN: nothing was committed" : "committed \(committedCount) partition(s)", report.description]
+        for (group, failures) in commitFailures.sorted(by: { $0.key < $1.key }) {
+            for (partition, reason) in failures.sorted(by: { $0.key < $1.key }) {
+                lines.append("FAILED \(group) \(partition): \(reason)")
+            }
+        }
+        for (group, reason) in groupErrors.sorted(by: { $0.key < $1.key }) {
+            lines.append("NOT TRANSLATED \(group): \(reason)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Moves consumer groups across a flow with its exact offset map: discovers the groups and
+/// their committed offsets on one cluster, translates them, and commits them on the other —
+/// only for groups with no active members there. Failover translates from the flow's source
+/// to its target; failback from the target back to the source, through the same map.
+///
+/// This is what `switchback offsets translate` and the runbooks' translate-offsets step call.
+public struct OffsetTranslationService: Sendable {
+    public let configuration: FlowConfiguration
+    private let logger: Logger
+
+    public init(configuration: FlowConfiguration, logger: Logger = Logger(label: "switchback.mirror.translate")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The flow's offset map as stored at the target site: the local cache file (read, not
+    /// changed, so a running flow may own it), then the internal topic over it.
+    /// - Parameter readTopic: `false` reads the cache file alone (target cluster unreachable).
+    public func loadOffsetMap(readTopic: Bool = true) async throws(MirrorError) -> OffsetMap {
+        let flow = configuration.flow
+        var map = try OffsetMapFile.read(path: configuration.offsetMapFilePath, flow: flow) ?? OffsetMap(flow: flow)
+        guard readTopic else { return map }
+        let topic = configuration.offsetMapTopic
+        let partition = KafkaClient.TopicPartition(topic.kafka, 0)
+        let marks: Watermarks
+        do {
+            let admin = try KafkaAdmin(configuration: configuration.target.clientConfiguration(clientID: "switchback-translate"), logger: logger)
+            guard try await admin.listTopics()[topic.kafka] != nil else { return map }
+            marks = try await admin.watermarks(of: partition)
+        } catch {
+            throw MirrorError(.kafka, "cannot read \(topic) on \(flow.target): \(error)", isRetriable: true)
+        }
+        let scan = TargetLogScan(client: configuration.target.clientConfiguration(clientID: "switchback-translate"), logger: logger)
+        for record in try await scan.read(from: [partition: marks.low], to: [partition: marks.high])[partition] ?? [] {
+            guard let key = record.key, let value = record.value,
+                let update = try? OffsetMapRecordCodec.decode(key: key, value: value), update.flow == flow
+            else { continue }
+            do {
+                try map.apply(update)
+            } catch {
+                logger.warning("\(topic)@\(record.offset): \(error.message)")
+            }
+        }
+        return map
+    }
+
+    /// Translates every group of the origin cluster (the flow's source for failover, its target
+    /// for failback) and, unless `dryRun`, commits the exact offsets on the destination.
+    ///
+    /// - Parameters:
+    ///   - map: the offset map to use; `nil` loads it with ``loadOffsetMap(readTopic:)``.
+    ///   - groups: only these groups (still subject to the group selection); `nil` for all listed.
+    /// - Throws: ``MirrorError`` when the clusters cannot be asked at all; per-group problems
+    ///   are in the result.
+    public func translate(
+        direction: TranslationDirection, dryRun: Bool, map givenMap: OffsetMap? = nil, groups only: [ConsumerGroupID]? = nil
+    ) async throws(MirrorError) -> GroupTranslationResult {
+        let flow = configuration.flow
+        let map: OffsetMap
+        if let givenMap { map = givenMap } else { map = try await loadOffsetMap() }
+        let (origin, destination) = direction == .failover
+            ? (configuration.source, configuration.target) : (configuration.target, configuration.source)
+        let originAdmin: KafkaAdmin
+        let destinationAdmin: KafkaAdmin
+        do {
+            originAdmin = try KafkaAdmin(configuration: origin.clientConfiguration(clientID: "switchback-translate"), logger: logger)
+            destinationAdmin = try KafkaAdmin(configuration: destination.clientConfiguration(clientID: "switchback-translate"), logger: logger)
+        } catch {
+            throw MirrorError(.kafka, "cannot create admin clients for \(flow): \(error)")
+        }
+        var groupIDs: [ConsumerGroupID]
+        if let only {
+            groupIDs = only
+        } else {
+            do {
+                let listed = try await originAdmin.listConsumerGroups()
+                if !listed.errors.isEmpty {
+                    throw MirrorError(.kafka, "listing consumer groups on \(origin.site) was incomplete: "
+                        + "\(listed.errors.map(\.description)); translate again when every broker answers", isRetriable: true)
+                }
+                groupIDs = listed.groups.compactMap { ConsumerGroupID(kafka: $0.id) }
+            } catch let error as MirrorError {
+                throw error
+            } catch {
+                throw MirrorError(.kafka, "cannot list consumer groups on \(origin.site): \(error)", isRetriable: true)
+            }
+        }
+        groupIDs = Array(Set(groupIDs)).sorted()
+        // Committed offsets are asked for by partition: every partition of the origin's
+        // non-internal topics (asking for "all" is not served by every broker).
+        let originPartitions: [KafkaClient.TopicPartition]
+        do {
+            originPartitions = try await originAdmin.listTopics().values
+                .filter { !$0.name.isInternal && $0.error == nil }
+                .flatMap { topic in topic.partitions.map { KafkaClient.TopicPartition(topic.name, $0.partition) } }
+                .sorted()
+        } catch {
+            throw MirrorError(.kafka, "cannot list topics on \(origin.site): \(error)", isRetriable: true)
+        }
+
+        var plans: [GroupTranslationPlan] = []
+        var groupErrors: [ConsumerGroupID: String] = [:]
+        var commitFailures: [ConsumerGroupID: [TopicPartition: String]] = [:]
+        for group in groupIDs where !group.isInternal {
+            let committed: [KafkaClient.TopicPartition: KafkaClient.Offset]
+            let active: Bool
+            do {
+                committed = originPartitions.isEmpty
+                    ? [:] : try await originAdmin.committedOffsets(group: group.kafka, partitions: originPartitions)
+                active = try await hasActiveMembers(group, admin: destinationAdmin)
+            } catch {
+                groupErrors[group] = "\(error)"
+                continue
+            }
+            var offsets: [TopicPartition: Offset?] = [:]
+            for (partition, offset) in committed {
+                guard let converted = TopicPartition(kafka: partition) else { continue }
+                offsets[converted] = Offset(kafka: offset)
+            }
+            let plan = GroupTranslationPlan(
+                offsets: GroupOffsets(group: group, committed: offsets), direction: direction, map: map,
+                naming: configuration.naming, topics: configuration.topics, groups: configuration.groups,
+                activeMembersAtDestination: active)
+            plans.append(plan)
+            let commits = plan.commits
+            guard !dryRun, !commits.isEmpty else { continue }
+            var request: [KafkaClient.TopicPartition: KafkaClient.Offset] = [:]
+            for (partition, offset) in commits { request[partition.kafka] = offset.kafka }
+            do {
+                for (partition, outcome) in try await destinationAdmin.alterCommittedOffsets(group: group.kafka, nextOffsets: request) {
+                    if case .failure(let error) = outcome, let converted = TopicPartition(kafka: partition) {
+                        commitFailures[group, default: [:]][converted] = "\(error)"
+                    }
+                }
+            } catch {
+                for partition in commits.keys { commitFailures[group, default: [:]][partition] = "\(error)" }
+            }
+            logger.info("\(group): \(direction) \(origin.site) → \(destination.site): committed \(commits.count) partition(s)")
+        }
+        return GroupTranslationResult(
+            report: TranslationReport(plans: plans), dryRun: dryRun, commitFailures: commitFailures, groupErrors: groupErrors)
+    }
+
+    private func hasActiveMembers(_ group: ConsumerGroupID, admin: KafkaAdmin) async throws -> Bool {
+        let described = try await admin.describeConsumerGroups([group.kafka])
+        switch described[group.kafka] {
+        case .success(let description): return description.hasActiveMembers
+        case .failure(let error) where error.code == .groupIDNotFound: return false
+        case .failure(let error): throw error
+        case nil: return false
+        }
+    }
+}

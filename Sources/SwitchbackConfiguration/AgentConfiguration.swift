@@ -1,0 +1,179 @@
+import Consensus
+import Mirror
+
+/// One agent's configuration file (DESIGN.md §8): the single schema that `switchback agent`,
+/// `switchback mirror` and `switchback offsets` all read.
+///
+/// Load it with ``load(path:secrets:)`` or ``parse(yaml:secrets:)``: every key is checked,
+/// unknown keys are errors, and secrets are resolved at load time so a missing variable stops
+/// the agent at start rather than at the first failover.
+public struct AgentConfiguration: Sendable {
+    /// This agent's name: a key of `sites` for a member, of `witnesses` for a witness.
+    public var name: SiteName
+    public var role: AgentRole
+    /// Where the HTTP API listens. Default `0.0.0.0:7070`.
+    public var listen: ListenAddress
+    /// Election state, audit log and offset-map cache. Default `/var/lib/switchback`.
+    public var dataDirectory: String
+    /// Every site with its cluster and agent, in file order.
+    public var sites: [SiteSettings]
+    /// The witness agents (voters without a cluster), in file order.
+    public var witnesses: [WitnessSettings]
+    public var mirror: MirrorSettings
+    public var detection: DetectionSettings
+    public var failover: FailoverSettings
+    public var auth: AuthSettings
+    public var alerts: AlertSettings
+    /// Things that work but deserve the operator's attention (printed at start).
+    public var warnings: [String]
+
+    /// The site entry named `site`, if configured.
+    public func site(_ site: SiteName) -> SiteSettings? { sites.first { $0.name == site } }
+
+    /// This agent's own site, or `nil` for a witness.
+    public var ownSite: SiteSettings? { role == .member ? site(name) : nil }
+}
+
+/// Whether an agent runs beside a cluster or only votes.
+public enum AgentRole: String, Hashable, Sendable, Codable {
+    /// Runs beside its site's Kafka cluster (the default).
+    case member
+    /// Votes and probes every cluster, but has no cluster of its own.
+    case witness
+}
+
+/// `host:port` to listen on.
+public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// One site: its Kafka cluster and its agent.
+public struct SiteSettings: Sendable {
+    public var name: SiteName
+    /// `bootstrap.servers` of the site's cluster, one `host:port` per entry.
+    public var bootstrapServers: [String]
+    /// The base URL of the site's agent (`https://agent-a:7070`).
+    public var agentURL: String
+    /// Raw librdkafka properties for this cluster (`security.protocol`, `sasl.password`, …).
+    public var kafkaProperties: [String: KafkaPropertyValue]
+
+    /// The properties with their secrets revealed, for handing to librdkafka only.
+    public func librdkafkaProperties() -> [String: String] {
+        kafkaProperties.mapValues { value in
+            switch value {
+            case .plain(let text): text
+            case .secret(let secret): secret.revealed()
+            }
+        }
+    }
+}
+
+/// A librdkafka property value: plain text, or a secret from the environment or a file.
+public enum KafkaPropertyValue: Hashable, Sendable, CustomStringConvertible {
+    case plain(String)
+    case secret(Secret)
+
+    public var description: String {
+        switch self {
+        case .plain(let text): text
+        case .secret(let secret): secret.description
+        }
+    }
+}
+
+/// A witness agent: a voter with no cluster.
+public struct WitnessSettings: Sendable {
+    public var name: SiteName
+    public var agentURL: String
+}
+
+/// `mirror:` — what is mirrored and which way.
+public struct MirrorSettings: Sendable {
+    /// Default `prefix`.
+    public var policy: NamingPolicy
+    /// Default: include every topic (`.*`), exclude none. Internal topics are never mirrored.
+    public var topics: TopicSelection
+    /// Default: include every group (`.*`), exclude none.
+    public var groups: GroupSelection
+    /// Default `auto`.
+    public var flows: FlowSettings
+}
+
+/// `mirror.flows`: follow the election, or a fixed set for active–active and hub-and-spoke.
+public enum FlowSettings: Sendable, Hashable {
+    /// One flow from the active site to the standby, reversed on failover.
+    case auto
+    /// Exactly these flows, whatever the active site.
+    case fixed([FlowRoute])
+}
+
+/// One fixed flow: `{ from: dc-a, to: hub }`.
+public struct FlowRoute: Hashable, Sendable {
+    public var from: SiteName
+    public var to: SiteName
+
+    public init(from: SiteName, to: SiteName) {
+        self.from = from
+        self.to = to
+    }
+}
+
+/// `detection:` — how fast failures are noticed.
+public struct DetectionSettings: Sendable, Hashable {
+    /// How often clusters are probed and heartbeats sent. Default `1s`.
+    public var probeInterval: Duration
+    /// A site without a good probe for this long is down. Default `5s`.
+    public var downAfter: Duration
+    /// How long a renewed lease lets the active site serve. Default `4s`.
+    public var lease: Duration
+    /// A probe that takes longer than this fails. Default: the probe interval, at most `5s`.
+    public var probeTimeout: Duration
+    /// Optional election fine-tuning; `nil` keeps the election's defaults.
+    public var heartbeatStaleness: Duration?
+    public var leaseSafetyMargin: Duration?
+}
+
+/// `failover:` — what the agents may do on their own.
+public struct FailoverSettings: Sendable, Hashable {
+    /// As written in the file (default `true`); see ``AgentConfiguration/automaticFailoverEnabled``.
+    public var automatic: Bool
+    /// Default `manual`.
+    public var failback: FailbackPolicy
+    /// After an automatic change, further ones wait this long unless acknowledged. Default `10m`.
+    public var blockPeriod: Duration
+    /// The site that is active before any election and the one automatic failback returns
+    /// to. Default: the first site listed under `sites`.
+    public var homeSite: SiteName
+    public var candidateBackoff: Duration?
+    public var electionTimeout: Duration?
+}
+
+/// `auth:` — the agents' own credentials (never inline).
+public struct AuthSettings: Sendable, Hashable {
+    /// Shared by every agent; signs peer messages (HMAC-SHA256).
+    public var peerSecret: Secret
+    /// Bearer token for the operator API.
+    public var operatorToken: Secret
+}
+
+/// `alerts:` — where decisions are announced.
+public struct AlertSettings: Sendable {
+    public var webhooks: [WebhookSettings]
+}
+
+public struct WebhookSettings: Sendable {
+    public enum Format: String, Hashable, Sendable, Codable { case generic, slack, pagerduty }
+    public var url: String
+    /// Default `generic`.
+    public var format: Format
+    /// Signs each delivery (HMAC-SHA256); optional.
+    public var secret: Secret?
+}

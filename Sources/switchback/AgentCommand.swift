@@ -1,0 +1,50 @@
+import AgentServer
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SwitchbackConfiguration
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run a site agent (or a witness): election, cluster probes and the HTTP API.",
+        discussion: """
+            The configuration file is validated completely before anything starts; an error names
+            the key, the bad value and the fix. Secrets are read from the environment variables and
+            files the configuration names. SIGTERM or SIGINT drains the HTTP API and stops cleanly.
+
+            Example:
+              SWITCHBACK_PEER_SECRET=… SWITCHBACK_TOKEN=… switchback agent --config /etc/switchback/agent.yaml
+            """
+    )
+
+    @Option(help: "The agent's YAML configuration file (see deploy/examples/agent-dc-a.yaml).")
+    var config: String
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let configuration: AgentConfiguration
+        do {
+            configuration = try AgentConfiguration.load(path: config)
+        } catch {
+            FileHandle.standardError.write(Data("switchback agent: \(config): \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        for warning in configuration.warnings {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        let logger = Logger(label: "switchback.agent")
+        let agent = Agent(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
