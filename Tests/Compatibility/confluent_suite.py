@@ -323,12 +323,13 @@ class Suite:
         second.close()  # a static member does not leave the group when it closes
         restarted, restarted_owned = member("static-2")
         wait_until(lambda: len(restarted_owned) == 2, "the restarted static-2 to be assigned", tick=lambda: poll(first, restarted))
-        check(sorted(restarted_owned) == given, f"restarted static-2 got {sorted(restarted_owned)}, had {given}")
+        got = sorted(restarted_owned)
+        check(got == given, f"restarted static-2 got {got}, had {given}")
         disturbed = [event for event in events[before:] if event[0] == "static-1"]
         check(not disturbed, f"static-1 was rebalanced by static-2's restart: {disturbed}")
         first.close()
         restarted.close()
-        self.summary["staticMembership"] = {"kept": kept, "restartedGot": sorted(restarted_owned), "otherDisturbed": False}
+        self.summary["staticMembership"] = {"kept": kept, "restartedGot": got, "otherDisturbed": False}
 
     def scenario_member_crash(self):
         """A member killed without leaving is dropped after its session timeout, and the
