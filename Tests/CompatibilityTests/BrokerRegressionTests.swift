@@ -72,10 +72,11 @@ import TestSupport
 }
 
 /// Stopping LocalKafka while a JoinGroup was parked (a rebalance waiting for a member to
-/// rejoin) never finished: the connection's task waited for the parked request, which only the
+/// rejoin) never finished: the connection waited for the parked request, which only the
 /// coordinator's timers or the core's shutdown could answer, and both came after the
 /// connections had stopped. Seen when a kafka-python member died mid-rebalance at the end of a
-/// test: the whole test process hung.
+/// test: the whole test process hung. (Fixed on this branch by cancelling parked requests, then
+/// on main by `BrokerCore.stopServing()` when the broker is cancelled; this test guards both.)
 @Suite(.timeLimit(.minutes(1))) struct BrokerStopTests {
     static let group = "parked-at-stop"
 

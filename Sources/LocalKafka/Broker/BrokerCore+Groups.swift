@@ -116,25 +116,9 @@ extension BrokerCore {
         }
         if let mine { return mine }
         guard !isShutDown else { return nil }
-        // A stopping broker cancels the connections' tasks before it shuts the core down, and
-        // the coordinator's timers stop with it: a parked request must give up on cancellation,
-        // or the connection (and so the broker's stop) waits for it forever.
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                if Task.isCancelled {
-                    continuation.resume(returning: nil)
-                } else {
-                    parkedGroupRequests[token] = continuation
-                }
-            }
-        } onCancel: {
-            Task { await self.abandonParkedRequest(token) }
+        return await withCheckedContinuation { continuation in
+            parkedGroupRequests[token] = continuation
         }
-    }
-
-    /// Answers a parked request with nothing (the broker is stopping).
-    private func abandonParkedRequest(_ token: RequestToken) {
-        parkedGroupRequests.removeValue(forKey: token)?.resume(returning: nil)
     }
 
     /// Answers parked requests with the coordinator's completions.
