@@ -76,7 +76,7 @@ class Suite:
         self.admin = AdminClient(self.conf())
 
     def conf(self, **extra):
-        conf = {"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 10000}
+        conf = {"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 30000}
         if self.debug:
             conf["debug"] = "broker,protocol,cgrp,admin"
         conf.update(extra)

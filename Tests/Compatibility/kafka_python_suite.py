@@ -51,7 +51,7 @@ class Suite:
     def __init__(self, bootstrap):
         self.bootstrap = bootstrap
         self.summary = {}
-        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
 
     def scenario_admin(self):
         topic = unique("kp-admin")
