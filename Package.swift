@@ -184,6 +184,7 @@ let package = Package(
             dependencies: [
                 "LocalKafka", "KafkaClient", "KafkaWire", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

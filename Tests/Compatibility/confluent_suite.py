@@ -12,6 +12,7 @@ Usage: confluent_suite.py --bootstrap HOST:PORT [--debug]
 """
 import argparse
 import json
+import subprocess
 import sys
 import time
 import uuid
@@ -75,7 +76,7 @@ class Suite:
         self.admin = AdminClient(self.conf())
 
     def conf(self, **extra):
-        conf = {"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 10000}
+        conf = {"bootstrap.servers": self.bootstrap, "socket.timeout.ms": 30000}
         if self.debug:
             conf["debug"] = "broker,protocol,cgrp,admin"
         conf.update(extra)
@@ -137,6 +138,27 @@ class Suite:
         self.summary["producer"] = {"delivered": len(reports), "offsets": offsets,
                                     "readBack": len(read), "first": read[0], "last": read[-1]}
 
+    def scenario_log_append_time(self):
+        topic = unique("cp-append-time")
+        result_of(self.admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1,
+                                                     config={"message.timestamp.type": "LogAppendTime"})]), "create_topics")
+        before = int(time.time() * 1000)
+        self.produce(topic, [(b"k", b"stamped-by-broker", None)], partition=0, timestamp=1_000)
+        after = int(time.time() * 1000)
+        consumer = Consumer(self.conf(**{"group.id": unique("cp-append-time"), "enable.auto.commit": False}))
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        message = None
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while message is None and time.monotonic() < deadline:
+            message = consumer.poll(0.2)
+        consumer.close()
+        check(message is not None and message.error() is None, f"no record read back: {message and message.error()}")
+        kind, stamp = message.timestamp()
+        from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME
+        check(kind == TIMESTAMP_LOG_APPEND_TIME, f"timestamp type {kind}, expected LogAppendTime ({TIMESTAMP_LOG_APPEND_TIME})")
+        check(before - 1000 <= stamp <= after + 1000, f"timestamp {stamp} is not the broker's append time ({before}..{after})")
+        self.summary["logAppendTime"] = {"type": "LogAppendTime", "producerTimestampReplaced": stamp != 1_000}
+
     # Consumer group ---------------------------------------------------------------------------
 
     def scenario_group(self):
@@ -166,6 +188,7 @@ class Suite:
             return consumer, assigned
 
         seen = {}  # (partition, offset) -> value
+        deliveries = []  # every record handed to a member, re-reads included
 
         def poll(consumer):
             message = consumer.poll(0.1)
@@ -173,6 +196,7 @@ class Suite:
                 return
             check(message.error() is None, f"consume error: {message.error()}")
             seen[(message.partition(), message.offset())] = message.value().decode()
+            deliveries.append((message.partition(), message.offset()))
 
         first, first_assigned = member("member-1")
         wait_until(lambda: first_assigned["partitions"] == {0, 1, 2, 3}, "member-1 to own all 4 partitions",
@@ -200,20 +224,156 @@ class Suite:
         for consumer, assigned in ((first, first_assigned), (second, second_assigned)):
             offsets = [TopicPartition(topic, p, 10) for p in sorted(assigned["partitions"])]
             consumer.commit(offsets=offsets, asynchronous=False)
+        # (Before the commit, records member-1 read from partitions that moved are read again by
+        # member-2: at-least-once, as with Kafka.)
+        committed_at = len(deliveries)
 
-        second.close()  # leaves the group: member-1 takes every partition again
-        wait_until(lambda: first_assigned["partitions"] == {0, 1, 2, 3},
-                   "member-1 to own all 4 partitions after member-2 left", tick=lambda: poll(first))
-        after_leave = sorted(first_assigned["partitions"])
-        committed = first.committed([TopicPartition(topic, p) for p in range(4)], timeout=DEADLINE_SECONDS)
+        # Member-1 joined first and leads the group: its leaving makes member-2 the leader.
+        first.close()
+        wait_until(lambda: second_assigned["partitions"] == {0, 1, 2, 3},
+                   "member-2 to own all 4 partitions after the leader left", tick=lambda: poll(second))
+        after_leave = sorted(second_assigned["partitions"])
+        committed = second.committed([TopicPartition(topic, p) for p in range(4)], timeout=DEADLINE_SECONDS)
         committed_offsets = {tp.partition: tp.offset for tp in committed}
         check(committed_offsets == {0: 10, 1: 10, 2: 10, 3: 10}, f"committed offsets {committed_offsets}")
-        first.close()
+        # Member-2 resumes member-1's partitions at the committed offsets: one new record per
+        # partition arrives, and nothing before it is read again.
+        for p in range(4):
+            self.produce(topic, [(b"after", f"v{p * 10 + 10}".encode(), None)], partition=p)
+        wait_until(lambda: len(seen) == 44, "the 4 records produced after the rebalance", tick=lambda: poll(second))
+        after_commit = sorted(deliveries[committed_at:])
+        check(after_commit == [(p, 10) for p in range(4)], f"delivered after the commit: {after_commit}")
+        second.close()
         self.summary["group"] = {
             "alone": alone, "afterJoin": {"member-1": split_first, "member-2": split_second},
-            "afterLeave": after_leave, "consumed": len(seen),
+            "afterLeave": after_leave, "consumed": len(seen), "afterCommit": [list(d) for d in after_commit],
             "committed": {str(p): o for p, o in sorted(committed_offsets.items())},
         }
+
+    def scenario_cooperative_group(self):
+        """Incremental (cooperative-sticky) rebalancing: members gain and lose partitions one
+        by one instead of giving all of them back at every rebalance."""
+        topic = unique("cp-coop")
+        group = unique("cp-coop")
+        result_of(self.admin.create_topics([NewTopic(topic, num_partitions=4, replication_factor=1)]), "create_topics")
+
+        def member(name):
+            consumer = Consumer(self.conf(**{
+                "group.id": group, "client.id": name, "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+                "partition.assignment.strategy": "cooperative-sticky", "enable.auto.commit": False,
+            }))
+            owned = set()
+            consumer.subscribe([topic], on_assign=lambda c, ps: owned.update(p.partition for p in ps),
+                               on_revoke=lambda c, ps: owned.difference_update(p.partition for p in ps))
+            return consumer, owned
+
+        def poll(*consumers):
+            for consumer in consumers:
+                message = consumer.poll(0.05)
+                check(message is None or message.error() is None, f"consume error: {message and message.error()}")
+
+        first, first_owned = member("coop-1")
+        wait_until(lambda: first_owned == {0, 1, 2, 3}, "coop-1 to own all partitions", tick=lambda: poll(first))
+        second, second_owned = member("coop-2")
+        wait_until(lambda: len(first_owned) == 2 and len(second_owned) == 2 and first_owned | second_owned == {0, 1, 2, 3},
+                   "a 2/2 cooperative split", tick=lambda: poll(first, second))
+        kept = sorted(first_owned)
+        second.close()
+        wait_until(lambda: first_owned == {0, 1, 2, 3}, "coop-1 to own all partitions again", tick=lambda: poll(first))
+        first.close()
+        self.summary["cooperativeGroup"] = {"afterJoin": kept, "afterLeave": [0, 1, 2, 3]}
+
+    def scenario_static_membership(self):
+        """A static member (group.instance.id) that restarts gets its partitions back without
+        a rebalance: the other member is not disturbed."""
+        topic = unique("cp-static")
+        group = unique("cp-static")
+        result_of(self.admin.create_topics([NewTopic(topic, num_partitions=4, replication_factor=1)]), "create_topics")
+        events = []
+
+        def member(instance):
+            consumer = Consumer(self.conf(**{
+                "group.id": group, "group.instance.id": instance, "session.timeout.ms": 10000,
+                "heartbeat.interval.ms": 500, "partition.assignment.strategy": "range", "enable.auto.commit": False,
+            }))
+            owned = set()
+
+            def on_assign(c, ps):
+                owned.clear()
+                owned.update(p.partition for p in ps)
+                events.append((instance, "assign", sorted(owned)))
+
+            def on_revoke(c, ps):
+                events.append((instance, "revoke", sorted(p.partition for p in ps)))
+                owned.clear()
+
+            consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
+            return consumer, owned
+
+        def poll(*consumers):
+            for consumer in consumers:
+                consumer.poll(0.05)
+
+        first, first_owned = member("static-1")
+        wait_until(lambda: len(first_owned) == 4, "static-1 to own all partitions", tick=lambda: poll(first))
+        second, second_owned = member("static-2")
+        wait_until(lambda: len(first_owned) == 2 and len(second_owned) == 2, "a 2/2 split", tick=lambda: poll(first, second))
+        kept, given = sorted(first_owned), sorted(second_owned)
+        before = len(events)
+        second.close()  # a static member does not leave the group when it closes
+        restarted, restarted_owned = member("static-2")
+        wait_until(lambda: len(restarted_owned) == 2, "the restarted static-2 to be assigned", tick=lambda: poll(first, restarted))
+        got = sorted(restarted_owned)
+        check(got == given, f"restarted static-2 got {got}, had {given}")
+        disturbed = [event for event in events[before:] if event[0] == "static-1"]
+        check(not disturbed, f"static-1 was rebalanced by static-2's restart: {disturbed}")
+        first.close()
+        restarted.close()
+        self.summary["staticMembership"] = {"kept": kept, "restartedGot": got, "otherDisturbed": False}
+
+    def scenario_member_crash(self):
+        """A member killed without leaving is dropped after its session timeout, and the
+        survivor gets its partitions."""
+        topic = unique("cp-crash")
+        group = unique("cp-crash")
+        result_of(self.admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)]), "create_topics")
+        conf = self.conf(**{"group.id": group, "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+                            "partition.assignment.strategy": "range", "enable.auto.commit": False})
+        survivor = Consumer(conf)
+        owned = set()
+
+        def on_assign(c, ps):
+            owned.clear()
+            owned.update(p.partition for p in ps)
+
+        survivor.subscribe([topic], on_assign=on_assign, on_revoke=lambda c, ps: owned.clear())
+        poll = lambda: survivor.poll(0.05)  # noqa: E731
+        wait_until(lambda: owned == {0, 1}, "the survivor to own both partitions", tick=poll)
+        # The member polls until killed, or until this script is gone (a suite killed at its
+        # deadline must not leave it running).
+        child_code = (
+            "import json, os, sys\n"
+            "from confluent_kafka import Consumer\n"
+            "parent = os.getppid()\n"
+            "c = Consumer(json.loads(sys.argv[1]))\n"
+            "c.subscribe([sys.argv[2]])\n"
+            "while os.getppid() == parent:\n"
+            "    c.poll(0.1)\n"
+        )
+        child = subprocess.Popen([sys.executable, "-c", child_code, json.dumps(conf), topic], stdout=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: owned == {0} or owned == {1}, "the survivor to give one partition to the new member", tick=poll)
+            split = sorted(owned)
+        finally:
+            child.kill()
+            child.wait()
+        crashed_at = time.monotonic()
+        wait_until(lambda: owned == {0, 1}, "the survivor to get the crashed member's partition", tick=poll)
+        took = time.monotonic() - crashed_at
+        survivor.close()
+        # The session timeout (6 s) has to pass first; far later would mean the broker forgot it.
+        check(took >= 3.0, f"the crashed member was dropped after {took:.1f}s, before its 6 s session could expire")
+        self.summary["memberCrash"] = {"split": split, "afterCrash": [0, 1], "droppedAfterSeconds": round(took)}
 
     # Admin ------------------------------------------------------------------------------------
 
@@ -271,6 +431,22 @@ class Suite:
             check(configs.get(name) == value, f"after incremental_alter_configs {name}={configs.get(name)}, expected {value}")
         out["incrementalAltered"] = {name: configs[name] for name in incremental}
 
+        # A dry run refuses what the real call would refuse, and changes nothing.
+        def dry_run(value):
+            resource = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=[
+                ConfigEntry("retention.ms", value, incremental_operation=AlterConfigOpType.SET)])
+            try:
+                result_of(admin.incremental_alter_configs([resource], validate_only=True), "incremental_alter_configs (validate_only)")
+                return "ok"
+            except CheckFailed as error:
+                return "INVALID_CONFIG" if "INVALID_CONFIG" in str(error) or "invalid value" in str(error) else str(error)
+
+        dry = {"bad": dry_run("abc"), "good": dry_run("1000")}
+        check(dry == {"bad": "INVALID_CONFIG", "good": "ok"}, f"validate_only outcomes {dry}")
+        unchanged = self.describe_topic_configs(topic).get("retention.ms")
+        check(unchanged == "7200000", f"a validate_only call changed retention.ms to {unchanged}")
+        out["validateOnly"] = dry
+
         # DELETE reverts to the default; APPEND adds to a list config.
         resource = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=[
             ConfigEntry("retention.bytes", None, incremental_operation=AlterConfigOpType.DELETE),
@@ -305,7 +481,13 @@ class Suite:
         earliest, latest = list_offsets(OffsetSpec.earliest()), list_offsets(OffsetSpec.latest())
         by_time = list_offsets(OffsetSpec.for_timestamp(base + 4500))
         check((earliest, latest, by_time) == (0, 10, 5), f"list_offsets earliest/latest/by time = {earliest}/{latest}/{by_time}, expected 0/10/5")
-        out["listOffsets"] = {"earliest": earliest, "latest": latest, "byTimestamp": by_time}
+        # The newest timestamp sits in the middle of the partition, not at its start or end.
+        producer.produce(topic, value="late-stamped", partition=0, timestamp=base + 30_000)
+        producer.produce(topic, value="early-stamped", partition=0, timestamp=base - 30_000)
+        check(producer.flush(DEADLINE_SECONDS) == 0, "records still undelivered after flush")
+        max_ts = list_offsets(OffsetSpec.max_timestamp())
+        check(max_ts == 10, f"list_offsets max_timestamp = {max_ts}, expected 10 (the record stamped latest)")
+        out["listOffsets"] = {"earliest": earliest, "latest": latest, "byTimestamp": by_time, "maxTimestamp": max_ts}
 
         deleted = result_of(admin.delete_records([TopicPartition(topic, 0, 4)]), "delete_records")
         low = next(iter(deleted.values())).low_watermark
@@ -365,7 +547,8 @@ def main():
     parser.add_argument("--debug", action="store_true", help="librdkafka debug logs on stderr")
     args = parser.parse_args()
     suite = Suite(args.bootstrap, args.debug)
-    scenarios = [suite.scenario_producer, suite.scenario_admin, suite.scenario_group]
+    scenarios = [suite.scenario_producer, suite.scenario_log_append_time, suite.scenario_admin, suite.scenario_group,
+                 suite.scenario_cooperative_group, suite.scenario_static_membership, suite.scenario_member_crash]
     status = 0
     for scenario in scenarios:
         name = scenario.__name__.removeprefix("scenario_")

@@ -19,7 +19,7 @@ import uuid
 
 import kafka
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient
+from kafka.admin import ConfigResource, KafkaAdminClient, OffsetSpec
 from kafka.structs import OffsetAndMetadata
 
 DEADLINE_SECONDS = 30.0
@@ -51,7 +51,7 @@ class Suite:
     def __init__(self, bootstrap):
         self.bootstrap = bootstrap
         self.summary = {}
-        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+        self.admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30000)
 
     def scenario_admin(self):
         topic = unique("kp-admin")
@@ -62,6 +62,96 @@ class Suite:
         partitions = sorted(p["partition_index"] for p in described[0]["partitions"])
         check(partitions == [0, 1, 2], f"describe_topics partitions {partitions}")
         self.summary["admin"] = {"listed": True, "partitions": partitions}
+
+    def scenario_admin_configs_partitions_records(self):
+        topic = unique("kp-admin2")
+        self.admin.create_topics({topic: {"num_partitions": 1, "replication_factor": 1,
+                                          "configs": {"cleanup.policy": "compact"}}})
+
+        def modified():
+            described = self.admin.describe_configs([ConfigResource("TOPIC", topic)])
+            return {name: entry["value"] for name, entry in described["topic"][topic].items()}
+
+        check(modified() == {"cleanup.policy": "compact"}, f"modified configs after create: {modified()}")
+        self.admin.alter_configs([ConfigResource("TOPIC", topic, configs={"retention.ms": "120000", "max.message.bytes": "2000000"})])
+        after_alter = modified()
+        check(after_alter == {"cleanup.policy": "compact", "retention.ms": "120000", "max.message.bytes": "2000000"},
+              f"modified configs after alter_configs: {after_alter}")
+
+        self.admin.create_partitions({topic: 3})
+        wait_until(lambda: len(self.admin.describe_topics([topic])[0]["partitions"]) == 3, "3 partitions after create_partitions")
+
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        base = int(time.time() * 1000) - 60_000
+        for i in range(10):
+            producer.send(topic, value=f"v{i}".encode(), partition=2, timestamp_ms=base + i * 1000)
+        producer.flush(timeout=DEADLINE_SECONDS)
+        producer.close()
+        tp = TopicPartition(topic, 2)
+        before = self.admin.list_partition_offsets({tp: OffsetSpec.EARLIEST})[tp].offset
+        latest = self.admin.list_partition_offsets({tp: OffsetSpec.LATEST})[tp].offset
+        by_time = self.admin.list_partition_offsets({tp: base + 6500})[tp].offset
+        check((before, latest, by_time) == (0, 10, 7), f"earliest/latest/by time {before}/{latest}/{by_time}")
+        self.admin.delete_records({tp: 3})
+        after = self.admin.list_partition_offsets({tp: OffsetSpec.EARLIEST})[tp].offset
+        check(after == 3, f"earliest after delete_records is {after}")
+
+        self.admin.delete_topics([topic])
+        wait_until(lambda: topic not in self.admin.list_topics(), f"{topic} gone after delete_topics")
+        self.summary["adminConfigs"] = {"afterAlter": after_alter, "partitions": 3,
+                                        "offsets": {"earliest": before, "latest": latest, "byTimestamp": by_time,
+                                                    "earliestAfterDelete": after}}
+
+    def scenario_group_rebalance(self):
+        topic = unique("kp-rebalance")
+        group = unique("kp-rebalance")
+        self.admin.create_topics({topic: {"num_partitions": 4, "replication_factor": 1}})
+
+        def member():
+            return KafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=group,
+                                 auto_offset_reset="earliest", enable_auto_commit=False,
+                                 session_timeout_ms=6000, heartbeat_interval_ms=500)
+
+        def owned(consumer):
+            return sorted(tp.partition for tp in consumer.assignment())
+
+        def settle(consumers, predicate, what):
+            deadline = time.monotonic() + DEADLINE_SECONDS
+            while time.monotonic() < deadline:
+                for consumer in consumers:
+                    # Short polls abandon kafka-python's join in progress and make it rejoin
+                    # again and again; 300 ms lets a join and sync complete inside one poll.
+                    consumer.poll(timeout_ms=300)
+                if predicate():
+                    return
+            raise CheckFailed(f"timed out waiting for {what}: {[owned(c) for c in consumers]}")
+
+        first = member()
+        settle([first], lambda: owned(first) == [0, 1, 2, 3], "member 1 to own all partitions")
+        second = member()
+        settle([first, second], lambda: len(owned(first)) == 2 and len(owned(second)) == 2
+               and set(owned(first)) | set(owned(second)) == {0, 1, 2, 3}, "a 2/2 split")
+        split = [owned(first), owned(second)]
+        described = self.admin.describe_groups([group])[group]
+        check(described["group_state"] == "Stable", f"group state {described['group_state']}")
+        check(len(described["members"]) == 2, f"{len(described['members'])} members described")
+        second.close()
+        settle([first], lambda: owned(first) == [0, 1, 2, 3], "member 1 to own all partitions again")
+
+        # While the group runs, offsets of a topic it does not subscribe to can be deleted;
+        # those of its own topic cannot (GROUP_SUBSCRIBED_TO_TOPIC).
+        stale = unique("kp-stale")
+        self.admin.create_topics({stale: {"num_partitions": 1, "replication_factor": 1}})
+        first.commit({TopicPartition(stale, 0): OffsetAndMetadata(5, "", -1),
+                      TopicPartition(topic, 0): OffsetAndMetadata(0, "", -1)})
+        deleted = self.admin.delete_group_offsets(group, [TopicPartition(stale, 0), TopicPartition(topic, 0)])
+        outcome = {("stale" if tp.topic == stale else "subscribed"): error.__name__ for tp, error in deleted.items()}
+        check(outcome == {"stale": "NoError", "subscribed": "GroupSubscribedToTopicError"},
+              f"delete_group_offsets on a live group: {outcome}")
+        first.close()
+        self.summary["groupRebalance"] = {"afterJoin": split, "afterLeave": [0, 1, 2, 3],
+                                          "describedMembers": len(described["members"]),
+                                          "offsetDeleteWhileLive": outcome}
 
     def scenario_produce_consume(self):
         topic = unique("kp-data")
@@ -151,7 +241,9 @@ def main():
     logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if args.debug else logging.WARNING)
     suite = Suite(args.bootstrap)
     status = 0
-    for scenario in (suite.scenario_admin, suite.scenario_produce_consume, suite.scenario_group_commit):
+    scenarios = (suite.scenario_admin, suite.scenario_admin_configs_partitions_records, suite.scenario_produce_consume,
+                 suite.scenario_group_commit, suite.scenario_group_rebalance)
+    for scenario in scenarios:
         name = scenario.__name__.removeprefix("scenario_")
         started = time.monotonic()
         try:

@@ -1,5 +1,7 @@
 import Foundation
 import KafkaClient
+import KafkaWire
+import NIOCore
 import Testing
 import TestSupport
 
@@ -65,6 +67,120 @@ import TestSupport
             _ = try await admin.deleteRecords(before: [p0: 4])
             let afterDeletion = try await admin.offsets(forTimes: [p0: KafkaTimestamp(milliseconds: -3)])
             #expect(afterDeletion[p0] == .some(Offset(4)))
+        }
+    }
+}
+
+/// Stopping LocalKafka while a JoinGroup was parked (a rebalance waiting for a member to
+/// rejoin) never finished: the connection waited for the parked request, which only the
+/// coordinator's timers or the core's shutdown could answer, and both came after the
+/// connections had stopped. Seen when a kafka-python member died mid-rebalance at the end of a
+/// test: the whole test process hung. (Fixed on this branch by cancelling parked requests, then
+/// on main by `BrokerCore.stopServing()` when the broker is cancelled; this test guards both.)
+@Suite(.timeLimit(.minutes(2))) struct BrokerStopTests {
+    static let group = "parked-at-stop"
+
+    static func join(memberID: String = "") -> KafkaRequest {
+        .joinGroup(JoinGroupRequest(
+            groupId: group, sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 300_000, memberId: memberID,
+            protocolType: "consumer", protocols: [.init(name: "range", metadata: ByteBuffer(bytes: [0, 1]))]))
+    }
+
+    @Test func stopsWhileAJoinGroupIsParked() async throws {
+        let stopped = Flag()
+        // The broker's lifetime runs in its own task, so a hang fails this test at the deadline
+        // below instead of keeping the test (and the test process) from ever ending.
+        let lifetime = Task {
+            try await withLocalKafka { broker in
+                try await RawKafkaConnection.with(broker.bootstrapServers) { first in
+                    // Member 1 joins and syncs: the group is stable.
+                    guard case .joinGroup(let joined) = try await first.call(Self.join(), .joinGroup, version: 1) else {
+                        throw DeadlinePassed(description: "JoinGroup answered with another API")
+                    }
+                    #expect(joined.errorCode == 0)
+                    let sync = KafkaRequest.syncGroup(SyncGroupRequest(
+                        groupId: Self.group, generationId: joined.generationId, memberId: joined.memberId,
+                        assignments: [.init(memberId: joined.memberId, assignment: ByteBuffer(bytes: [0]))]))
+                    guard case .syncGroup(let synced) = try await first.call(sync, .syncGroup, version: 1) else {
+                        throw DeadlinePassed(description: "SyncGroup answered with another API")
+                    }
+                    #expect(synced.errorCode == 0)
+
+                    // Member 2's join starts a rebalance that waits for member 1 to rejoin: parked.
+                    try await RawKafkaConnection.with(broker.bootstrapServers) { second in
+                        try await second.send(Self.join(), .joinGroup, version: 1)
+                        try await eventually("the group to wait for its rebalance") {
+                            guard case .describeGroups(let described) = try await first.call(
+                                .describeGroups(DescribeGroupsRequest(groups: [Self.group])), .describeGroups, version: 0)
+                            else { return false }
+                            return described.groups.first?.groupState == "PreparingRebalance"
+                        }
+                    }
+                }
+            }
+            // withLocalKafka stopped the broker: reaching here is the point of the test.
+            stopped.set()
+        }
+        try await eventually(within: .seconds(60), "the broker to stop with a JoinGroup parked") { stopped.isSet }
+        try await lifetime.value
+    }
+}
+
+/// `validateOnly` CreateTopics, AlterConfigs and IncrementalAlterConfigs checked only that the
+/// topic existed (or not), so a dry run approved values the real call refuses, e.g.
+/// confluent-kafka's `incremental_alter_configs(..., validate_only=True)` with
+/// `retention.ms=abc`.
+@Suite(.timeLimit(.minutes(1))) struct ValidateOnlyTests {
+    static let invalidConfig: Int16 = 40
+
+    @Test func dryRunsRefuseWhatTheRealCallRefusesAndChangeNothing() async throws {
+        try await withLocalKafka { broker in
+            let admin = try KafkaAdmin(bootstrapServers: [broker.bootstrapServers])
+            let topic = uniqueTopic("dry-run")
+            try await admin.createTopics([NewTopic(name: topic, partitions: 1)])[topic]?.get()
+            let absent = uniqueTopic("never-created")
+
+            try await RawKafkaConnection.with(broker.bootstrapServers) { connection in
+                let badCreate = KafkaRequest.createTopics(CreateTopicsRequest(
+                    topics: [.init(name: absent.rawValue, numPartitions: 1, replicationFactor: 1,
+                                   configs: [.init(name: "retention.ms", value: "abc")])],
+                    validateOnly: true))
+                guard case .createTopics(let created) = try await connection.call(badCreate, .createTopics, version: 4) else {
+                    throw DeadlinePassed(description: "CreateTopics answered with another API")
+                }
+                #expect(created.topics.map(\.errorCode) == [Self.invalidConfig])
+
+                let badIncremental = KafkaRequest.incrementalAlterConfigs(IncrementalAlterConfigsRequest(
+                    resources: [.init(resourceType: 2, resourceName: topic.rawValue,
+                                      configs: [.init(name: "retention.ms", configOperation: 0, value: "abc")])],
+                    validateOnly: true))
+                guard case .incrementalAlterConfigs(let incremental) = try await connection.call(
+                    badIncremental, .incrementalAlterConfigs, version: 0)
+                else { throw DeadlinePassed(description: "IncrementalAlterConfigs answered with another API") }
+                #expect(incremental.responses.map(\.errorCode) == [Self.invalidConfig])
+
+                let badReplace = KafkaRequest.alterConfigs(AlterConfigsRequest(
+                    resources: [.init(resourceType: 2, resourceName: topic.rawValue,
+                                      configs: [.init(name: "cleanup.policy", value: "shred")])],
+                    validateOnly: true))
+                guard case .alterConfigs(let replaced) = try await connection.call(badReplace, .alterConfigs, version: 1) else {
+                    throw DeadlinePassed(description: "AlterConfigs answered with another API")
+                }
+                #expect(replaced.responses.map(\.errorCode) == [Self.invalidConfig])
+
+                // A valid dry run is approved and changes nothing.
+                let goodIncremental = KafkaRequest.incrementalAlterConfigs(IncrementalAlterConfigsRequest(
+                    resources: [.init(resourceType: 2, resourceName: topic.rawValue,
+                                      configs: [.init(name: "retention.ms", configOperation: 0, value: "60000")])],
+                    validateOnly: true))
+                guard case .incrementalAlterConfigs(let approved) = try await connection.call(
+                    goodIncremental, .incrementalAlterConfigs, version: 0)
+                else { throw DeadlinePassed(description: "IncrementalAlterConfigs answered with another API") }
+                #expect(approved.responses.map(\.errorCode) == [0])
+            }
+            let configs = try #require(try await admin.describeTopicConfigs([topic])[topic]).get()
+            #expect(configs.first { $0.name == "retention.ms" }?.isDefault == true)
+            #expect(try await admin.listTopics()[absent] == nil)
         }
     }
 }

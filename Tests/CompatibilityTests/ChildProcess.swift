@@ -71,7 +71,7 @@ enum ChildProcess {
                 throw ChildProcessError(description: "cannot start `\(arguments.joined(separator: " "))`: \(error). Run script/bootstrap to install the compatibility clients.")
             }
             let pid = process.processIdentifier
-            let timedOut = TimeoutFlag()
+            let timedOut = Flag()
             let watchdog = Task.detached {
                 do {
                     try await Task.sleep(for: deadline)
@@ -93,14 +93,4 @@ enum ChildProcess {
             )
         }
     }
-}
-
-/// Set once by the deadline task, read after the process ended.
-private final class TimeoutFlag: @unchecked Sendable {
-    // Guarded by `lock`; written on the deadline task, read by the test after termination.
-    private var value = false
-    private let lock = NSLock()
-
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
 }

@@ -52,7 +52,7 @@ struct DeadlinePassed: Error, CustomStringConvertible {
 
 extension KafkaConsumer {
     /// Reads until `count` records arrived, failing when `deadline` passes first.
-    func read(_ count: Int, within deadline: Duration = .seconds(20)) async throws -> [KafkaRecord] {
+    func read(_ count: Int, within deadline: Duration = .seconds(45)) async throws -> [KafkaRecord] {
         try await withThrowingTaskGroup(of: [KafkaRecord]?.self) { group in
             group.addTask {
                 var collected: [KafkaRecord] = []
@@ -76,9 +76,10 @@ extension KafkaConsumer {
     }
 }
 
-/// Polls `condition` until it holds, failing when `deadline` passes first.
+/// Polls `condition` until it holds, failing when `deadline` passes first. Deadlines are
+/// generous: a full `swift test` run can keep both cores busy for tens of seconds.
 func eventually(
-    within deadline: Duration = .seconds(20), _ what: String, _ condition: () async throws -> Bool
+    within deadline: Duration = .seconds(45), _ what: String, _ condition: () async throws -> Bool
 ) async throws {
     let clock = ContinuousClock()
     let end = clock.now.advanced(by: deadline)

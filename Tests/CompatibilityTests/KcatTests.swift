@@ -3,8 +3,13 @@ import Testing
 import TestSupport
 
 /// kcat (Debian's, on librdkafka 2.0.2) as a child process against a fresh LocalKafka.
-@Suite(.timeLimit(.minutes(2))) struct KcatTests {
-    static let deadline: Duration = .seconds(30)
+@Suite(.timeLimit(.minutes(3))) struct KcatTests {
+    static let deadline: Duration = .seconds(90)
+    /// librdkafka gives up on a silent broker after 10 s by default. A full `swift test` run
+    /// keeps both cores busy for longer than that at its start (CPU-bound suites share the
+    /// cooperative pool with every in-process broker), so kcat is told to wait longer.
+    static let patience = ["-X", "socket.timeout.ms=60000", "-X", "api.version.request.timeout.ms=60000",
+                           "-X", "message.timeout.ms=60000"]
 
     /// One line of `kcat -C -f '%k|%s|%h|%o|%p\n'`.
     struct ConsumedLine: Equatable, CustomStringConvertible {
@@ -28,7 +33,7 @@ import TestSupport
     }
 
     static func kcat(_ arguments: [String], input: String = "") async throws -> ChildProcessOutput {
-        let output = try await ChildProcess.run(["kcat"] + arguments, input: Data(input.utf8), deadline: deadline)
+        let output = try await ChildProcess.run(["kcat"] + arguments + patience, input: Data(input.utf8), deadline: deadline)
         #expect(!output.timedOut && output.status == 0, "kcat failed (run script/bootstrap if it is missing). \(output)")
         return output
     }

@@ -4,7 +4,8 @@ import TestSupport
 /// confluent-kafka (its own bundled librdkafka 2.16) and kafka-python (its own protocol code)
 /// against a fresh LocalKafka each: producer, consumer groups with a rebalance, and the admin
 /// calls LocalKafka serves. The scripts assert too; these tests check what they read back.
-@Suite(.timeLimit(.minutes(3))) struct PythonClientTests {
+/// Serialized: each script starts several client processes, which is load enough at once.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct PythonClientTests {
     @Test func confluentKafkaProducerGroupsAndAdmin() async throws {
         let summary = try await withLocalKafka { broker in
             try await PythonSuite.confluentKafka.run(against: broker.bootstrapServers, as: ConfluentSummary.self)
@@ -18,6 +19,9 @@ import TestSupport
         #expect(producer.first == .init(key: "k0", value: "v0", headers: ["h": "x0"], offset: 0))
         #expect(producer.last == .init(key: "k19", value: "v19", headers: ["h": "x19"], offset: 19))
 
+        #expect(summary.logAppendTime?.type == "LogAppendTime")
+        #expect(summary.logAppendTime?.producerTimestampReplaced == true)
+
         let group = try #require(summary.group)
         #expect(group.alone == [0, 1, 2, 3])
         let first = try #require(group.afterJoin["member-1"])
@@ -25,8 +29,21 @@ import TestSupport
         #expect(first.count == 2 && second.count == 2)
         #expect(Set(first).union(second) == [0, 1, 2, 3])
         #expect(group.afterLeave == [0, 1, 2, 3])
-        #expect(group.consumed == 40)
+        // 40 before the leader left, then one more per partition, read once from the commit on.
+        #expect(group.consumed == 44)
+        #expect(group.afterCommit == [[0, 10], [1, 10], [2, 10], [3, 10]])
         #expect(group.committed == ["0": 10, "1": 10, "2": 10, "3": 10])
+
+        let cooperative = try #require(summary.cooperativeGroup)
+        #expect(cooperative.afterJoin.count == 2)
+        #expect(cooperative.afterLeave == [0, 1, 2, 3])
+        let staticMembers = try #require(summary.staticMembership)
+        #expect(staticMembers.kept.count == 2)
+        #expect(staticMembers.restartedGot.count == 2 && Set(staticMembers.kept).isDisjoint(with: staticMembers.restartedGot))
+        #expect(!staticMembers.otherDisturbed)
+        let crash = try #require(summary.memberCrash)
+        #expect(crash.split.count == 1)
+        #expect(crash.afterCrash == [0, 1])
 
         let admin = try #require(summary.admin)
         #expect(admin.deletedTopicGone)
@@ -37,7 +54,8 @@ import TestSupport
         ])
         #expect(admin.afterDeleteAppend == ["retention.bytes": "-1", "cleanup.policy": "compact,delete"])
         #expect(admin.afterAlter == ["retention.ms": "60000", "cleanup.policy": "delete"])
-        #expect(admin.listOffsets == .init(earliest: 0, latest: 10, byTimestamp: 5))
+        #expect(admin.validateOnly == ["bad": "INVALID_CONFIG", "good": "ok"])
+        #expect(admin.listOffsets == .init(earliest: 0, latest: 10, byTimestamp: 5, maxTimestamp: 10))
         #expect(admin.deleteRecords == .init(lowWatermark: 4, earliestAfter: 4))
         #expect(admin.listedGroup)
         #expect(admin.describedGroup == .init(state: "STABLE", members: 1, assignment: [0, 1, 2], assignor: "range"))
@@ -53,6 +71,16 @@ import TestSupport
         #expect(summary.admin?.listed == true)
         #expect(summary.admin?.partitions == [0, 1, 2])
         #expect(summary.produceConsume == .init(delivered: 20, readBack: 20))
+        let configs = try #require(summary.adminConfigs)
+        #expect(configs.afterAlter == ["cleanup.policy": "compact", "retention.ms": "120000", "max.message.bytes": "2000000"])
+        #expect(configs.partitions == 3)
+        #expect(configs.offsets == ["earliest": 0, "latest": 10, "byTimestamp": 7, "earliestAfterDelete": 3])
+        let rebalance = try #require(summary.groupRebalance)
+        #expect(rebalance.afterJoin.map(\.count) == [2, 2])
+        #expect(Set(rebalance.afterJoin.joined()) == [0, 1, 2, 3])
+        #expect(rebalance.afterLeave == [0, 1, 2, 3])
+        #expect(rebalance.describedMembers == 2)
+        #expect(rebalance.offsetDeleteWhileLive == ["stale": "NoError", "subscribed": "GroupSubscribedToTopicError"])
         let group = try #require(summary.groupCommit)
         #expect(group.consumed == 10)
         #expect(group.assignment == [0, 1])
@@ -83,12 +111,18 @@ struct ConfluentSummary: Decodable {
         var afterJoin: [String: [Int]]
         var afterLeave: [Int]
         var consumed: Int
+        var afterCommit: [[Int]]
         var committed: [String: Int]
     }
     struct ListOffsets: Decodable, Equatable {
         var earliest: Int
         var latest: Int
         var byTimestamp: Int
+        var maxTimestamp: Int
+    }
+    struct LogAppendTime: Decodable {
+        var type: String
+        var producerTimestampReplaced: Bool
     }
     struct DeleteRecords: Decodable, Equatable {
         var lowWatermark: Int
@@ -111,14 +145,32 @@ struct ConfluentSummary: Decodable {
         var incrementalAltered: [String: String]
         var afterDeleteAppend: [String: String]
         var afterAlter: [String: String]
+        var validateOnly: [String: String]
         var listOffsets: ListOffsets
         var deleteRecords: DeleteRecords
         var listedGroup: Bool
         var describedGroup: DescribedGroup
         var groupOffsets: GroupOffsets
     }
+    struct CooperativeGroup: Decodable {
+        var afterJoin: [Int]
+        var afterLeave: [Int]
+    }
+    struct StaticMembership: Decodable {
+        var kept: [Int]
+        var restartedGot: [Int]
+        var otherDisturbed: Bool
+    }
+    struct MemberCrash: Decodable {
+        var split: [Int]
+        var afterCrash: [Int]
+    }
     var producer: Producer?
+    var logAppendTime: LogAppendTime?
     var group: Group?
+    var cooperativeGroup: CooperativeGroup?
+    var staticMembership: StaticMembership?
+    var memberCrash: MemberCrash?
     var admin: Admin?
     var failures: [String: String]?
     var client: [String: String]
@@ -139,9 +191,22 @@ struct KafkaPythonSummary: Decodable {
         var committed: [String: Int]
         var afterAlterAndDelete: [String: Int]
     }
+    struct AdminConfigs: Decodable {
+        var afterAlter: [String: String]
+        var partitions: Int
+        var offsets: [String: Int]
+    }
+    struct GroupRebalance: Decodable {
+        var afterJoin: [[Int]]
+        var afterLeave: [Int]
+        var describedMembers: Int
+        var offsetDeleteWhileLive: [String: String]
+    }
     var admin: Admin?
+    var adminConfigs: AdminConfigs?
     var produceConsume: ProduceConsume?
     var groupCommit: GroupCommit?
+    var groupRebalance: GroupRebalance?
     var failures: [String: String]?
     var client: [String: String]
 }

@@ -32,14 +32,12 @@ extension BrokerCore {
                 guard let value = config.value else { continue }
                 configs[config.name] = value
             }
-            if request.validateOnly {
-                if store.topic(topic.name) != nil {
-                    return .init(name: topic.name, errorCode: KafkaErrorCode.topicAlreadyExists.rawValue,
-                                 errorMessage: "topic \(topic.name) already exists")
-                }
-                return .init(name: topic.name, errorCode: 0)
-            }
             do throws(StorageError) {
+                if request.validateOnly {
+                    // A dry run checks all that a real creation would (name, count, configs).
+                    try store.validateNewTopic(topic.name, partitions: partitions, configs: configs)
+                    return .init(name: topic.name, errorCode: 0)
+                }
                 _ = try store.createTopic(topic.name, partitions: partitions, configs: configs)
                 logger.info("created topic", metadata: ["topic": "\(topic.name)", "partitions": "\(partitions)"])
                 return .init(name: topic.name, errorCode: 0)
@@ -132,12 +130,16 @@ extension BrokerCore {
 
     func alterConfigs(_ request: AlterConfigsRequest) -> AlterConfigsResponse {
         AlterConfigsResponse(responses: request.resources.map { resource in
-            let result = alterTopic(resource.resourceType, resource.resourceName, validateOnly: request.validateOnly) { () throws(StorageError) in
+            let result = alterTopic(resource.resourceType, resource.resourceName) { () throws(StorageError) in
                 var configs: [String: String] = [:]
                 for config in resource.configs {
                     if let value = config.value { configs[config.name] = value }
                 }
-                try store.alterConfigs(resource.resourceName, replacingWith: configs)
+                if request.validateOnly {
+                    try store.validateConfigs(configs)
+                } else {
+                    try store.alterConfigs(resource.resourceName, replacingWith: configs)
+                }
             }
             return .init(errorCode: result.code.rawValue, errorMessage: result.message,
                          resourceType: resource.resourceType, resourceName: resource.resourceName)
@@ -146,7 +148,7 @@ extension BrokerCore {
 
     func incrementalAlterConfigs(_ request: IncrementalAlterConfigsRequest) -> IncrementalAlterConfigsResponse {
         IncrementalAlterConfigsResponse(responses: request.resources.map { resource in
-            let result = alterTopic(resource.resourceType, resource.resourceName, validateOnly: request.validateOnly) { () throws(StorageError) in
+            let result = alterTopic(resource.resourceType, resource.resourceName) { () throws(StorageError) in
                 let operations = try resource.configs.map { config throws(StorageError) -> ConfigOperation in
                     switch (config.configOperation, config.value) {
                     case (0, let value?): ConfigOperation(key: config.name, .set(value))
@@ -158,15 +160,20 @@ extension BrokerCore {
                                            "config \(config.name): operation \(config.configOperation) with value \(config.value ?? "null") is invalid; use 0 SET, 1 DELETE, 2 APPEND or 3 SUBTRACT with a value")
                     }
                 }
-                try store.incrementalAlterConfigs(resource.resourceName, operations: operations)
+                if request.validateOnly {
+                    _ = try store.configsAfter(operations, on: resource.resourceName)
+                } else {
+                    try store.incrementalAlterConfigs(resource.resourceName, operations: operations)
+                }
             }
             return .init(errorCode: result.code.rawValue, errorMessage: result.message,
                          resourceType: resource.resourceType, resourceName: resource.resourceName)
         })
     }
 
+    /// Runs `change` (an alteration, or its dry run for `validateOnly`) on an existing topic.
     private func alterTopic(
-        _ type: Int8, _ name: String, validateOnly: Bool, _ change: () throws(StorageError) -> Void
+        _ type: Int8, _ name: String, _ change: () throws(StorageError) -> Void
     ) -> (code: KafkaErrorCode, message: String?) {
         guard ConfigResourceType(rawValue: type) == .topic else {
             return (.invalidRequest, "only topic configs (resource type 2) can be altered on LocalKafka")
@@ -174,8 +181,6 @@ extension BrokerCore {
         guard store.topic(name) != nil else {
             return (.unknownTopicOrPartition, "topic \(name) does not exist")
         }
-        // validateOnly still runs no change; LocalKafka checks existence only.
-        if validateOnly { return (.none, nil) }
         do throws(StorageError) {
             try change()
             logger.info("altered topic configs", metadata: ["topic": "\(name)"])

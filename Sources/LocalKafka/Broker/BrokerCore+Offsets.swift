@@ -76,14 +76,12 @@ extension BrokerCore {
 
     func offsetDelete(_ request: OffsetDeleteRequest) -> OffsetDeleteResponse {
         let group = groups.describe(groupID: GroupID(request.groupId))
-        // Simplification of Kafka's rule (refuse only topics the group subscribes to): a group
-        // with live members keeps all its offsets.
-        let groupIsActive = !group.members.isEmpty
+        let subscribed = Self.subscribedTopics(of: group)
         var deletions: [(topic: String, partition: Int32)] = []
         let topics = request.topics.map { topic in
             OffsetDeleteResponse.OffsetDeleteResponseTopic(name: topic.name, partitions: topic.partitions.map { partition in
                 let code: KafkaErrorCode
-                if groupIsActive {
+                if subscribed.contains(topic.name) {
                     code = .groupSubscribedToTopic
                 } else if store.partition(topic.name, partition.partitionIndex) == nil {
                     code = .unknownTopicOrPartition
@@ -105,5 +103,33 @@ extension BrokerCore {
             return OffsetDeleteResponse(errorCode: KafkaErrorCode.kafkaStorageError.rawValue, topics: [])
         }
         return OffsetDeleteResponse(errorCode: 0, topics: topics)
+    }
+
+    /// The topics whose offsets a live group still uses, which OffsetDelete must keep (Kafka's
+    /// GROUP_SUBSCRIBED_TO_TOPIC rule).
+    private static func subscribedTopics(of group: GroupDescription) -> TopicFilter {
+        guard !group.members.isEmpty else { return .none }
+        // Members' subscriptions are known only while the group is Stable, and only for the
+        // consumer protocol; otherwise every topic counts as in use, as in Kafka.
+        guard group.state == .stable, group.protocolType == "consumer" else { return .all }
+        var topics = Set<String>()
+        for member in group.members {
+            guard let subscription = ConsumerSubscription.topics(in: member.metadata) else { return .all }
+            topics.formUnion(subscription)
+        }
+        return .some(topics)
+    }
+
+    enum TopicFilter {
+        case none, all
+        case some(Set<String>)
+
+        func contains(_ topic: String) -> Bool {
+            switch self {
+            case .none: false
+            case .all: true
+            case .some(let topics): topics.contains(topic)
+            }
+        }
     }
 }
