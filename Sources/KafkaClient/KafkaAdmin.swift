@@ -131,11 +131,23 @@ public final class KafkaAdmin: Sendable {
     }
 
     /// The committed next offset to read of each partition of `group` that has one
-    /// (`partitions` nil: every partition the group committed to).
+    /// (`partitions` nil: every partition of every topic the cluster has).
+    ///
+    /// With nil, the partitions are listed first and asked for by name: librdkafka 2.0.2 asks
+    /// for "all partitions" with an empty topic list rather than a null one, which Kafka (and
+    /// LocalKafka) answer with nothing.
     public func committedOffsets(
         group: GroupID, partitions: [TopicPartition]? = nil, timeout: Duration = .seconds(10)
     ) async throws(KafkaError) -> [TopicPartition: Offset] {
-        try await run { client throws(KafkaError) in try client.groupOffsets(group, partitions: partitions, timeout: timeout) }
+        var wanted = partitions
+        if wanted == nil {
+            let topics = try await listTopics(timeout: timeout)
+            wanted = topics.values.flatMap { topic in
+                (0..<topic.partitionCount).map { TopicPartition(topic.name, Partition(Int32($0))) }
+            }
+        }
+        guard let wanted, !wanted.isEmpty else { return [:] }
+        return try await run { client throws(KafkaError) in try client.groupOffsets(group, partitions: wanted, timeout: timeout) }
     }
 
     /// Sets the committed next offsets to read of `group`. Kafka accepts it only while the

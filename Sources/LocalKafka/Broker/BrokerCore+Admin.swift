@@ -39,7 +39,6 @@ extension BrokerCore {
                     return .init(name: topic.name, errorCode: 0)
                 }
                 _ = try store.createTopic(topic.name, partitions: partitions, configs: configs)
-                logger.info("created topic", metadata: ["topic": "\(topic.name)", "partitions": "\(partitions)"])
                 return .init(name: topic.name, errorCode: 0)
             } catch {
                 return .init(name: topic.name, errorCode: error.kafkaCode.rawValue, errorMessage: error.message)
