@@ -26,21 +26,8 @@ struct AgentCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let configuration: AgentConfiguration
-        do {
-            configuration = try AgentConfiguration.load(path: config)
-        } catch {
-            FileHandle.standardError.write(Data("switchback agent: \(config): \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        for warning in configuration.warnings {
-            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
-        }
+        let configuration = try loadConfiguration(config, command: "agent")
+        bootstrapLogging(level: logLevel)
         let logger = Logger(label: "switchback.agent")
         let agent = Agent(configuration: configuration, logger: logger)
         let group = ServiceGroup(

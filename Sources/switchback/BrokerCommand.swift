@@ -60,11 +60,7 @@ struct BrokerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
-        }
+        bootstrapLogging(level: logLevel)
         let logger = Logger(label: "localkafka")
         let configuration = BrokerConfiguration(
             dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true),
