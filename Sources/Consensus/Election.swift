@@ -42,6 +42,8 @@ public struct Election: Sendable {
     /// Voter side: the latest instant until which a lease this agent granted may run.
     var grantedUntil: MonotonicInstant
     var candidacy: Candidacy?
+    /// Voter side: the election this voter granted its vote to, held back for (`Support`).
+    var supporting: Support?
     var plannedCandidacy: PlannedCandidacy?
     var lastPulseAt: MonotonicInstant?
     var blockedUntil: MonotonicInstant?
@@ -212,6 +214,7 @@ public struct Election: Sendable {
         staleEpochEvidence = nil
         uncommittedSince = nil
         plannedCandidacy = nil
+        if let supporting, supporting.proposal.epoch <= config.epoch { self.supporting = nil }
         // Any running election was about replacing the previous configuration: it is over,
         // either because this is its own result or because it is out of date.
         if let running = candidacy {
