@@ -58,3 +58,101 @@ struct ElectionChurnTests {
         #expect(epochs.allSatisfy { $0 <= 2 }, "epochs per failover: \(epochs)")
     }
 }
+
+/// The hold-back rule on one voter, driven by hand.
+@Suite("Leader stickiness")
+struct LeaderStickinessTests {
+    /// The witness, seeing dc-a down itself and told so by dc-b: dc-a is objectively down.
+    func witnessSeeingActiveDown(clock: inout ManualClock) throws -> Election {
+        var witness = try Drive.election(Fixture.witness)
+        _ = run(&witness, clock: &clock, for: .seconds(2))
+        return witness
+    }
+
+    /// Probes (dc-b healthy, dc-a not) and dc-b's heartbeats, for `duration`.
+    func run(_ election: inout Election, clock: inout ManualClock, for duration: Duration) -> [ElectionAction] {
+        var actions: [ElectionAction] = []
+        var elapsed = Duration.zero
+        while elapsed < duration {
+            actions += election.handle(Drive.heartbeat(from: Fixture.agentB, down: [Fixture.siteA]), now: clock.now)
+            actions += Drive.run(&election, clock: &clock, for: .milliseconds(500), healthy: [Fixture.siteB])
+            elapsed += .milliseconds(500)
+        }
+        return actions
+    }
+
+    @Test func aVoterThatGrantedNeitherStandsNorVotesForARivalWhileTheLeaderFinishes() throws {
+        var clock = ManualClock()
+        var witness = try witnessSeeingActiveDown(clock: &clock)
+        let granted = witness.handle(
+            Drive.voteRequest(from: Fixture.agentB, proposal: Drive.failoverProposal(epoch: Epoch(1))), now: clock.now)
+        #expect(granted.voteResponses.first?.granted == true)
+
+        // Without the hold-back, the witness stood itself within its 1 s back-off.
+        let during = run(&witness, clock: &clock, for: .milliseconds(1500))
+        #expect(during.voteRequests.isEmpty, "no candidacy of its own while dc-b's election runs")
+        #expect(witness.state.currentEpoch == Epoch(1))
+
+        let rival = witness.handle(
+            Drive.voteRequest(from: Fixture.agentA, proposal: Drive.failoverProposal(epoch: Epoch(2))), now: clock.now)
+        let refusal = try #require(rival.voteResponses.first)
+        #expect(!refusal.granted)
+        #expect(refusal.reason.contains("supporting agent-b"))
+        #expect(rival.persisted.isEmpty, "the refusal must not move the epoch away from the leader's")
+
+        // dc-b's commit request extends the support; storing it is what the leader needs.
+        let commit = witness.handle(
+            .received(PeerMessage(from: Fixture.agentB, body: .commitRequest(CommitRequest(config: Drive.failoverProposal(epoch: Epoch(1)))))),
+            now: clock.now)
+        #expect(commit.persisted.first?.accepted == Drive.failoverProposal(epoch: Epoch(1)))
+    }
+
+    /// Liveness: if the leader it voted for goes silent, the witness stands itself once the
+    /// hold-back (lease remaining + election timeout) is over.
+    @Test func theHoldBackEndsSoAnotherCandidateCanWinWhenTheLeaderDies() throws {
+        var clock = ManualClock()
+        var witness = try witnessSeeingActiveDown(clock: &clock)
+        _ = witness.handle(
+            Drive.voteRequest(from: Fixture.agentB, proposal: Drive.failoverProposal(epoch: Epoch(1))), now: clock.now)
+        // Hold-back: the lease it reported (none left: it granted no renewal) + the 2 s
+        // election timeout; then a back-off of at most 1 s.
+        let during = run(&witness, clock: &clock, for: .milliseconds(1500))
+        #expect(during.voteRequests.isEmpty)
+        let after = run(&witness, clock: &clock, for: .milliseconds(2500))
+        let request = try #require(after.voteRequests.first, "the witness stands once the hold-back is over")
+        #expect(request.proposal.epoch == Epoch(2))
+        #expect(request.proposal.activeSite == Fixture.siteB)
+
+        // A rival in a newer epoch is granted again too.
+        let rival = witness.handle(
+            Drive.voteRequest(from: Fixture.agentA, proposal: Drive.failoverProposal(epoch: Epoch(7))), now: clock.now)
+        #expect(rival.voteResponses.first?.granted == true)
+    }
+
+    /// The voter's own fresh view that the supported election is dead (its target site down)
+    /// ends the hold-back at once: with three sites, another standby may then be elected.
+    @Test func seeingTheProposedSiteDownEndsTheHoldBack() throws {
+        let siteC: SiteID = "dc-c"
+        let agentC: AgentID = "agent-c"
+        let voters = try Voters(
+            members: [Fixture.siteA: Fixture.agentA, Fixture.siteB: Fixture.agentB, siteC: agentC],
+            witnesses: [Fixture.witness, "witness-2"])
+        var clock = ManualClock()
+        var witness = try Drive.election(Fixture.witness, voters: voters)
+        _ = Drive.run(&witness, clock: &clock, for: .seconds(2), healthy: [Fixture.siteB, siteC])
+        _ = witness.handle(
+            Drive.voteRequest(from: Fixture.agentB, proposal: Drive.failoverProposal(epoch: Epoch(1))), now: clock.now)
+        func toC(_ epoch: Epoch) -> ElectionEvent {
+            let proposal = SiteConfig(
+                epoch: epoch, activeSite: siteC, mirrorDirection: MirrorDirection(from: siteC, to: Fixture.siteA),
+                cause: .automaticFailover)
+            return Drive.voteRequest(from: agentC, proposal: proposal)
+        }
+        let held = witness.handle(toC(Epoch(2)), now: clock.now)
+        #expect(held.voteResponses.first?.granted == false)
+
+        _ = Drive.run(&witness, clock: &clock, for: .seconds(2), healthy: [siteC])
+        let released = witness.handle(toC(Epoch(3)), now: clock.now)
+        #expect(released.voteResponses.first?.granted == true, "\(released.voteResponses.first?.reason ?? "no reply")")
+    }
+}
