@@ -57,6 +57,48 @@ struct ElectionChurnTests {
         let epochs = try Self.measure("test timings", policy: Fixture.policy(), seeds: 1...20)
         #expect(epochs.allSatisfy { $0 <= 2 }, "epochs per failover: \(epochs)")
     }
+
+    /// Liveness: the leader crashes while it waits out the old lease. The voters that
+    /// supported it hold back only until their hold-back runs out; then one of them stands and
+    /// wins, and dc-b ends up active (its agent restarted).
+    @Test func whenTheLeaderDiesWhileWaitingAnotherCandidateWinsLater() throws {
+        let agents = try Fixture.voters().all
+        for seed: UInt64 in 1...10 {
+            var cluster = try SimulatedCluster(voters: Fixture.voters(), policy: Self.runtimePolicy, seed: seed)
+            cluster.keepRecords = false
+            cluster.run(for: .seconds(5))
+            cluster.clusterUp[Fixture.siteA] = false
+            var leader: AgentID?
+            var waited = Duration.zero
+            while leader == nil, waited < .seconds(60) {
+                cluster.run(for: .milliseconds(100))
+                waited += .milliseconds(100)
+                leader = agents.first { id in
+                    cluster.election(id)?.status(now: cluster.localNow(id)).election?.hasPrefix("elected in") == true
+                }
+            }
+            let dead = try #require(leader, "seed \(seed): nobody was elected")
+            let abandoned = try #require(cluster.election(dead)?.state.currentEpoch)
+            cluster.crash(dead)
+            let survivors = agents.filter { $0 != dead }
+            waited = .zero
+            func committedOnB() -> Bool {
+                survivors.allSatisfy { id in
+                    guard let committed = cluster.election(id)?.state.committed else { return false }
+                    return committed.activeSite == Fixture.siteB && committed.epoch > abandoned
+                }
+            }
+            while !committedOnB(), waited < .seconds(60) {
+                cluster.run(for: .milliseconds(100))
+                waited += .milliseconds(100)
+            }
+            #expect(committedOnB(), "seed \(seed): survivors \(survivors) did not commit dc-b after \(dead) died")
+            try cluster.start(dead)
+            cluster.run(for: .seconds(10))
+            #expect(cluster.servingSites == [Fixture.siteB], "seed \(seed)")
+            #expect(cluster.violations.isEmpty, "seed \(seed): \(cluster.violations.prefix(3))")
+        }
+    }
 }
 
 /// The hold-back rule on one voter, driven by hand.
