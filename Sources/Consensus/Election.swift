@@ -21,6 +21,8 @@
 /// stands on that site's behalf, and the active site's own agent stands too when its cluster
 /// is the one that failed. The proposal carries the committed configuration it replaces, so a
 /// candidate with an outdated view is refused and learns the newer one from the refusal.
+/// A voter that granted its vote holds back (neither stands nor votes for a rival) while that
+/// election can still finish, so one failover uses one epoch (see `Support`).
 ///
 /// Contract with the runtime:
 /// - Perform each call's actions in order; a `persist` must be durable before the actions
