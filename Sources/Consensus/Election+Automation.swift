@@ -81,8 +81,10 @@ extension Election {
 
     /// Plans a candidacy after a random back-off, or starts the planned one when it is due and
     /// still wanted. The back-off spreads agents that saw the failure at the same time.
+    /// While holding back for an election this agent voted in (`Support`), it plans nothing;
+    /// afterwards it draws a fresh back-off, so held-back voters do not all start at once.
     mutating func planCandidacy(now: MonotonicInstant, _ actions: inout [ElectionAction]) {
-        guard let desired = desiredCandidacy(now: now) else {
+        guard heldBackFor(now: now) == nil, let desired = desiredCandidacy(now: now) else {
             plannedCandidacy = nil
             return
         }

@@ -120,6 +120,10 @@ extension Election {
             objection = "epoch \(proposal.epoch) is not newer than \(state.currentEpoch) (voted for \(state.votedFor?.rawValue ?? "nobody"))"
         } else if !isKnown(proposal) || !isKnown(request.base) {
             objection = "the proposal names an unknown site"
+        } else if !repeated, proposal.cause.isAutomatic || proposal.cause == .reaffirm, let held = heldBackFor(now: now),
+            held.candidate != peer
+        {
+            objection = "supporting \(held.candidate)'s election in \(held.proposal.epoch) of \(held.proposal.activeSite) until it commits or times out"
         } else {
             if request.base.epoch > state.committed.epoch {
                 adopt(request.base, via: "vote request from \(peer)", now: now, &actions)
@@ -149,6 +153,7 @@ extension Election {
             }
             audit(.voteGranted, "voted for \(peer) in \(proposal.epoch): \(proposal)", &actions)
         }
+        support(proposal, of: peer, until: now + remaining + policy.electionTimeout)
         let response = VoteResponse(
             epoch: proposal.epoch, granted: true, leaseRemaining: remaining, voterEpoch: state.currentEpoch,
             voterCommitted: state.committed, reason: "granted")
@@ -204,6 +209,7 @@ extension Election {
             state.accepted = config
             persist(&actions)
             audit(.commitAccepted, "stored \(peer)'s \(config)", &actions)
+            support(config, of: peer, until: now + policy.electionTimeout)
             if let running = candidacy, running.epoch < config.epoch {
                 candidacy = nil
                 audit(.electionAbandoned, "own candidacy in \(running.epoch) dropped for \(peer)'s \(config.epoch)", &actions)

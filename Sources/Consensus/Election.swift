@@ -21,6 +21,8 @@
 /// stands on that site's behalf, and the active site's own agent stands too when its cluster
 /// is the one that failed. The proposal carries the committed configuration it replaces, so a
 /// candidate with an outdated view is refused and learns the newer one from the refusal.
+/// A voter that granted its vote holds back (neither stands nor votes for a rival) while that
+/// election can still finish, so one failover uses one epoch (see `Support`).
 ///
 /// Contract with the runtime:
 /// - Perform each call's actions in order; a `persist` must be durable before the actions
@@ -42,6 +44,8 @@ public struct Election: Sendable {
     /// Voter side: the latest instant until which a lease this agent granted may run.
     var grantedUntil: MonotonicInstant
     var candidacy: Candidacy?
+    /// Voter side: the election this voter granted its vote to, held back for (`Support`).
+    var supporting: Support?
     var plannedCandidacy: PlannedCandidacy?
     var lastPulseAt: MonotonicInstant?
     var blockedUntil: MonotonicInstant?
@@ -212,6 +216,7 @@ public struct Election: Sendable {
         staleEpochEvidence = nil
         uncommittedSince = nil
         plannedCandidacy = nil
+        if let supporting, supporting.proposal.epoch <= config.epoch { self.supporting = nil }
         // Any running election was about replacing the previous configuration: it is over,
         // either because this is its own result or because it is out of date.
         if let running = candidacy {

@@ -1,4 +1,5 @@
 import Consensus
+import Foundation
 import Testing
 
 /// Seeded random schedules of partitions, heals, delays, crash-restarts, cluster failures and
@@ -18,6 +19,23 @@ struct RandomizedSimulationTests {
         var splitBrainIntervals = 0
         var violations: [String] = []
         var servingAtEnd: [SiteID] = []
+        /// The highest epoch any agent reached: every election, won or not, uses one.
+        var epochsUsed: UInt64 = 0
+
+        /// Epochs used per committed change: 1 is ideal; more means elections churned.
+        var epochsPerChange: String {
+            let changes = failovers + otherChanges
+            guard changes > 0 else { return "n/a" }
+            return String(format: "%.2f", Double(epochsUsed) / Double(changes))
+        }
+    }
+
+    /// How many schedules to run: `SWITCHBACK_SIM_SCHEDULES` overrides the default (run more
+    /// locally when changing the election; the default keeps `swift test` quick).
+    static func scheduleCount(default count: UInt64) -> UInt64 {
+        guard let text = ProcessInfo.processInfo.environment["SWITCHBACK_SIM_SCHEDULES"], let value = UInt64(text), value > 0
+        else { return count }
+        return value
     }
 
     /// One schedule: `steps` random faults 0.5–4 s apart, then everything healed for 25 s.
@@ -74,6 +92,7 @@ struct RandomizedSimulationTests {
         outcome.splitBrainIntervals = cluster.splitBrainIntervals
         outcome.violations = cluster.violations
         outcome.servingAtEnd = cluster.servingSites
+        outcome.epochsUsed = agents.compactMap { cluster.election($0)?.state.currentEpoch.rawValue }.max() ?? 0
         return outcome
     }
 
@@ -95,6 +114,7 @@ struct RandomizedSimulationTests {
             total.otherChanges += outcome.otherChanges
             total.crashes += outcome.crashes
             total.splitBrainIntervals += outcome.splitBrainIntervals
+            total.epochsUsed += outcome.epochsUsed
             if !outcome.violations.isEmpty {
                 Issue.record("seed \(seed): \(outcome.violations.prefix(3))")
             }
@@ -104,9 +124,10 @@ struct RandomizedSimulationTests {
     }
 
     @Test func twoHundredSeededSchedulesKeepOneActiveSite() async throws {
-        let (total, unsettled) = try await Self.runSchedules(1...200)
+        let count = Self.scheduleCount(default: 200)
+        let (total, unsettled) = try await Self.runSchedules(1...count)
         print(
-            "election simulation (2 sites + witness): schedules=200 faults=\(total.faults) crash-restarts=\(total.crashes) automatic-failovers=\(total.failovers) other-committed-changes=\(total.otherChanges) split-brain-intervals=\(total.splitBrainIntervals) unsettled-after-heal=\(unsettled.count)"
+            "election simulation (2 sites + witness): schedules=\(count) faults=\(total.faults) crash-restarts=\(total.crashes) automatic-failovers=\(total.failovers) other-committed-changes=\(total.otherChanges) epochs-used=\(total.epochsUsed) epochs-per-committed-change=\(total.epochsPerChange) split-brain-intervals=\(total.splitBrainIntervals) unsettled-after-heal=\(unsettled.count)"
         )
         #expect(total.splitBrainIntervals == 0)
         #expect(unsettled.isEmpty, "seeds without exactly one serving site 25 s after healing: \(unsettled)")
@@ -119,9 +140,10 @@ struct RandomizedSimulationTests {
         let voters = try Voters(
             members: [Fixture.siteA: Fixture.agentA, Fixture.siteB: Fixture.agentB, "dc-c": "agent-c"],
             witnesses: [Fixture.witness, "witness-2"])
-        let (total, unsettled) = try await Self.runSchedules(1...50, voters: voters)
+        let count = Self.scheduleCount(default: 200) / 4
+        let (total, unsettled) = try await Self.runSchedules(1...max(count, 1), voters: voters)
         print(
-            "election simulation (3 sites + 2 witnesses): schedules=50 faults=\(total.faults) crash-restarts=\(total.crashes) automatic-failovers=\(total.failovers) other-committed-changes=\(total.otherChanges) split-brain-intervals=\(total.splitBrainIntervals) unsettled-after-heal=\(unsettled.count)"
+            "election simulation (3 sites + 2 witnesses): schedules=\(count) faults=\(total.faults) crash-restarts=\(total.crashes) automatic-failovers=\(total.failovers) other-committed-changes=\(total.otherChanges) epochs-used=\(total.epochsUsed) epochs-per-committed-change=\(total.epochsPerChange) split-brain-intervals=\(total.splitBrainIntervals) unsettled-after-heal=\(unsettled.count)"
         )
         #expect(total.splitBrainIntervals == 0)
         #expect(unsettled.isEmpty, "seeds without exactly one serving site 25 s after healing: \(unsettled)")
