@@ -36,6 +36,18 @@ enum ChaosFault: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The kind of fault, for counting.
+    var kind: String {
+        switch self {
+        case .killAgent: "kill"
+        case .pauseAgent: "pause"
+        case .cutLink: "cut both ways"
+        case .cutInbound: "cut one way"
+        case .isolate: "isolate"
+        case .blackholeBroker: "blackhole"
+        }
+    }
+
     var description: String {
         switch self {
         case .killAgent(let host): "kill agent \(host)"

@@ -18,6 +18,9 @@ struct RandomizedPartitionTests {
     struct Tally {
         var schedules = 0
         var faults = 0
+        var faultKinds: [String: Int] = [:]
+        /// Pauses held longer than the 2 s lease: the resumed agent must learn it was fenced.
+        var pausesPastLease = 0
         var handovers = 0
         var highestEpoch: UInt64 = 0
         var claims = 0
@@ -45,7 +48,9 @@ struct RandomizedPartitionTests {
         }
         print(
             """
-            chaos summary: seed \(seed), schedules \(tally.schedules), faults injected \(tally.faults), \
+            chaos summary: seed \(seed), schedules \(tally.schedules), faults injected \(tally.faults) \
+            (\(tally.faultKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); \
+            pauses past the lease \(tally.pausesPastLease)), \
             failovers observed (serving site changed) \(tally.handovers), highest epoch \(tally.highestEpoch), \
             active claims \(tally.claims), polls \(tally.polls) (\(tally.failedPolls) failed), \
             split-brain intervals \(tally.splitBrain), epoch regressions \(tally.epochRegressions), \
@@ -64,10 +69,13 @@ struct RandomizedPartitionTests {
             var unexpectedExits: [String] = []
             for step in schedule.steps {
                 print("chaos [\(recorder.elapsed)] \(step)")
+                // Every agent killed by the previous step was restarted; none may be gone now.
+                unexpectedExits += exitedAgents(lab)
                 for fault in step.faults {
-                    unexpectedExits += exitedAgents(lab)
                     try await apply(fault, lab)
                     tally.faults += 1
+                    tally.faultKinds[fault.kind, default: 0] += 1
+                    if case .pauseAgent = fault, step.hold > .seconds(2) { tally.pausesPastLease += 1 }
                 }
                 try await Task.sleep(for: step.hold)
                 for fault in step.faults.reversed() { try revert(fault, lab) }
