@@ -19,6 +19,10 @@ enum ChaosFault: Hashable, Sendable, CustomStringConvertible {
     case killAgent(String)
     /// SIGSTOP the agent; SIGCONT when the fault ends.
     case pauseAgent(String)
+    /// SIGSTOP whichever site agent serves active when the fault starts (resolved then to
+    /// `pauseAgent`); held past the lease, the resumed agent must learn it was fenced before it
+    /// answers "active" again.
+    case pauseServingAgent
     /// Drop everything between two hosts, both ways.
     case cutLink(String, String)
     /// Drop only what the first host receives from the second.
@@ -32,6 +36,7 @@ enum ChaosFault: Hashable, Sendable, CustomStringConvertible {
     var stoppedAgent: String? {
         switch self {
         case .killAgent(let host), .pauseAgent(let host): host
+        case .pauseServingAgent: "serving"
         default: nil
         }
     }
@@ -40,7 +45,7 @@ enum ChaosFault: Hashable, Sendable, CustomStringConvertible {
     var kind: String {
         switch self {
         case .killAgent: "kill"
-        case .pauseAgent: "pause"
+        case .pauseAgent, .pauseServingAgent: "pause"
         case .cutLink: "cut both ways"
         case .cutInbound: "cut one way"
         case .isolate: "isolate"
@@ -52,6 +57,7 @@ enum ChaosFault: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .killAgent(let host): "kill agent \(host)"
         case .pauseAgent(let host): "pause agent \(host)"
+        case .pauseServingAgent: "pause the serving agent"
         case .cutLink(let first, let second): "cut \(first)<->\(second)"
         case .cutInbound(let host, let peer): "cut \(peer)->\(host)"
         case .isolate(let host): "isolate \(host)"
@@ -97,18 +103,25 @@ struct ChaosSchedule: Sendable {
             steps.append(ChaosStep(faults: faults, hold: hold, gap: gap))
             total += hold + gap
         }
+        // Every schedule pauses the serving agent past its 2 s lease at least once.
+        let pausesServing = steps.contains { $0.faults.contains(.pauseServingAgent) && $0.hold > .seconds(2) }
+        if !pausesServing, let index = steps.indices.randomElement(using: &random) {
+            steps[index].faults = [.pauseServingAgent]
+            steps[index].hold = .milliseconds(Int.random(in: 2_500...5_000, using: &random))
+        }
         self.steps = steps
     }
 
     private static func fault(using random: inout SeededGenerator) -> ChaosFault {
         let host = agentHosts.randomElement(using: &random) ?? "a"
         let other = agentHosts.filter { $0 != host }.randomElement(using: &random) ?? "b"
-        switch Int.random(in: 0..<10, using: &random) {
-        case 0: return .killAgent(host)
-        case 1, 2: return .pauseAgent(host)
-        case 3, 4: return .cutLink(host, other)
-        case 5: return .cutInbound(host, from: other)
-        case 6, 7: return .isolate(host)
+        switch Int.random(in: 0..<12, using: &random) {
+        case 0, 1: return .killAgent(host)
+        case 2: return .pauseAgent(host)
+        case 3: return .pauseServingAgent
+        case 4, 5: return .cutLink(host, other)
+        case 6: return .cutInbound(host, from: other)
+        case 7, 8: return .isolate(host)
         default: return .blackholeBroker(siteHosts.randomElement(using: &random) ?? "a")
         }
     }

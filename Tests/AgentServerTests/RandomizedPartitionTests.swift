@@ -71,14 +71,17 @@ struct RandomizedPartitionTests {
                 print("chaos [\(recorder.elapsed)] \(step)")
                 // Every agent killed by the previous step was restarted; none may be gone now.
                 unexpectedExits += exitedAgents(lab)
+                var applied: [ChaosFault] = []
                 for fault in step.faults {
-                    try await apply(fault, lab)
+                    let resolved = try await apply(fault, lab)
+                    if resolved != fault { print("chaos   \(fault): \(resolved)") }
+                    applied.append(resolved)
                     tally.faults += 1
                     tally.faultKinds[fault.kind, default: 0] += 1
-                    if case .pauseAgent = fault, step.hold > .seconds(2) { tally.pausesPastLease += 1 }
+                    if case .pauseAgent = resolved, step.hold > .seconds(2) { tally.pausesPastLease += 1 }
                 }
                 try await Task.sleep(for: step.hold)
-                for fault in step.faults.reversed() { try revert(fault, lab) }
+                for fault in applied.reversed() { try revert(fault, lab) }
                 try await Task.sleep(for: step.gap)
             }
             unexpectedExits += exitedAgents(lab)
@@ -117,16 +120,21 @@ struct RandomizedPartitionTests {
         lab.agentProcesses.filter { !$0.value.isRunning }.map { "agent \($0.key) (status \($0.value.terminationStatus))" }
     }
 
-    func apply(_ fault: ChaosFault, _ lab: SiteLab) async throws {
+    /// Applies `fault` and returns it as applied (a pause of the serving agent names the agent).
+    func apply(_ fault: ChaosFault, _ lab: SiteLab) async throws -> ChaosFault {
         switch fault {
         case .killAgent(let host):
-            guard let process = lab.agentProcesses[host] else { return }
+            guard let process = lab.agentProcesses[host] else { return fault }
             kill(process.processIdentifier, SIGKILL)
             let gone = await eventually(timeout: .seconds(10)) { !process.isRunning }
             guard gone else { throw AgentTestFailure("agent \(host) survived SIGKILL for 10 s") }
         case .pauseAgent(let host):
-            guard let process = lab.agentProcesses[host] else { return }
+            guard let process = lab.agentProcesses[host] else { return fault }
             kill(process.processIdentifier, SIGSTOP)
+        case .pauseServingAgent:
+            // When no site serves right now (mid failover), pause dc-a's agent instead.
+            let host = ChaosSchedule.siteHosts.first { lab.active($0)?.servingHere == true } ?? "a"
+            return try await apply(.pauseAgent(host), lab)
         case .cutLink(let first, let second):
             try lab.network.cut(first, from: [second])
         case .cutInbound(let host, let peer):
@@ -136,6 +144,7 @@ struct RandomizedPartitionTests {
         case .blackholeBroker(let host):
             try lab.brokerControl(host, "/faults/blackhole")
         }
+        return fault
     }
 
     func revert(_ fault: ChaosFault, _ lab: SiteLab) throws {
@@ -145,6 +154,9 @@ struct RandomizedPartitionTests {
         case .pauseAgent(let host):
             guard let process = lab.agentProcesses[host] else { return }
             kill(process.processIdentifier, SIGCONT)
+        case .pauseServingAgent:
+            // `apply` resolves this to `pauseAgent`; there is nothing to undo under this name.
+            return
         case .cutLink(let host, _), .cutInbound(let host, _), .isolate(let host):
             try lab.network.heal(host)
         case .blackholeBroker(let host):
