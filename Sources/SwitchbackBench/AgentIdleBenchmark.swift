@@ -32,8 +32,6 @@ struct AgentIdleBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Progress lines must show as they happen, also when the output goes to a file or pipe.
-        setvbuf(stdout, nil, _IOLBF, 0)
         var logger = Logger(label: "switchback.bench.agent-idle")
         logger.logLevel = .critical
         let executable = try Self.agentExecutable()
@@ -59,13 +57,13 @@ struct AgentIdleBenchmark: AsyncParsableCommand {
         await clusters.stop()
         layout.remove()
         let rows = try result.get()
-        print("\n" + TextTable(header: ["agent", "pid", "VmRSS MiB (end)", "VmRSS MiB (peak)", "CPU s", "CPU %"], rows: rows).rendered)
-        print("CPU % = (utime+stime at end − at start) / wall time of the window; 100 % is one core.")
+        printNow("\n" + TextTable(header: ["agent", "pid", "VmRSS MiB (end)", "VmRSS MiB (peak)", "CPU s", "CPU %"], rows: rows).rendered)
+        printNow("CPU % = (utime+stime at end − at start) / wall time of the window; 100 % is one core.")
     }
 
     private func measure(layout: AgentLayout, processes: [String: Process], client: HTTPClient) async throws -> [[String]] {
-        print("Idle agents: \(AgentLayout.names.joined(separator: ", ")) as `switchback agent` processes, 2 LocalKafka brokers in the benchmark process")
-        print("timings \(timings.summary)")
+        printNow("Idle agents: \(AgentLayout.names.joined(separator: ", ")) as `switchback agent` processes, 2 LocalKafka brokers in the benchmark process")
+        printNow("timings \(timings.summary)")
         let deadline = ContinuousClock.now + .seconds(90)
         var steadySince: ContinuousClock.Instant?
         while true {
@@ -85,7 +83,7 @@ struct AgentIdleBenchmark: AsyncParsableCommand {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        print("dc-a serves steadily; measuring \(seconds) s of idle…")
+        printNow("dc-a serves steadily; measuring \(seconds) s of idle…")
         var start: [String: ProcessUsage] = [:]
         var peak: [String: Int] = [:]
         for (name, process) in processes { start[name] = ProcessUsage.read(pid: process.processIdentifier) }
@@ -99,7 +97,7 @@ struct AgentIdleBenchmark: AsyncParsableCommand {
         }
         let wall = ContinuousClock.now - began
         let stillServing = await layout.active("dc-a", client: client)?.servingHere == true
-        if !stillServing { print("warning: dc-a no longer serves at the end of the window; the figures include an election") }
+        if !stillServing { printNow("warning: dc-a no longer serves at the end of the window; the figures include an election") }
         return try AgentLayout.names.map { name -> [String] in
             guard let process = processes[name], let first = start[name], let last = ProcessUsage.read(pid: process.processIdentifier) else {
                 throw BenchFailure("cannot read /proc for agent \(name); this benchmark needs Linux")

@@ -33,16 +33,14 @@ struct FailoverBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        // Progress lines must show as they happen, also when the output goes to a file or pipe.
-        setvbuf(stdout, nil, _IOLBF, 0)
         var logger = Logger(label: "switchback.bench.failover")
         logger.logLevel = .critical
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        print("Failover time: dc-a's LocalKafka blackholed → GET /v1/active on dc-b says it serves dc-b at a new epoch")
-        print("3 agents (dc-a, dc-b, witness) + 2 LocalKafka brokers in one process, fresh per trial; poll every \(pollMilliseconds) ms\n")
+        printNow("Failover time: dc-a's LocalKafka blackholed → GET /v1/active on dc-b says it serves dc-b at a new epoch")
+        printNow("3 agents (dc-a, dc-b, witness) + 2 LocalKafka brokers in one process, fresh per trial; poll every \(pollMilliseconds) ms\n")
         var rows: [FailoverTable.Row] = []
         for timingSet in timings.timings {
-            print("timings \(timingSet.summary)")
+            printNow("timings \(timingSet.summary)")
             var row = FailoverTable.Row(timings: timingSet)
             for trial in 1...trials {
                 do {
@@ -50,18 +48,18 @@ struct FailoverBenchmark: AsyncParsableCommand {
                         .run(client: client, logger: logger)
                     row.times.append(outcome.failover)
                     row.splitBrainPolls += outcome.splitBrainPolls
-                    print("  trial \(trial)/\(trials): \(FailoverTable.milliseconds(outcome.failover)) ms"
+                    printNow("  trial \(trial)/\(trials): \(FailoverTable.milliseconds(outcome.failover)) ms"
                         + " (epoch \(outcome.epoch), \(outcome.polls) polls, split-brain polls \(outcome.splitBrainPolls))")
                 } catch {
                     row.failures += 1
-                    print("  trial \(trial)/\(trials): FAILED: \(error)")
+                    printNow("  trial \(trial)/\(trials): FAILED: \(error)")
                 }
             }
             rows.append(row)
         }
         try await client.shutdown()
-        print("\n" + FailoverTable(rows: rows).rendered)
-        print("p99 is the nearest rank: with fewer than 100 trials it is the largest time.")
+        printNow("\n" + FailoverTable(rows: rows).rendered)
+        printNow("p99 is the nearest rank: with fewer than 100 trials it is the largest time.")
     }
 }
 
