@@ -49,7 +49,7 @@ struct FailoverBenchmark: AsyncParsableCommand {
                     row.times.append(outcome.failover)
                     row.splitBrainPolls += outcome.splitBrainPolls
                     printNow("  trial \(trial)/\(trials): \(FailoverTable.milliseconds(outcome.failover)) ms"
-                        + " (epoch \(outcome.epoch), \(outcome.polls) polls, split-brain polls \(outcome.splitBrainPolls))")
+                        + " (epoch \(outcome.epochBefore) → \(outcome.epoch), \(outcome.polls) polls, split-brain polls \(outcome.splitBrainPolls))")
                 } catch {
                     row.failures += 1
                     printNow("  trial \(trial)/\(trials): FAILED: \(error)")
@@ -67,6 +67,8 @@ struct FailoverBenchmark: AsyncParsableCommand {
 struct FailoverTrial {
     struct Outcome {
         var failover: Duration
+        /// The epoch dc-a served at before the fault, and the one dc-b serves at after it.
+        var epochBefore: UInt64
         var epoch: UInt64
         var polls: Int
         var splitBrainPolls: Int
@@ -117,7 +119,7 @@ struct FailoverTrial {
             let bServes = answerB.map { $0.servingHere && $0.activeSite == "dc-b" && $0.epoch > before } ?? false
             if aServes && answerB?.servingHere == true { splitBrainPolls += 1 }
             if bServes, let answerB {
-                return Outcome(failover: seen - fault, epoch: answerB.epoch, polls: polls, splitBrainPolls: splitBrainPolls)
+                return Outcome(failover: seen - fault, epochBefore: before, epoch: answerB.epoch, polls: polls, splitBrainPolls: splitBrainPolls)
             }
             try await Task.sleep(for: poll)
         }
