@@ -7,6 +7,9 @@ struct SwitchbackBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchback-bench",
         abstract: "Measure Switchback's throughput and print the figures.",
-        subcommands: [ClientBenchmark.self, LocalKafkaBenchmark.self, MirrorBenchmark.self, BenchBrokerCommand.self]
+        subcommands: [
+            ClientBenchmark.self, LocalKafkaBenchmark.self, MirrorBenchmark.self, FailoverBenchmark.self, AgentIdleBenchmark.self,
+            BenchBrokerCommand.self,
+        ]
     )
 }
