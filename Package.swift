@@ -156,7 +156,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MirrorTests",
-            dependencies: ["Mirror", "KafkaClient"]
+            dependencies: ["Mirror", "KafkaClient", "TestSupport"]
         ),
         // The mirror against real clusters: two LocalKafka brokers as two sites.
         .testTarget(

@@ -1,6 +1,7 @@
 import KafkaClient
 import Mirror
 import Testing
+import TestSupport
 
 @Suite("Exactly-once resume after kills", .timeLimit(.minutes(2)))
 struct ExactlyOnceResumeTests {
@@ -18,7 +19,7 @@ struct ExactlyOnceResumeTests {
     @Test("killed at seeded random points while records stream, the target holds every record once, in order",
           arguments: [(UInt64(7), NamingPolicy.prefix), (1234, .identity)])
     func killsNeverDuplicateOrSkip(seed: UInt64, policy: NamingPolicy) async throws {
-        var random = SeededRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let total = 3_000
         let partitions: Int32 = 3
         try await withTwoSites { sites in

@@ -1,24 +1,8 @@
 import NIOCore
 import Testing
+import TestSupport
 
 @testable import KafkaWire
-
-/// A small deterministic generator (SplitMix64) so every fuzz run sees the same inputs.
-struct ProtocolFuzzRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random garbage and random corruptions of valid messages, over every API and version.
 ///
@@ -30,7 +14,7 @@ struct ProtocolFuzzRandom: RandomNumberGenerator {
 
     @Test(arguments: allAdvertisedVersions)
     func corruptedAndRandomRequestsNeverTrap(api: ApiKey, version: Int16) {
-        var random = ProtocolFuzzRandom(seed: UInt64(UInt16(bitPattern: api.rawValue)) << 16 | UInt64(UInt16(bitPattern: version)))
+        var random = SeededGenerator(seed: UInt64(UInt16(bitPattern: api.rawValue)) << 16 | UInt64(UInt16(bitPattern: version)))
         var header = ByteBuffer()
         RequestHeader(api: api, apiVersion: version, correlationId: 1).encode(into: &header)
         var valid = ByteBuffer()
@@ -49,7 +33,7 @@ struct ProtocolFuzzRandom: RandomNumberGenerator {
 
     @Test(arguments: allAdvertisedVersions)
     func corruptedAndRandomResponsesNeverTrap(api: ApiKey, version: Int16) {
-        var random = ProtocolFuzzRandom(seed: 0xfeed_0000 | UInt64(UInt16(bitPattern: api.rawValue)) << 8 | UInt64(UInt16(bitPattern: version)))
+        var random = SeededGenerator(seed: 0xfeed_0000 | UInt64(UInt16(bitPattern: api.rawValue)) << 8 | UInt64(UInt16(bitPattern: version)))
         var valid = ByteBuffer()
         KafkaResponse.sample(api: api, version: version).encode(version: version, into: &valid)
         for round in 0..<Self.inputsPerVersion {
@@ -64,7 +48,7 @@ struct ProtocolFuzzRandom: RandomNumberGenerator {
     }
 
     @Test func randomHeadersNeverTrap() {
-        var random = ProtocolFuzzRandom(seed: 2026)
+        var random = SeededGenerator(seed: 2026)
         for _ in 0..<5_000 {
             let length = Int.random(in: 0..<24, using: &random)
             var buffer = ByteBuffer(bytes: (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) })
@@ -74,7 +58,7 @@ struct ProtocolFuzzRandom: RandomNumberGenerator {
 
     /// Every third input is pure garbage; the others corrupt a valid body in a few places,
     /// which reaches much deeper into the decoders than garbage does.
-    private static func input(round: Int, valid: ByteBuffer, random: inout ProtocolFuzzRandom) -> ByteBuffer {
+    private static func input(round: Int, valid: ByteBuffer, random: inout SeededGenerator) -> ByteBuffer {
         if round % 3 == 0 {
             let length = Int.random(in: 0..<96, using: &random)
             return ByteBuffer(bytes: (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) })

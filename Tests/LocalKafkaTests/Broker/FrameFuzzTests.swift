@@ -3,6 +3,7 @@ import KafkaClient
 import KafkaWire
 import LocalKafka
 import Testing
+import TestSupport
 
 #if os(Linux)
 // Linux only: raw sockets through Glibc.

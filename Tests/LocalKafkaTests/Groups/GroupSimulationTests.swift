@@ -1,17 +1,9 @@
 import LocalKafka
 import NIOCore
 import Testing
+import TestSupport
 
-/// A small deterministic generator so that every seed replays the same schedule.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SeededGenerator {
     mutating func chance(_ probability: Double) -> Bool { Double.random(in: 0..<1, using: &self) < probability }
 }
 
@@ -36,7 +28,7 @@ struct SimulatedConsumer {
 /// the coordinator's invariants after every step.
 struct GroupSimulation {
     var harness = GroupHarness()
-    var random: SplitMix64
+    var random: SeededGenerator
     var consumers: [SimulatedConsumer] = []
     let groups: [GroupID] = ["orders", "payments"]
     /// The leader every successful JoinGroup answer named, per group and generation.
@@ -52,7 +44,7 @@ struct GroupSimulation {
     var trace: [String] = []
     var names: [MemberID: String] = [:]
 
-    init(seed: UInt64) { random = SplitMix64(state: seed) }
+    init(seed: UInt64) { random = SeededGenerator(seed: seed) }
 
     static func assignment(_ generation: GenerationID, _ member: MemberID) -> String { "g\(generation)/\(member)" }
 

@@ -2,6 +2,7 @@ import Foundation
 import KafkaWire
 import NIOCore
 import Testing
+import TestSupport
 @testable import LocalKafka
 
 @Suite struct PartitionLogTests {

@@ -2,6 +2,7 @@ import Foundation
 import KafkaWire
 import NIOCore
 import Testing
+import TestSupport
 @testable import LocalKafka
 
 /// Recovery after crashes, simulated by dropping the store without `close()` (no clean-shutdown
