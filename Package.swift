@@ -107,6 +107,7 @@ let package = Package(
             dependencies: [
                 "AgentServer", "SwitchbackConfiguration", "Consensus", "KafkaClient", "LocalKafka", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

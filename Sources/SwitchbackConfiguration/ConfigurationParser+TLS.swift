@@ -12,14 +12,7 @@ extension ConfigurationParser {
         let (certificatePath, certificatePEM) = try certificateFile(certificateValue, what: "this agent's certificate (then its intermediates)")
 
         let keyValue = try fields.required("private_key", example: "{ file: /etc/switchback/tls/agent.key }")
-        let privateKey: Secret
-        if keyValue.isScalar {
-            // A plain path is the usual way to name a key file; the key itself is never inline.
-            let path = try keyValue.string(example: "/etc/switchback/tls/agent.key")
-            privateKey = try secrets.resolve(.file(path), inline: nil, keyPath: keyValue.path, line: keyValue.line)
-        } else {
-            privateKey = try secret(keyValue)
-        }
+        let privateKey = try privateKey(keyValue)
         try checkPrivateKey(privateKey, keyValue)
 
         guard let caValue = fields["ca"] else {
@@ -36,6 +29,14 @@ extension ConfigurationParser {
         return TLSSettings(
             certificatePath: certificatePath, certificatePEM: certificatePEM, privateKey: privateKey, caPath: caPath, caPEM: caPEM,
             clientAuthentication: clientAuthentication)
+    }
+
+    /// `tls.private_key`: a path, `{ file: PATH }` or `{ env: NAME }`, resolved now.
+    func privateKey(_ value: YAMLValue) throws(ConfigurationError) -> Secret {
+        guard value.isScalar else { return try secret(value) }
+        // A plain path is the usual way to name a key file; the key itself is never inline.
+        let path = try value.string(example: "/etc/switchback/tls/agent.key")
+        return try secrets.resolve(.file(path), inline: nil, keyPath: value.path, line: value.line)
     }
 
     /// Reads a PEM file of certificates named by `value`: its path and its text.
