@@ -60,7 +60,8 @@ struct OperatorOptions: ParsableArguments {
         }
         let caFile = ca ?? fromFile?.caPath
         let certificateFile = cert ?? fromFile?.certificatePath
-        guard caFile != nil || certificateFile != nil || privateKey != nil else { return HTTPClient.Configuration() }
+        let secure = agent.lowercased().hasPrefix("https://")
+        guard secure || caFile != nil || certificateFile != nil || privateKey != nil else { return HTTPClient.Configuration() }
         return try OperatorTLS(caFile: caFile, certificateFile: certificateFile, privateKey: privateKey).httpClientConfiguration()
     }
 
