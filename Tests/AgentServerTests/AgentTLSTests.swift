@@ -24,9 +24,13 @@ struct AgentTLSTests {
                             let leased = await eventually(timeout: .seconds(60)) { await trio.active("dc-a", client: client)?.servingHere == true }
                             #expect(leased, "dc-a never got a lease over HTTPS")
                             guard leased else { return }
-                            let status = try await OperatorClient(baseURL: try #require(trio.urls["dc-a"]), token: operatorToken, client: client)
-                                .status().decode(AgentStatusReport.self)
-                            #expect(Set(status.election.reachablePeers.map(\.rawValue)) == ["dc-b", "witness"])
+                            // Heartbeats from both peers arrive: each direction of every link crosses TLS.
+                            let operatorClient = OperatorClient(baseURL: try #require(trio.urls["dc-a"]), token: operatorToken, client: client)
+                            let bothReachable = await eventually {
+                                let status = try? await operatorClient.status().decode(AgentStatusReport.self)
+                                return status.map { Set($0.election.reachablePeers.map(\.rawValue)) } == ["dc-b", "witness"]
+                            }
+                            #expect(bothReachable, "dc-a does not hear both peers over HTTPS")
 
                             brokerA.faults.inject(.blackhole)
                             let failedOver = await eventually(timeout: .seconds(60)) {
