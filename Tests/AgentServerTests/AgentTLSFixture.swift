@@ -65,14 +65,15 @@ func withTLSClient(
 }
 
 /// Runs one real agent serving HTTPS (its clusters unreachable, its peers absent), with a
-/// fresh `TestPKI`; `body` gets the agent, its https:// base URL, the PKI, the agent's
+/// fresh `TestPKI` (dc-a's certificate naming `certificateNames` when given); `body` gets the agent, its https:// base URL, the PKI, the agent's
 /// configuration file and the agent's log.
 func withTLSAgent<T>(
-    clientAuth: TLSSettings.ClientAuthentication,
+    clientAuth: TLSSettings.ClientAuthentication, certificateNames: String? = nil,
     _ body: (Agent, String, TestPKI, URL, InMemoryLogHandler) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory(prefix: "agent-tls") { directory in
         let pki = try await TestPKI.issue(in: directory)
+        if let certificateNames { try await pki.pki.issueLeaf("dc-a", alternativeNames: certificateNames) }
         let port = try freePort()
         let yaml = tlsAgentYAML(
             name: "dc-a", port: port, dataDir: directory.appendingPathComponent("data").path, bootstrapA: "127.0.0.1:1",

@@ -70,7 +70,8 @@ struct AgentTLSTests {
                 await #expect(throws: (any Error).self) { try await http(client, .GET, base + "/healthz", timeout: .seconds(10)) }
             }
             try await withTLSClient(ca: pki.rogue.caPath) { client in
-                await #expect(throws: (any Error).self) { try await http(client, .GET, base + "/healthz", timeout: .seconds(10)) }
+                let error = await #expect(throws: (any Error).self) { try await http(client, .GET, base + "/healthz", timeout: .seconds(10)) }
+                #expect(String(describing: error).contains("CERTIFICATE_VERIFY_FAILED"), "\(String(describing: error))")
             }
 
             let listening = try #require(log.entries.first { $0.message.description == "agent API listening" })
@@ -82,6 +83,20 @@ struct AgentTLSTests {
             let keyLine = String(key.split(separator: "\n")[1])
             for entry in log.entries {
                 #expect(!"\(entry.message) \(entry.metadata)".contains(keyLine), "the private key was logged")
+            }
+        }
+    }
+
+    @Test("host names are checked: a certificate from the trusted CA that does not name the agent's host is refused")
+    func hostnameVerification() async throws {
+        try await withTLSAgent(clientAuth: .none, certificateNames: "DNS:elsewhere.example") { agent, base, pki, _, _ in
+            let port = try #require(agent.listeningPort)
+            try await withTLSClient(ca: pki.pki.caPath) { client in
+                // The chain is fine (same CA); only the name is wrong, and that is what fails.
+                for url in [base + "/healthz", "https://localhost:\(port)/healthz"] {
+                    let error = await #expect(throws: (any Error).self) { try await http(client, .GET, url, timeout: .seconds(10)) }
+                    #expect(String(describing: error).lowercased().contains("hostname"), "\(url): \(String(describing: error))")
+                }
             }
         }
     }

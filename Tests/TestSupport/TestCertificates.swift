@@ -4,8 +4,8 @@ import Foundation
 /// line tool (Debian package `openssl`, installed by `script/bootstrap`) in a directory of the
 /// caller's, so TLS tests use real PEM files and real handshakes.
 ///
-/// Every leaf certificate names `127.0.0.1` and `localhost` as subject alternative names and
-/// may serve as a TLS server and a TLS client, the way an agent's certificate does.
+/// Leaf certificates name `127.0.0.1` and `localhost` as subject alternative names unless
+/// told otherwise, and may serve as a TLS server and a TLS client, as an agent's certificate does.
 public struct TestCertificates: Sendable {
     /// The directory holding the files: `ca.pem`, `ca.key`, and `NAME.pem` / `NAME.key`.
     public let directory: URL
@@ -27,26 +27,30 @@ public struct TestCertificates: Sendable {
             "-subj", "/CN=Switchback test CA \(directory.lastPathComponent)", "-keyout", ca + ".key", "-out", ca + ".pem",
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
         ])
-        let extensions = directory.appendingPathComponent("leaf.ext")
+        for name in names { try await certificates.issueLeaf(name) }
+        return certificates
+    }
+
+    /// Issues (or reissues) a certificate and key for `name`, signed by this CA, naming
+    /// `alternativeNames` (openssl's subjectAltName syntax) as the hosts it is valid for.
+    public func issueLeaf(_ name: String, alternativeNames: String = "IP:127.0.0.1, DNS:localhost") async throws {
+        let ca = directory.appendingPathComponent("ca").path
+        let leaf = directory.appendingPathComponent(name).path
         try """
-            subjectAltName = IP:127.0.0.1, DNS:localhost
+            subjectAltName = \(alternativeNames)
             extendedKeyUsage = serverAuth, clientAuth
             keyUsage = critical, digitalSignature
             basicConstraints = critical, CA:FALSE
 
-            """.write(to: extensions, atomically: true, encoding: .utf8)
-        for name in names {
-            let leaf = directory.appendingPathComponent(name).path
-            try await openssl([
-                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=\(name)",
-                "-keyout", leaf + ".key", "-out", leaf + ".csr",
-            ])
-            try await openssl([
-                "x509", "-req", "-in", leaf + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key", "-set_serial",
-                String(UInt32.random(in: 1...UInt32.max)), "-days", "2", "-extfile", extensions.path, "-out", leaf + ".pem",
-            ])
-        }
-        return certificates
+            """.write(toFile: leaf + ".ext", atomically: true, encoding: .utf8)
+        try await Self.openssl([
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=\(name)",
+            "-keyout", leaf + ".key", "-out", leaf + ".csr",
+        ])
+        try await Self.openssl([
+            "x509", "-req", "-in", leaf + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key", "-set_serial",
+            String(UInt32.random(in: 1...UInt32.max)), "-days", "2", "-extfile", leaf + ".ext", "-out", leaf + ".pem",
+        ])
     }
 
     /// Runs `/usr/bin/openssl` (or the first `openssl` on PATH) with `arguments`; throws with its
