@@ -152,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaClientTests",
-            dependencies: ["KafkaClient", "CRdKafka"]
+            dependencies: ["KafkaClient", "CRdKafka", "TestSupport"]
         ),
         .testTarget(
             name: "KafkaWireTests",
@@ -172,10 +172,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Fixtures shared by test targets: temporary directories, a LocalKafka broker per test.
+        // Fixtures shared by test targets: temporary directories, a LocalKafka broker per test,
+        // KafkaClient producers and consumers that clean up after themselves.
         .target(
             name: "TestSupport",
-            dependencies: ["LocalKafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LocalKafka", "KafkaClient", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
         .testTarget(
