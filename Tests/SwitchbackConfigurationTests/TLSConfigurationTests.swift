@@ -206,4 +206,38 @@ struct TLSConfigurationTests {
             #expect(inlineKey.code == .unknownKey)
         }
     }
+
+    @Test("operator commands read only the tls section of --config: no other secret is needed, the key only with client_auth required")
+    func operatorSettings() async throws {
+        try await withCertificates { certificates, directory in
+            let file = directory.appendingPathComponent("agent.yaml").path
+            let none = SecretResolver(environment: [:])
+            try tlsYAML(certificates).write(toFile: file, atomically: true, encoding: .utf8)
+            let plain = try #require(try OperatorTLSSettings.load(path: file, secrets: none))
+            #expect(plain.caPath == certificates.caPath)
+            #expect(plain.certificatePath == nil && plain.privateKey == nil)
+
+            try tlsYAML(certificates, tls: """
+                  certificate: \(certificates.certificatePath("dc-a"))
+                  private_key: { file: \(certificates.keyPath("dc-a")) }
+                  ca: \(certificates.caPath)
+                  client_auth: required
+                """).write(toFile: file, atomically: true, encoding: .utf8)
+            let mutual = try #require(try OperatorTLSSettings.load(path: file, secrets: none))
+            #expect(mutual.certificatePath == certificates.certificatePath("dc-a"))
+            #expect(mutual.privateKey?.source == .file(certificates.keyPath("dc-a")))
+
+            try minimal.write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(try OperatorTLSSettings.load(path: file, secrets: none) == nil)
+
+            try tlsYAML(certificates, tls: "  certificate: x\n  private_key: y").write(toFile: file, atomically: true, encoding: .utf8)
+            do throws(ConfigurationError) {
+                _ = try OperatorTLSSettings.load(path: file, secrets: none)
+                Issue.record("a tls section without ca was accepted")
+            } catch {
+                #expect(error.keyPath == "tls.ca")
+                #expect(error.code == .missingKey)
+            }
+        }
+    }
 }
