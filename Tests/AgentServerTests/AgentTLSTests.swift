@@ -252,6 +252,22 @@ struct AgentTLSMaterialTests {
         }
     }
 
+    @Test("switchback agent with a key that does not match its certificate exits 2 naming tls.private_key")
+    func agentCommandRefusesMismatchedKey() async throws {
+        try await withTemporaryDirectory(prefix: "tls-agent-command") { directory in
+            let certificates = try await TestCertificates.issue(in: directory.appendingPathComponent("pki"), names: ["dc-a", "dc-b"])
+            let yaml = tlsAgentYAML(
+                name: "dc-a", port: 0, dataDir: directory.appendingPathComponent("data").path, bootstrapA: "127.0.0.1:1",
+                bootstrapB: "127.0.0.1:2", ports: ["dc-a": 1, "dc-b": 2, "witness": 3], certificates: certificates, clientAuth: .none
+            ).replacingOccurrences(of: certificates.keyPath("dc-a"), with: certificates.keyPath("dc-b"))
+            let file = directory.appendingPathComponent("agent.yaml")
+            try yaml.write(to: file, atomically: true, encoding: .utf8)
+            let run = try await runSwitchback(["agent", "--config", file.path], environment: ["PEER": peerSecret, "TOKEN": operatorToken])
+            #expect(run.status == 2, "\(run.errors)")
+            #expect(run.errors.contains("tls.private_key") && run.errors.contains("does not belong to the certificate"), "\(run.errors)")
+        }
+    }
+
     @Test("an agent whose key does not match its certificate does not start, and says why")
     func agentRefusesToStart() async throws {
         try await withTemporaryDirectory(prefix: "tls-material") { directory in
