@@ -142,6 +142,7 @@ let package = Package(
                 "LocalKafka",
                 "AgentServer",
                 "SwitchbackConfiguration",
+                "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -172,7 +173,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Fixtures shared by test targets: temporary directories, a LocalKafka broker per test,
+        // Fixtures shared by test targets (and the benchmarks): temporary directories, a
+        // LocalKafka broker per test, free loopback ports,
         // KafkaClient producers and consumers that clean up after themselves.
         .target(
             name: "TestSupport",

@@ -3,10 +3,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SwitchbackConfiguration
+import TestSupport
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Three agents — dc-a, dc-b and a witness — on free loopback ports, with their configuration
 /// files' text, data directories under one temporary directory and the sidecar call.
@@ -78,23 +76,4 @@ struct AgentLayout {
 struct BenchFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// A TCP port free on loopback right now: bound to port 0, read back and released, so an agent
-/// can bind it next (the agents must know each other's ports before any of them starts).
-func freeLoopbackPort() throws -> Int {
-    let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socketDescriptor >= 0 else { throw BenchFailure("cannot open a socket to find a free port (errno \(errno))") }
-    defer { close(socketDescriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-            bind(socketDescriptor, generic, length) == 0 && getsockname(socketDescriptor, generic, &length) == 0
-        }
-    }
-    guard bound else { throw BenchFailure("cannot bind a loopback socket to find a free port (errno \(errno))") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -23,7 +23,7 @@ struct AgentTrio {
     static func start(brokerA: LocalKafkaBroker, brokerB: LocalKafkaBroker, directory: URL) throws -> AgentTrio {
         let names = ["dc-a", "dc-b", "witness"]
         var ports: [String: Int] = [:]
-        for name in names { ports[name] = try freePort() }
+        for name in names { ports[name] = try freeLoopbackPort() }
         var trio = AgentTrio()
         for name in names {
             let dataDir = directory.appendingPathComponent(name).path

@@ -28,7 +28,7 @@ struct AgentProcessTests {
         try await withLocalKafka { brokerA in
             try await withLocalKafka { brokerB in
                 try await withTemporaryDirectory(prefix: "agent-process") { directory in
-                    let port = try freePort()
+                    let port = try freeLoopbackPort()
                     let yaml = agentYAML(
                         name: "dc-a", port: port, dataDir: directory.appendingPathComponent("data").path,
                         bootstrapA: brokerA.bootstrapServers, bootstrapB: brokerB.bootstrapServers,

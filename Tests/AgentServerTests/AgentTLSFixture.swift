@@ -74,7 +74,7 @@ func withTLSAgent<T>(
     try await withTemporaryDirectory(prefix: "agent-tls") { directory in
         let pki = try await TestPKI.issue(in: directory)
         if let certificateNames { try await pki.pki.issueLeaf("dc-a", alternativeNames: certificateNames) }
-        let port = try freePort()
+        let port = try freeLoopbackPort()
         let yaml = tlsAgentYAML(
             name: "dc-a", port: port, dataDir: directory.appendingPathComponent("data").path, bootstrapA: "127.0.0.1:1",
             bootstrapB: "127.0.0.1:2", ports: ["dc-a": port, "dc-b": 2, "witness": 3], certificates: pki.pki, clientAuth: clientAuth)
@@ -107,7 +107,7 @@ func withTLSAgent<T>(
 func startTLSTrio(brokerA: LocalKafkaBroker, brokerB: LocalKafkaBroker, directory: URL, pki: TestCertificates) throws -> AgentTrio {
     let names = ["dc-a", "dc-b", "witness"]
     var ports: [String: Int] = [:]
-    for name in names { ports[name] = try freePort() }
+    for name in names { ports[name] = try freeLoopbackPort() }
     var trio = AgentTrio()
     for name in names {
         let port = try #require(ports[name])

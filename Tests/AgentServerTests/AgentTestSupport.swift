@@ -5,33 +5,10 @@ import NIOCore
 import NIOHTTP1
 import SwitchbackConfiguration
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 let peerSecret = "test-peer-secret-0123456789abcdef"
 let operatorToken = "test-operator-token-xyz"
 let secrets = SecretResolver(environment: ["PEER": peerSecret, "TOKEN": operatorToken])
-
-/// A free TCP port on loopback (bound, read and released; the agent binds it right after).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw AgentError("socket() failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw AgentError("bind() failed") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
 
 /// Agent configuration YAML for tests: fast timings, secrets from the test resolver.
 func agentYAML(

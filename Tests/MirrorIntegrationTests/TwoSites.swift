@@ -32,7 +32,7 @@ struct TwoSites {
         include: [String] = [".*"], exclude: [String] = [], groups: [String] = [".*"],
         dataDirectory: String? = nil
     ) throws -> FlowConfiguration {
-        var configuration = FlowConfiguration(
+        let configuration = FlowConfiguration(
             source: FlowEndpoint(site: source, bootstrapServers: [bootstrap(source)], properties: Self.fastProperties),
             target: FlowEndpoint(site: target, bootstrapServers: [bootstrap(target)], properties: Self.fastProperties),
             naming: TopicNaming(policy: policy, knownSites: [Self.a, Self.b]),
