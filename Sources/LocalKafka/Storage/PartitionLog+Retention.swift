@@ -9,8 +9,8 @@ extension PartitionLog {
     @discardableResult
     func enforceRetention(nowMs: Int64) throws(StorageError) -> Int {
         var deletable = 0
-        // Time and size retention belong to the delete policy; a compact-only topic keeps
-        // everything (compaction itself is not implemented).
+        // Time and size retention belong to the delete policy; a compact-only topic keeps its
+        // segments and only the log cleaner (PartitionLog+Compaction) removes records from them.
         let deletes = settings.cleanupPolicy.contains("delete")
         if deletes, settings.retentionMs >= 0 {
             // A segment expires when its newest record is older than retention.ms.
