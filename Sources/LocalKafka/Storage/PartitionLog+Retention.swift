@@ -16,7 +16,8 @@ extension PartitionLog {
             // A segment expires when its newest record is older than retention.ms.
             while deletable < segments.count - 1 {
                 let segment = segments[deletable]
-                guard segment.maxTimestamp >= 0, nowMs - segment.maxTimestamp > settings.retentionMs else { break }
+                // A segment compaction emptied has no timestamp and nothing to keep.
+                guard segment.size == 0 || (segment.maxTimestamp >= 0 && nowMs - segment.maxTimestamp > settings.retentionMs) else { break }
                 deletable += 1
             }
         }
