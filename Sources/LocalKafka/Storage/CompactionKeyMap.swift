@@ -20,7 +20,13 @@ struct CompactionKeyMap {
         guard let records = try Self.cleanableRecords(of: batch) else { return }
         for record in records {
             guard let key = record.key else { continue }
-            latestOffset[key] = header.baseOffset + Int64(record.offsetDelta)
+            let offset = header.baseOffset + Int64(record.offsetDelta)
+            if latestOffset.updateValue(offset, forKey: key) == nil {
+                // A key read from the log is a slice of its whole segment: keep a copy of its own,
+                // so the map does not hold every segment of the partition in memory.
+                latestOffset[key] = nil
+                latestOffset[ByteBuffer(bytes: key.readableBytesView)] = offset
+            }
         }
     }
 
