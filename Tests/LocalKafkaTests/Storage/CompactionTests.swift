@@ -203,12 +203,11 @@ import TestSupport
             let partitionDirectory = directory.appendingPathComponent("topics/t-0")
             let segments = try segmentFiles(directory, "t", 0).map(\.lastPathComponent)
             let manager = FileManager.default
-            // The crash struck after the first segment was renamed into place and before the
-            // second was: the second and later are the originals (with their original indexes),
-            // and a half-written replacement is still in its temporary file.
-            for name in try manager.contentsOfDirectory(atPath: before.path) where name != segments[0]
-                && name != segments[0].replacingOccurrences(of: ".log", with: ".index")
-            {
+            // The crash struck after the first segment was renamed into place and before its index
+            // was rebuilt or the second segment replaced: the first segment's index and every
+            // later segment are the originals, and a half-written replacement is still in its
+            // temporary file.
+            for name in try manager.contentsOfDirectory(atPath: before.path) where name != segments[0] {
                 try? manager.removeItem(at: partitionDirectory.appendingPathComponent(name))
                 try manager.copyItem(at: before.appendingPathComponent(name), to: partitionDirectory.appendingPathComponent(name))
             }
