@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.0.0"),
     ],
     targets: [
         // librdkafka from the operating system (Debian: librdkafka-dev).
@@ -79,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchbackConfigurationTests",
-            dependencies: ["SwitchbackConfiguration", "Consensus", "Mirror"]
+            dependencies: ["SwitchbackConfiguration", "Consensus", "Mirror", "TestSupport"]
         ),
         // The agent runtime (election driver, cluster probes, peer messaging) and its HTTP API.
         .target(
@@ -90,6 +91,8 @@ let package = Package(
                 "KafkaClient",
                 "Mirror",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -104,6 +107,7 @@ let package = Package(
             dependencies: [
                 "AgentServer", "SwitchbackConfiguration", "Consensus", "KafkaClient", "LocalKafka", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaClientTests",
-            dependencies: ["KafkaClient", "CRdKafka"]
+            dependencies: ["KafkaClient", "CRdKafka", "TestSupport"]
         ),
         .testTarget(
             name: "KafkaWireTests",
@@ -168,10 +172,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Fixtures shared by test targets: temporary directories, a LocalKafka broker per test.
+        // Fixtures shared by test targets: temporary directories, a LocalKafka broker per test,
+        // KafkaClient producers and consumers that clean up after themselves.
         .target(
             name: "TestSupport",
-            dependencies: ["LocalKafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LocalKafka", "KafkaClient", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
         .testTarget(

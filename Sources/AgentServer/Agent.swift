@@ -59,7 +59,15 @@ public final class Agent: Service {
         let audit = try AuditLog(directory: configuration.dataDirectory)
         let metrics = AgentMetrics()
         let probeBoard = ProbeBoard()
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let tls: AgentTLS?
+        do {
+            tls = try configuration.tls.map { settings throws(ConfigurationError) in try AgentTLS(settings) }
+        } catch {
+            throw AgentError("the agent cannot start: \(error)")
+        }
+        let server = try AgentTLS.listener(tls)
+        let httpClient = tls.map { HTTPClient(eventLoopGroupProvider: .singleton, configuration: $0.httpClientConfiguration()) }
+            ?? HTTPClient(eventLoopGroupProvider: .singleton)
         let transport = PeerTransport(
             me: configuration.agentID, peers: configuration.peerURLs, secret: configuration.auth.peerSecret.revealed(),
             client: httpClient, timeout: max(configuration.detection.probeInterval, .milliseconds(500)), logger: logger)
@@ -100,11 +108,12 @@ public final class Agent: Service {
         let api = AgentAPI(host: host, configuration: configuration, metrics: metrics, probes: probeBoard, logger: logger)
         let app = Application(
             router: api.router(),
+            server: server,
             configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: nil),
             onServerRunning: { [self, logger] channel in
                 let port = channel.localAddress?.port
                 self.runtime.withLock { $0.port = port }
-                logger.notice("agent API listening", metadata: ["port": "\(port ?? -1)"])
+                logger.notice("agent API listening", metadata: ["port": "\(port ?? -1)", "tls": "\(tls.map(\.description) ?? "off")"])
             },
             logger: logger)
 

@@ -59,7 +59,10 @@ public struct OperatorClient: Sendable {
         do {
             response = try await client.execute(request, timeout: .milliseconds(timeout.milliseconds))
         } catch {
-            throw OperatorClientError(message: "cannot reach the agent at \(baseURL): \(error); check --agent and that the agent runs")
+            let tlsHint = baseURL.lowercased().hasPrefix("https://")
+                ? " (https: pass --ca with the CA that issued the agent's certificate, whose names must include the --agent host; --cert/--key if it requires client certificates)"
+                : " (an agent with tls serves https:// only)"
+            throw OperatorClientError(message: "cannot reach the agent at \(baseURL): \(error); check --agent and that the agent runs\(tlsHint)")
         }
         let buffer = try await response.body.collect(upTo: 16 << 20)
         let data = Data(buffer.readableBytesView)

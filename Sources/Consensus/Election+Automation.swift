@@ -54,10 +54,12 @@ extension Election {
     func desiredCandidacy(now: MonotonicInstant) -> (target: SiteID, cause: ConfigCause)? {
         let active = state.committed.activeSite
         // The active site's agent re-confirms itself when voters moved to an epoch nobody
-        // committed (a failed election): they refuse its renewals until a newer commit. It
-        // waits long enough for any election still under way to finish first, so it does not
-        // duel with a legitimate failover or an operator's switchover.
-        if let mySite, active == mySite, !isServingActive(now: now), !detector.isDown(mySite, now: now),
+        // committed (a failed election): they refuse its renewals until a newer commit, so its
+        // lease hangs on the voters left, and one lost acknowledgement fences it. It does so
+        // while still serving (see `isReaffirming`), and waits long enough for any election
+        // still under way to finish first, so it does not duel with a legitimate failover or
+        // an operator's switchover.
+        if let mySite, active == mySite, !detector.isDown(mySite, now: now),
             let since = uncommittedSince, now - since >= policy.electionTimeout * 2 + policy.leaseDuration
         {
             return (mySite, .reaffirm)

@@ -118,9 +118,19 @@ public struct Election: Sendable {
     /// it is exact at `now`, whereas `stopServingActive` only comes with the next event.
     public func isServingActive(now: MonotonicInstant) -> Bool {
         guard let mySite, state.committed.activeSite == mySite,
-            state.currentEpoch == state.committed.epoch
+            state.currentEpoch == state.committed.epoch || abandonedOwnElection(after: state.committed.epoch)
+                || isReaffirming
         else { return false }
         return lease.isValid(epoch: state.committed.epoch, now: now)
+    }
+
+    /// Whether this agent runs an election to re-confirm its own site in the configuration it
+    /// holds. It keeps serving on the lease it already has: renewals stop with the candidacy,
+    /// and the election waits out every grant (this agent's own included) before committing,
+    /// so the lease ends exactly as if the agent had just stopped renewing.
+    var isReaffirming: Bool {
+        guard let running = candidacy, let mySite else { return false }
+        return running.proposal.activeSite == mySite && running.base == state.committed
     }
 
     /// Handles one event and returns what the runtime must do, in order.

@@ -42,7 +42,7 @@ struct ConfigurationParser {
     let secrets: SecretResolver
     var warnings: [String] = []
 
-    static let topKeys = ["site", "role", "listen", "data_dir", "sites", "witnesses", "mirror", "detection", "failover", "auth", "alerts"]
+    static let topKeys = ["site", "role", "listen", "data_dir", "sites", "witnesses", "mirror", "detection", "failover", "auth", "alerts", "tls"]
 
     init(secrets: SecretResolver) { self.secrets = secrets }
 
@@ -54,8 +54,10 @@ struct ConfigurationParser {
         let listen = try top["listen"].map { v throws(ConfigurationError) in try listenAddress(v) } ?? ListenAddress(host: "0.0.0.0", port: 7070)
         let dataDirectory = try top["data_dir"]?.string(example: "/var/lib/switchback") ?? "/var/lib/switchback"
 
-        let sites = try parseSites(try top.required("sites", example: "{ dc-a: { bootstrap: \"kafka-a:9092\", agent: \"http://agent-a:7070\" } }"))
-        let witnesses = try top["witnesses"].map { v throws(ConfigurationError) in try parseWitnesses(v, sites: sites) } ?? []
+        // Before the sites: whether tls is set decides the scheme every agent URL must have.
+        let tls = try top["tls"].map { v throws(ConfigurationError) in try parseTLS(v) }
+        let sites = try parseSites(try top.required("sites", example: "{ dc-a: { bootstrap: \"kafka-a:9092\", agent: \"http://agent-a:7070\" } }"), tls: tls != nil)
+        let witnesses = try top["witnesses"].map { v throws(ConfigurationError) in try parseWitnesses(v, sites: sites, tls: tls != nil) } ?? []
         let siteNames = sites.map(\.name)
 
         switch role {
@@ -87,7 +89,7 @@ struct ConfigurationParser {
 
         var configuration = AgentConfiguration(
             name: name, role: role, listen: listen, dataDirectory: dataDirectory, sites: sites, witnesses: witnesses,
-            mirror: mirror, detection: detection, failover: failover, auth: auth, alerts: alerts, warnings: [])
+            mirror: mirror, detection: detection, failover: failover, auth: auth, alerts: alerts, tls: tls, warnings: [])
         // The election has its own consistency rules (lease longer than the probe interval…);
         // check them now so a bad file fails at load, naming the key.
         do {
@@ -154,14 +156,14 @@ struct ConfigurationParser {
 
     // MARK: - Sections
 
-    mutating func parseSites(_ value: YAMLValue) throws(ConfigurationError) -> [SiteSettings] {
+    mutating func parseSites(_ value: YAMLValue, tls: Bool) throws(ConfigurationError) -> [SiteSettings] {
         let mapping = try value.mapping(allowed: nil, example: "{ dc-a: { bootstrap: \"kafka-a:9092\", agent: \"http://agent-a:7070\" } }")
         var sites: [SiteSettings] = []
         for (key, entry) in mapping.entries {
             let name = try siteName(YAMLValue(node: .scalar(.init(key)), path: entry.path))
             let fields = try entry.mapping(allowed: ["bootstrap", "agent", "kafka"], example: "{ bootstrap: \"kafka-a:9092\", agent: \"http://agent-a:7070\" }")
             let bootstrap = try bootstrapServers(try fields.required("bootstrap", example: "\"kafka-a1:9092,kafka-a2:9092\""))
-            let agent = try agentURL(try fields.required("agent", example: "\"https://agent-a:7070\""))
+            let agent = try agentURL(try fields.required("agent", example: "\"https://agent-a:7070\""), tls: tls)
             var properties: [String: KafkaPropertyValue] = [:]
             if let kafka = fields["kafka"] {
                 for (property, propertyValue) in try kafka.mapping(allowed: nil, example: "{ security.protocol: SASL_SSL }").entries {
@@ -235,7 +237,7 @@ struct ConfigurationParser {
         }
     }
 
-    func parseWitnesses(_ value: YAMLValue, sites: [SiteSettings]) throws(ConfigurationError) -> [WitnessSettings] {
+    func parseWitnesses(_ value: YAMLValue, sites: [SiteSettings], tls: Bool) throws(ConfigurationError) -> [WitnessSettings] {
         if case .sequence = value.node {
             throw value.error(
                 .wrongType, "expected a mapping of witness names to agents",
@@ -248,7 +250,7 @@ struct ConfigurationParser {
                 throw entry.error(.invalidValue, "'\(name)' is also a site", fix: "give the witness a name of its own")
             }
             let fields = try entry.mapping(allowed: ["agent"], example: "{ agent: \"https://witness:7070\" }")
-            result.append(WitnessSettings(name: name, agentURL: try agentURL(try fields.required("agent", example: "\"https://witness:7070\""))))
+            result.append(WitnessSettings(name: name, agentURL: try agentURL(try fields.required("agent", example: "\"https://witness:7070\""), tls: tls)))
         }
         return result
     }

@@ -24,6 +24,8 @@ public struct AgentConfiguration: Sendable {
     public var failover: FailoverSettings
     public var auth: AuthSettings
     public var alerts: AlertSettings
+    /// HTTPS for the API and the calls to other agents; `nil` serves and calls plain HTTP.
+    public var tls: TLSSettings?
     /// Things that work but deserve the operator's attention (printed at start).
     public var warnings: [String]
 

@@ -27,6 +27,13 @@ struct AgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration(config, command: "agent")
+        // The key must match the certificate: a configuration mistake, so exit 2 naming
+        // `tls.private_key` now rather than fail once the agent is starting.
+        do {
+            _ = try configuration.tls.map { settings throws(ConfigurationError) in try AgentTLS(settings) }
+        } catch {
+            throw failure("agent", config, error)
+        }
         bootstrapLogging(level: logLevel)
         let logger = Logger(label: "switchback.agent")
         let agent = Agent(configuration: configuration, logger: logger)

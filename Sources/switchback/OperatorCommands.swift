@@ -2,6 +2,7 @@ import AgentServer
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import SwitchbackConfiguration
 
 /// Options every operator command shares: which agent, which token, which output.
 struct OperatorOptions: ParsableArguments {
@@ -13,6 +14,20 @@ struct OperatorOptions: ParsableArguments {
 
     @Flag(help: "Print the agent's JSON answer instead of text.")
     var json = false
+
+    @Option(help: "PEM bundle of the CA that issued the agents' certificates, for an https:// --agent.")
+    var ca: String?
+
+    @Option(help: "Client certificate (PEM) for agents with tls.client_auth: required; needs --key.")
+    var cert: String?
+
+    @Option(help: "The private key (PEM file) of --cert.")
+    var key: String?
+
+    @Option(help: ArgumentHelp(
+        "An agent's configuration file: its tls section gives what --ca, --cert and --key do not.",
+        discussion: "Reads tls.ca, and with client_auth: required the agent's certificate and key; nothing else of the file."))
+    var config: String?
 
     func validate() throws {
         guard agent.hasPrefix("http://") || agent.hasPrefix("https://") else {
@@ -27,10 +42,39 @@ struct OperatorOptions: ParsableArguments {
         return token
     }
 
+    /// The HTTP client's settings: TLS from --ca/--cert/--key, then from --config's tls section.
+    func clientConfiguration() throws -> HTTPClient.Configuration {
+        let fromFile: OperatorTLSSettings?
+        do {
+            fromFile = try config.flatMap { path throws(ConfigurationError) in try OperatorTLSSettings.load(path: path) }
+        } catch {
+            throw ValidationError("--config \(config ?? ""): \(error)")
+        }
+        var privateKey = fromFile?.privateKey
+        if let key {
+            do {
+                privateKey = Secret(String(decoding: try Data(contentsOf: URL(fileURLWithPath: key)), as: UTF8.self), source: .file(key))
+            } catch {
+                throw ValidationError("--key \(key): cannot read it (\((error as NSError).localizedDescription)); give a readable PEM key file")
+            }
+        }
+        let caFile = ca ?? fromFile?.caPath
+        let certificateFile = cert ?? fromFile?.certificatePath
+        let secure = agent.lowercased().hasPrefix("https://")
+        guard secure || caFile != nil || certificateFile != nil || privateKey != nil else { return HTTPClient.Configuration() }
+        return try OperatorTLS(caFile: caFile, certificateFile: certificateFile, privateKey: privateKey).httpClientConfiguration()
+    }
+
     /// Runs `call` against the agent and prints its answer.
     func perform(_ call: (OperatorClient) async throws -> OperatorClient.Reply, render: (OperatorClient.Reply) throws -> String) async throws {
         let token = try token()
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let http: HTTPClient
+        do {
+            http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: try clientConfiguration())
+        } catch {
+            FileHandle.standardError.write(Data("switchback: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         let outcome: Result<String, any Error>
         do {
             let reply = try await call(OperatorClient(baseURL: agent, token: token, client: http))

@@ -95,14 +95,14 @@ import TestSupport
                 try await RawKafkaConnection.with(broker.bootstrapServers) { first in
                     // Member 1 joins and syncs: the group is stable.
                     guard case .joinGroup(let joined) = try await first.call(Self.join(), .joinGroup, version: 1) else {
-                        throw DeadlinePassed(description: "JoinGroup answered with another API")
+                        throw UnexpectedAnswer("JoinGroup answered with another API")
                     }
                     #expect(joined.errorCode == 0)
                     let sync = KafkaRequest.syncGroup(SyncGroupRequest(
                         groupId: Self.group, generationId: joined.generationId, memberId: joined.memberId,
                         assignments: [.init(memberId: joined.memberId, assignment: ByteBuffer(bytes: [0]))]))
                     guard case .syncGroup(let synced) = try await first.call(sync, .syncGroup, version: 1) else {
-                        throw DeadlinePassed(description: "SyncGroup answered with another API")
+                        throw UnexpectedAnswer("SyncGroup answered with another API")
                     }
                     #expect(synced.errorCode == 0)
 
@@ -146,7 +146,7 @@ import TestSupport
                                    configs: [.init(name: "retention.ms", value: "abc")])],
                     validateOnly: true))
                 guard case .createTopics(let created) = try await connection.call(badCreate, .createTopics, version: 4) else {
-                    throw DeadlinePassed(description: "CreateTopics answered with another API")
+                    throw UnexpectedAnswer("CreateTopics answered with another API")
                 }
                 #expect(created.topics.map(\.errorCode) == [Self.invalidConfig])
 
@@ -156,7 +156,7 @@ import TestSupport
                     validateOnly: true))
                 guard case .incrementalAlterConfigs(let incremental) = try await connection.call(
                     badIncremental, .incrementalAlterConfigs, version: 0)
-                else { throw DeadlinePassed(description: "IncrementalAlterConfigs answered with another API") }
+                else { throw UnexpectedAnswer("IncrementalAlterConfigs answered with another API") }
                 #expect(incremental.responses.map(\.errorCode) == [Self.invalidConfig])
 
                 let badReplace = KafkaRequest.alterConfigs(AlterConfigsRequest(
@@ -164,7 +164,7 @@ import TestSupport
                                       configs: [.init(name: "cleanup.policy", value: "shred")])],
                     validateOnly: true))
                 guard case .alterConfigs(let replaced) = try await connection.call(badReplace, .alterConfigs, version: 1) else {
-                    throw DeadlinePassed(description: "AlterConfigs answered with another API")
+                    throw UnexpectedAnswer("AlterConfigs answered with another API")
                 }
                 #expect(replaced.responses.map(\.errorCode) == [Self.invalidConfig])
 
@@ -175,7 +175,7 @@ import TestSupport
                     validateOnly: true))
                 guard case .incrementalAlterConfigs(let approved) = try await connection.call(
                     goodIncremental, .incrementalAlterConfigs, version: 0)
-                else { throw DeadlinePassed(description: "IncrementalAlterConfigs answered with another API") }
+                else { throw UnexpectedAnswer("IncrementalAlterConfigs answered with another API") }
                 #expect(approved.responses.map(\.errorCode) == [0])
             }
             let configs = try #require(try await admin.describeTopicConfigs([topic])[topic]).get()

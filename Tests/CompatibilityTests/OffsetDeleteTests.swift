@@ -33,7 +33,7 @@ import TestSupport
                         .init(name: stale.rawValue, partitions: [.init(partitionIndex: 0)]),
                     ]))
                     guard case .offsetDelete(let response) = try await connection.call(request, .offsetDelete, version: 0) else {
-                        throw DeadlinePassed(description: "OffsetDelete answered with another API")
+                        throw UnexpectedAnswer("OffsetDelete answered with another API")
                     }
                     return response
                 }

@@ -15,11 +15,11 @@ struct RawKafkaConnection {
     mutating func call(_ request: KafkaRequest, _ api: ApiKey, version: Int16) async throws -> KafkaResponse {
         let correlationID = try await send(request, api, version: version)
         guard var frame = try await responses.next() else {
-            throw DeadlinePassed(description: "the broker closed the connection instead of answering \(api.name)")
+            throw UnexpectedAnswer("the broker closed the connection instead of answering \(api.name)")
         }
         let answered = try ResponseFrame.decodeHeader(api: api, version: version, from: &frame)
         guard answered == correlationID else {
-            throw DeadlinePassed(description: "answer to correlation id \(answered), expected \(correlationID)")
+            throw UnexpectedAnswer("answer to correlation id \(answered), expected \(correlationID)")
         }
         return try KafkaResponse.decode(api: api, version: version, body: &frame)
     }
@@ -42,7 +42,7 @@ struct RawKafkaConnection {
     static func with<T>(_ bootstrap: String, _ body: (inout RawKafkaConnection) async throws -> T) async throws -> T {
         let parts = bootstrap.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]) else {
-            throw DeadlinePassed(description: "bootstrap \(bootstrap) is not host:port")
+            throw UnexpectedAnswer("bootstrap \(bootstrap) is not host:port")
         }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: String(parts[0]), port: port) { channel in
@@ -57,4 +57,10 @@ struct RawKafkaConnection {
             return try await body(&connection)
         }
     }
+}
+
+/// The broker answered a raw request with something other than what the protocol says.
+struct UnexpectedAnswer: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

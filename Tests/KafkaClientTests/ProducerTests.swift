@@ -1,4 +1,5 @@
 import KafkaClient
+import TestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ProducerTests {

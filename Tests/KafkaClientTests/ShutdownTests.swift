@@ -1,5 +1,6 @@
 import KafkaClient
 import Synchronization
+import TestSupport
 import Testing
 
 /// Collects what a producing task saw, for the test to check afterwards.

@@ -61,7 +61,7 @@ struct AgentConfigurationTests {
         #expect(a.alerts.webhooks.first?.format == .slack)
         #expect(a.automaticFailoverEnabled)
         #expect(a.warnings.isEmpty)
-        #expect(a.peerURLs == [AgentID("dc-b"): "https://agent-b:7070", AgentID("witness"): "https://witness:7070"])
+        #expect(a.peerURLs == [AgentID("dc-b"): "http://agent-b:7070", AgentID("witness"): "http://witness:7070"])
 
         let b = try AgentConfiguration.load(path: examples.appendingPathComponent("agent-dc-b.yaml").path, secrets: resolver)
         #expect(b.name.rawValue == "dc-b")
