@@ -32,6 +32,9 @@ public struct BrokerConfiguration: Sendable {
     public var segmentBytes: Int
     /// How often retention (time and size) is enforced.
     public var retentionCheckInterval: Duration
+    /// How often the log cleaner compacts the partitions of compacted topics (`cleanup.policy`
+    /// including `compact`) that changed since their last cleaning.
+    public var compactionInterval: Duration
 
     public init(
         dataDirectory: URL,
@@ -43,7 +46,8 @@ public struct BrokerConfiguration: Sendable {
         fsyncInterval: Duration = .milliseconds(200),
         maxRequestBytes: Int = 100 * 1024 * 1024,
         segmentBytes: Int = 64 * 1024 * 1024,
-        retentionCheckInterval: Duration = .seconds(30)
+        retentionCheckInterval: Duration = .seconds(30),
+        compactionInterval: Duration = .seconds(15)
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -55,5 +59,6 @@ public struct BrokerConfiguration: Sendable {
         self.maxRequestBytes = maxRequestBytes
         self.segmentBytes = segmentBytes
         self.retentionCheckInterval = retentionCheckInterval
+        self.compactionInterval = compactionInterval
     }
 }

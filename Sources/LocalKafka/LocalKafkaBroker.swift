@@ -73,7 +73,10 @@ public final class LocalKafkaBroker: Sendable {
         var control: ControlServer?
         if let controlPort {
             do {
-                control = try await ControlServer.bind(host: configuration.host, port: controlPort, faults: faults, logger: logger)
+                control = try await ControlServer.bind(
+                    host: configuration.host, port: controlPort, faults: faults,
+                    compact: { topic throws(StorageError) in try await core.compact(topic: topic) }, logger: logger
+                )
             } catch {
                 listener.close()
                 await core.shutdown()
@@ -81,6 +84,16 @@ public final class LocalKafkaBroker: Sendable {
             }
         }
         return LocalKafkaBroker(listener: listener, control: control, core: core, faults: faults, host: configuration.host, logger: logger)
+    }
+
+    /// Compacts every partition of a compacted topic now, instead of waiting for the periodic
+    /// cleaner (`BrokerConfiguration.compactionInterval`); only closed segments are cleaned.
+    ///
+    /// - Returns: what was removed, partition by partition.
+    /// - Throws: `StorageError` for an unknown topic, a topic whose `cleanup.policy` does not
+    ///   include `compact`, or an I/O failure.
+    public func compact(topic: String) async throws(StorageError) -> CompactionReport {
+        try await core.compact(topic: topic)
     }
 
     /// Serves clients until the calling task is cancelled, then closes connections and flushes

@@ -84,7 +84,8 @@ class Suite:
         producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
         base = int(time.time() * 1000) - 60_000
         for i in range(10):
-            producer.send(topic, value=f"v{i}".encode(), partition=2, timestamp_ms=base + i * 1000)
+            # Keyed: a compacted topic refuses records without a key (INVALID_RECORD), as Kafka does.
+            producer.send(topic, key=f"k{i}".encode(), value=f"v{i}".encode(), partition=2, timestamp_ms=base + i * 1000)
         producer.flush(timeout=DEADLINE_SECONDS)
         producer.close()
         tp = TopicPartition(topic, 2)

@@ -66,7 +66,8 @@ struct FlowSafetyTests {
             try await produce([
                 ProducerRecord(topic: mapTopic, partition: 0, key: Array("dc-a/dc-b/orders/0/m/99".utf8), value: [1, 1, 0]),
                 ProducerRecord(topic: mapTopic, partition: 0, key: [0xFF, 0xFE], value: [9]),
-                ProducerRecord(topic: mapTopic, partition: 0, key: nil, value: nil),
+                // An empty key: the compacted map topic refuses a null one (INVALID_RECORD), as Kafka does.
+                ProducerRecord(topic: mapTopic, partition: 0, key: [], value: nil),
             ], to: sites.brokerB)
             let map = try await OffsetTranslationService(configuration: configuration, logger: quietLogger).loadOffsetMap()
             #expect(map.translate(mirrorPartition("orders", 0), sourceOffset: 3) == .mapped(3))

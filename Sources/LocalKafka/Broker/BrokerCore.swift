@@ -157,10 +157,11 @@ actor BrokerCore: KafkaFrameHandler {
 
     // MARK: Background work
 
-    /// Runs group timers, interval fsyncs and retention until cancelled.
+    /// Runs group timers, interval fsyncs, retention and the log cleaner until cancelled.
     func runMaintenance() async {
         var lastFlush = ContinuousClock.now
         var lastRetention = ContinuousClock.now
+        var lastCompaction = ContinuousClock.now
         while !Task.isCancelled {
             let now = ContinuousClock.now
             complete(groups.tick(now: now))
@@ -171,6 +172,10 @@ actor BrokerCore: KafkaFrameHandler {
             if now - lastRetention >= configuration.retentionCheckInterval {
                 store.enforceRetention(nowMs: nowMs)
                 lastRetention = now
+            }
+            if now - lastCompaction >= configuration.compactionInterval {
+                store.compactChangedPartitions(nowMs: nowMs)
+                lastCompaction = now
             }
             // Group timers need about this resolution; a finer one would only burn CPU at idle.
             var wake = now + .milliseconds(100)

@@ -9,6 +9,8 @@ enum ControlRequest: Equatable {
     case listFaults
     case inject(Fault)
     case heal
+    /// Run the log cleaner on a compacted topic now.
+    case compact(topic: String)
 
     /// Why a control call was refused; becomes a 4xx answer naming the problem and the fix.
     struct Rejection: Error, Equatable {
@@ -25,6 +27,7 @@ enum ControlRequest: Equatable {
         POST /faults/fail?api=NAME&error=CODE&count=N
                                                     answer the next N requests of an API with an error
         POST /faults/heal                           remove every fault
+        POST /compact?topic=T                       compact topic T's closed segments now
         """
 
     init(method: String, uri: String) throws(Rejection) {
@@ -55,7 +58,12 @@ enum ControlRequest: Equatable {
             let error = try Self.errorCode(errorName)
             let count = try Self.integer("count", in: query, range: 1...1_000_000, default: 1)
             self = .inject(.failRequests(api: api, error: error, count: count))
-        case (_, "/healthz"), (_, "/faults"), (_, "/faults/blackhole"), (_, "/faults/refuse"),
+        case ("POST", "/compact"):
+            guard let topic = query["topic"], !topic.isEmpty else {
+                throw Rejection(status: 400, message: "missing query parameter 'topic' (the compacted topic to clean)")
+            }
+            self = .compact(topic: topic)
+        case (_, "/healthz"), (_, "/faults"), (_, "/compact"), (_, "/faults/blackhole"), (_, "/faults/refuse"),
              (_, "/faults/heal"), (_, "/faults/latency"), (_, "/faults/fail"):
             throw Rejection(status: 405, message: "method \(method) not allowed on \(path)\n\(Self.usage)")
         default:

@@ -3,7 +3,11 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The broker's HTTP control endpoint: fault injection for tests and the sandbox.
+/// Runs the log cleaner on one topic (the broker's `compact(topic:)`).
+typealias CompactionTrigger = @Sendable (String) async throws(StorageError) -> CompactionReport
+
+/// The broker's HTTP control endpoint: fault injection and the log cleaner trigger, for tests
+/// and the sandbox.
 ///
 /// It has no authentication, so it binds to the address it is given and the `broker` command
 /// defaults it to loopback. Every call is answered synchronously on the connection's event loop.
@@ -19,13 +23,15 @@ final class ControlServer: Sendable {
         self.localAddress = address
     }
 
-    static func bind(host: String, port: Int, faults: FaultInjector, logger: Logger) async throws -> ControlServer {
+    static func bind(
+        host: String, port: Int, faults: FaultInjector, compact: @escaping CompactionTrigger, logger: Logger
+    ) async throws -> ControlServer {
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(ControlRequestHandler(faults: faults, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(ControlRequestHandler(faults: faults, compact: compact, logger: logger))
                 }
             }
             .bind(host: host, port: port)
@@ -43,7 +49,8 @@ final class ControlServer: Sendable {
     }
 }
 
-/// Answers one control connection's HTTP requests.
+/// Answers one control connection's HTTP requests; most synchronously, a compaction when the
+/// broker has done it.
 /// - Important: used only on its channel's event loop (NIO's rule for handlers).
 final class ControlRequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -53,12 +60,14 @@ final class ControlRequestHandler: ChannelInboundHandler {
     static let maxBodyBytes = 64 * 1024
 
     private let faults: FaultInjector
+    private let compact: CompactionTrigger
     private let logger: Logger
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
 
-    init(faults: FaultInjector, logger: Logger) {
+    init(faults: FaultInjector, compact: @escaping CompactionTrigger, logger: Logger) {
         self.faults = faults
+        self.compact = compact
         self.logger = logger
     }
 
@@ -72,10 +81,16 @@ final class ControlRequestHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             self.head = nil
-            let (status, text) = bodyBytes > Self.maxBodyBytes
-                ? (413, "request body too large; control calls take no body\n")
-                : answer(head)
-            write(status: status, text: text, keepAlive: head.isKeepAlive, context: context)
+            guard bodyBytes <= Self.maxBodyBytes else {
+                write(status: 413, text: "request body too large; control calls take no body\n", keepAlive: head.isKeepAlive, context: context)
+                return
+            }
+            do {
+                let request = try ControlRequest(method: head.method.rawValue, uri: head.uri)
+                serve(request, keepAlive: head.isKeepAlive, context: context)
+            } catch {
+                write(status: error.status, text: error.message + "\n", keepAlive: head.isKeepAlive, context: context)
+            }
         }
     }
 
@@ -84,25 +99,48 @@ final class ControlRequestHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    private func answer(_ head: HTTPRequestHead) -> (Int, String) {
-        let request: ControlRequest
-        do {
-            request = try ControlRequest(method: head.method.rawValue, uri: head.uri)
-        } catch {
-            return (error.status, error.message + "\n")
+    private func serve(_ request: ControlRequest, keepAlive: Bool, context: ChannelHandlerContext) {
+        func answer(_ status: Int, _ text: String) {
+            write(status: status, text: text, keepAlive: keepAlive, context: context)
         }
         switch request {
         case .health:
-            return (200, "ok\n")
+            answer(200, "ok\n")
         case .listFaults:
             let lines = faults.activeFaults.map { "\($0)\n" }.joined()
-            return (200, lines.isEmpty ? "none\n" : lines)
+            answer(200, lines.isEmpty ? "none\n" : lines)
         case .inject(let fault):
             faults.inject(fault)
-            return (200, "injected: \(fault)\n")
+            answer(200, "injected: \(fault)\n")
         case .heal:
             faults.heal()
-            return (200, "healed\n")
+            answer(200, "healed\n")
+        case .compact(let topic):
+            answerCompaction(of: topic, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    private static func compactionAnswer(_ compact: CompactionTrigger, _ topic: String) async -> (Int, String) {
+        do {
+            return (200, try await compact(topic).description)
+        } catch {
+            let status = switch error.code {
+            case .unknownTopicOrPartition: 404
+            case .invalidConfig: 409
+            default: 500
+            }
+            return (status, error.message + "\n")
+        }
+    }
+
+    /// Runs the compaction off the event loop and answers on it when done.
+    private func answerCompaction(of topic: String, keepAlive: Bool, context: ChannelHandlerContext) {
+        let compact = self.compact
+        let loopBound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { () -> (Int, String) in
+            await Self.compactionAnswer(compact, topic)
+        }.whenSuccess { status, text in
+            loopBound.value.handler.write(status: status, text: text, keepAlive: keepAlive, context: loopBound.value.context)
         }
     }
 

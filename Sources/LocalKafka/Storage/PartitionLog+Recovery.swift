@@ -57,7 +57,8 @@ extension PartitionLog {
                     fastPathWorked = false
                     break
                 }
-                if !isLast, segment.nextOffset != segments[position + 1].baseOffset {
+                // A compacted segment may end before the next one starts, never after.
+                if !isLast, segment.nextOffset > segments[position + 1].baseOffset {
                     fastPathWorked = false
                     break
                 }
@@ -95,7 +96,7 @@ extension PartitionLog {
     ) throws(StorageError) -> [LogSegment] {
         var kept: [LogSegment] = []
         for segment in segments {
-            if let previous = kept.last, previous.nextOffset != segment.baseOffset {
+            if let previous = kept.last, previous.nextOffset > segment.baseOffset {
                 logger.warning(
                     "segment does not continue the log; removing it",
                     metadata: ["segment": "\(segment.logPath)", "expectedBase": "\(previous.nextOffset)"]

@@ -9,14 +9,15 @@ extension PartitionLog {
     @discardableResult
     func enforceRetention(nowMs: Int64) throws(StorageError) -> Int {
         var deletable = 0
-        // Time and size retention belong to the delete policy; a compact-only topic keeps
-        // everything (compaction itself is not implemented).
+        // Time and size retention belong to the delete policy; a compact-only topic keeps its
+        // segments and only the log cleaner (PartitionLog+Compaction) removes records from them.
         let deletes = settings.cleanupPolicy.contains("delete")
         if deletes, settings.retentionMs >= 0 {
             // A segment expires when its newest record is older than retention.ms.
             while deletable < segments.count - 1 {
                 let segment = segments[deletable]
-                guard segment.maxTimestamp >= 0, nowMs - segment.maxTimestamp > settings.retentionMs else { break }
+                // A segment compaction emptied has no timestamp and nothing to keep.
+                guard segment.size == 0 || (segment.maxTimestamp >= 0 && nowMs - segment.maxTimestamp > settings.retentionMs) else { break }
                 deletable += 1
             }
         }

@@ -42,6 +42,8 @@ public final class PartitionLog {
     var segments: [LogSegment]
     var producers = ProducerStateTable()
     public internal(set) var logStartOffset: Int64
+    /// The last cleaning, so the periodic cleaner skips partitions with nothing new.
+    var compactionCheckpoint: CompactionCheckpoint?
 
     static let logStartOffsetFile = "log-start-offset"
     static let producerSnapshotFile = "producer-state.json"
@@ -169,6 +171,7 @@ public final class PartitionLog {
                 throw StorageError(.corruptRecord, "record batch for \(name) holds malformed records: \(error)")
             }
         }
+        try checkKeysForCompaction(batch)
     }
 
     private func write(_ assigned: [(batch: RecordBatch, header: RecordBatchHeader)]) throws(StorageError) {

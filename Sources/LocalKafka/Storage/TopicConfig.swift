@@ -10,10 +10,11 @@ public enum TopicConfigKey {
     public static let maxMessageBytes = "max.message.bytes"
     public static let segmentBytes = "segment.bytes"
     public static let messageTimestampType = "message.timestamp.type"
+    public static let deleteRetentionMs = "delete.retention.ms"
 
     /// Every known key, in the order `effectiveConfigs` lists them.
     public static let all = [
-        cleanupPolicy, maxMessageBytes, messageTimestampType, minInsyncReplicas,
+        cleanupPolicy, deleteRetentionMs, maxMessageBytes, messageTimestampType, minInsyncReplicas,
         retentionBytes, retentionMs, segmentBytes,
     ]
 }
@@ -57,6 +58,11 @@ struct TopicSettings: Equatable {
     var maxMessageBytes: Int = 1_048_588
     var segmentBytes: Int
     var logAppendTime = false
+    /// How long a tombstone stays in a compacted topic, measured from its timestamp.
+    var deleteRetentionMs: Int64 = 86_400_000
+
+    /// Whether the log cleaner compacts the topic (`cleanup.policy` includes `compact`).
+    var compacts: Bool { cleanupPolicy.contains("compact") }
 
     /// Defaults, with the broker's segment size (capped at 2 GiB: index positions are 32-bit).
     init(brokerSegmentBytes: Int) {
@@ -81,6 +87,7 @@ struct TopicSettings: Equatable {
         case TopicConfigKey.maxMessageBytes: String(maxMessageBytes)
         case TopicConfigKey.segmentBytes: String(segmentBytes)
         case TopicConfigKey.messageTimestampType: logAppendTime ? "LogAppendTime" : "CreateTime"
+        case TopicConfigKey.deleteRetentionMs: String(deleteRetentionMs)
         default: nil
         }
     }
@@ -101,6 +108,8 @@ struct TopicSettings: Equatable {
         switch key {
         case TopicConfigKey.retentionMs:
             retentionMs = try Self.integer(key, value, minimum: -1)
+        case TopicConfigKey.deleteRetentionMs:
+            deleteRetentionMs = try Self.integer(key, value, minimum: 0)
         case TopicConfigKey.retentionBytes:
             retentionBytes = try Self.integer(key, value, minimum: -1)
         case TopicConfigKey.minInsyncReplicas:
