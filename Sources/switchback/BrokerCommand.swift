@@ -3,6 +3,7 @@ import Foundation
 import LocalKafka
 import Logging
 import ServiceLifecycle
+import SwitchbackConfiguration
 
 struct BrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,6 +24,7 @@ struct BrokerCommand: AsyncParsableCommand {
               curl -X POST 'http://127.0.0.1:9093/faults/latency?ms=200'
               curl -X POST 'http://127.0.0.1:9093/faults/fail?api=produce&error=6&count=3'
               curl -X POST http://127.0.0.1:9093/faults/heal
+              curl -X POST 'http://127.0.0.1:9093/compact?topic=orders'  # clean a compacted topic now
 
             Example:
               switchback broker --listen 127.0.0.1:9092 --data-dir /tmp/kafka-a --control 127.0.0.1:9093
@@ -44,6 +46,9 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "When appends reach disk: 'always' (each acknowledged append survives kill -9) or 'interval' (fsync every 200 ms: a machine crash, not a process crash, can lose that window).")
     var fsync: FsyncPolicy = .always
 
+    @Option(help: "How often topics with cleanup.policy=compact are cleaned (keeping the latest record per key), e.g. 15s, 1m.")
+    var compactionInterval = CommandDuration(.seconds(15))
+
     @Flag(help: "Refuse to create topics on first use (metadata or produce for an unknown topic).")
     var noAutoCreate = false
 
@@ -53,6 +58,9 @@ struct BrokerCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...10_000).contains(partitions) else {
             throw ValidationError("--partitions is \(partitions); use a count between 1 and 10000.")
+        }
+        guard compactionInterval.duration > .zero else {
+            throw ValidationError("--compaction-interval must be longer than 0, e.g. 15s.")
         }
         if let control, control.host != listen.host {
             throw ValidationError("--control host \(control.host) differs from --listen host \(listen.host); serve both on the same host.")
@@ -68,7 +76,8 @@ struct BrokerCommand: AsyncParsableCommand {
             port: listen.port,
             defaultPartitions: partitions,
             autoCreateTopics: !noAutoCreate,
-            fsync: fsync
+            fsync: fsync,
+            compactionInterval: compactionInterval.duration
         )
         let broker = try await LocalKafkaBroker.start(configuration: configuration, controlPort: control?.port, logger: logger)
         // The one line scripts wait for: the broker accepts connections from here on.
@@ -97,3 +106,17 @@ struct BrokerService: Service {
 
 extension FsyncPolicy: ExpressibleByArgument {}
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// A duration on the command line, written as in the configuration file: `250ms`, `15s`, `10m`.
+struct CommandDuration: ExpressibleByArgument, Sendable {
+    let duration: Duration
+
+    init(_ duration: Duration) { self.duration = duration }
+
+    init?(argument: String) {
+        guard let duration = DurationText.parse(argument) else { return nil }
+        self.duration = duration
+    }
+
+    var defaultValueDescription: String { DurationText.format(duration) }
+}
