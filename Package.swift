@@ -3,7 +3,7 @@
 // Switchback: keeps Kafka applications running when a datacenter fails.
 // Dependencies point one way (see ../shared/DESIGN.md §2):
 //   switchback → AgentServer/Sandbox → Orchestrator → Mirror/Consensus/Alerts → KafkaClient → CRdKafka
-// LocalKafka depends only on KafkaWire and SwiftNIO; only the sandbox and tests use it.
+// LocalKafka depends only on KafkaWire, KafkaCompression and SwiftNIO; only the sandbox and tests use it.
 import PackageDescription
 
 let package = Package(
@@ -48,11 +48,29 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The four record batch codecs (gzip, snappy, lz4, zstd) over the system's libraries, kept
+        // out of KafkaWire so the protocol layer links nothing but SwiftNIO.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"]), .brew(["snappy"])]),
+        .target(
+            name: "KafkaCompression",
+            dependencies: [
+                "KafkaWire", "CZlib", "CLZ4", "CZstd", "CSnappy",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "KafkaCompressionTests",
+            dependencies: ["KafkaCompression", "KafkaWire", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // The embedded single-node Kafka-compatible broker (sandbox and tests; not for production).
         .target(
             name: "LocalKafka",
             dependencies: [
                 "KafkaWire",
+                "KafkaCompression",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -184,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "LocalKafkaTests",
             dependencies: [
-                "LocalKafka", "KafkaWire", "TestSupport", "KafkaClient",
+                "LocalKafka", "KafkaWire", "KafkaCompression", "TestSupport", "KafkaClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -194,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "CompatibilityTests",
             dependencies: [
-                "LocalKafka", "KafkaClient", "KafkaWire", "TestSupport",
+                "LocalKafka", "KafkaClient", "KafkaWire", "KafkaCompression", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

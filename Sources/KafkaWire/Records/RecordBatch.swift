@@ -39,22 +39,55 @@ public struct RecordBatch: Sendable, Equatable {
     /// - Throws: `WireError.malformed` naming the first offending record.
     public func validateRecords() throws(WireError) {
         guard header.compression == CompressionCodec.none else { return }
-        guard var body = bytes.getSlice(at: bytes.readerIndex + RecordBatchHeader.size, length: bytes.readableBytes - RecordBatchHeader.size)
-        else { throw .truncated(field: "records") }
+        try Self.validateRecords(in: recordsSection, declaredCount: header.recordsCount)
+    }
+
+    /// The bytes after the header: the records, or their compressed form.
+    public var recordsSection: ByteBuffer {
+        bytes.getSlice(at: bytes.readerIndex + RecordBatchHeader.size, length: bytes.readableBytes - RecordBatchHeader.size)
+            ?? ByteBuffer()
+    }
+
+    /// Checks the framing of uncompressed `records` (a batch's records section, decompressed if
+    /// need be) without materialising them, as `validateRecords()` does.
+    ///
+    /// - Throws: `WireError.malformed` naming the first offending record.
+    public static func validateRecords(in records: ByteBuffer, declaredCount: Int32) throws(WireError) {
+        var body = records
         var count: Int32 = 0
         while body.readableBytes > 0 {
             let offsetDelta = try Record.skip(from: &body)
             guard offsetDelta == count else {
                 throw .malformed(field: "offsetDelta", reason: "record \(count) has offset delta \(offsetDelta); deltas must count up from 0")
             }
-            count += 1
+            count &+= 1
         }
-        guard count == header.recordsCount else {
+        guard count == declaredCount else {
             throw .malformed(
                 field: "recordsCount",
-                reason: "header declares \(header.recordsCount) records but the batch holds \(count)"
+                reason: "header declares \(declaredCount) records but the batch holds \(count)"
             )
         }
+    }
+
+    /// Decodes uncompressed `records` (a batch's records section, decompressed if need be).
+    ///
+    /// - Throws: `WireError` when a record is malformed or their number is not `declaredCount`.
+    public static func decodeRecords(in records: ByteBuffer, declaredCount: Int32) throws(WireError) -> [Record] {
+        var body = records
+        // A record is at least 7 bytes, so a hostile count cannot make us reserve much.
+        var decoded: [Record] = []
+        decoded.reserveCapacity(min(Int(max(declaredCount, 0)), body.readableBytes / 7))
+        while body.readableBytes > 0 {
+            decoded.append(try Record.read(from: &body))
+        }
+        guard decoded.count == Int(declaredCount) else {
+            throw .malformed(
+                field: "recordsCount",
+                reason: "header declares \(declaredCount) records but the batch holds \(decoded.count)"
+            )
+        }
+        return decoded
     }
 
     /// The records of the batch, or the codec when they are compressed (never decompressed here).
@@ -65,20 +98,7 @@ public struct RecordBatch: Sendable, Equatable {
             throw .malformed(field: "attributes", reason: "unknown compression codec \(header.attributes & 0x7)")
         }
         guard codec == .none else { return .compressed(codec) }
-        var body = bytes.getSlice(at: bytes.readerIndex + RecordBatchHeader.size, length: bytes.readableBytes - RecordBatchHeader.size)
-            ?? ByteBuffer()
-        // A record is at least 7 bytes, so a hostile count cannot make us reserve much.
-        var records: [Record] = []
-        records.reserveCapacity(min(Int(header.recordsCount), body.readableBytes / 7))
-        while body.readableBytes > 0 {
-            records.append(try Record.read(from: &body))
-        }
-        guard records.count == Int(header.recordsCount) else {
-            throw .malformed(
-                field: "recordsCount",
-                reason: "header declares \(header.recordsCount) records but the batch holds \(records.count)"
-            )
-        }
+        let records = try Self.decodeRecords(in: recordsSection, declaredCount: header.recordsCount)
         return .records(records)
     }
 }

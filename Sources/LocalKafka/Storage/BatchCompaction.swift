@@ -1,3 +1,4 @@
+import KafkaCompression
 import KafkaWire
 import NIOCore
 
@@ -11,10 +12,12 @@ import NIOCore
 /// attributes; its records keep their offset deltas (batch format v2 allows gaps between them),
 /// and its CRC is recomputed.
 ///
-/// Control and transactional batches, and compressed ones, are never changed. The last batch of
-/// each producer id is kept even when every record in it goes (as a batch of no records, as Kafka
-/// does), so the producer's last sequence number and epoch survive in the log and idempotent
-/// producer state rebuilt by recovery after a crash stays correct.
+/// A compressed batch is decompressed, filtered like any other, and its kept records compressed
+/// again with the same codec, as Kafka's cleaner does. Control and transactional batches are
+/// never changed. The last batch of each producer id is kept even when every record in it goes
+/// (as an uncompressed batch of no records, as Kafka does), so the producer's last sequence
+/// number and epoch survive in the log and idempotent producer state rebuilt by recovery after
+/// a crash stays correct.
 struct BatchCompaction: Equatable {
     enum Action: Equatable {
         /// Nothing to remove: the stored bytes stay as they are.
@@ -38,9 +41,12 @@ struct BatchCompaction: Equatable {
         _ batch: RecordBatch,
         keyMap: CompactionKeyMap,
         nowMs: Int64,
-        deleteRetentionMs: Int64
+        deleteRetentionMs: Int64,
+        maxDecompressedBytes: Int
     ) throws(StorageError) -> BatchCompaction {
-        guard let records = try CompactionKeyMap.cleanableRecords(of: batch) else { return BatchCompaction(action: .keep) }
+        guard let records = try CompactionKeyMap.cleanableRecords(of: batch, maxDecompressedBytes: maxDecompressedBytes) else {
+            return BatchCompaction(action: .keep)
+        }
         let header = batch.header
         var kept: [Record] = []
         var decision = BatchCompaction(action: .keep)
@@ -62,33 +68,22 @@ struct BatchCompaction: Equatable {
         decision.removedRecords = records.count - kept.count
         guard decision.removedRecords > 0 else { return decision }
         let isLastOfProducer = header.hasProducerId && keyMap.lastBatchOfProducer[header.producerId] == header.baseOffset
-        decision.action = kept.isEmpty && !isLastOfProducer ? .drop : .rewrite(encode(header, kept))
+        decision.action = kept.isEmpty && !isLastOfProducer ? .drop : .rewrite(try encode(header, kept))
         return decision
     }
 
-    /// The batch `header` describes, holding only `records`, with a fresh CRC.
-    static func encode(_ header: RecordBatchHeader, _ records: [Record]) -> ByteBuffer {
-        // The CRC covers everything from the attributes to the end of the batch.
-        var covered = ByteBuffer()
-        covered.writeInteger(header.attributes)
-        covered.writeInteger(header.lastOffsetDelta)
-        covered.writeInteger(header.baseTimestamp)
-        covered.writeInteger(header.maxTimestamp)
-        covered.writeInteger(header.producerId)
-        covered.writeInteger(header.producerEpoch)
-        covered.writeInteger(header.baseSequence)
-        covered.writeInteger(Int32(truncatingIfNeeded: records.count))
-        for record in records { record.write(to: &covered) }
-
-        var batch = ByteBuffer()
-        batch.reserveCapacity(RecordBatchHeader.size + covered.readableBytes)
-        batch.writeInteger(header.baseOffset)
-        // batchLength counts partitionLeaderEpoch (4), magic (1) and crc (4) before the covered part.
-        batch.writeInteger(Int32(truncatingIfNeeded: 9 + covered.readableBytes))
-        batch.writeInteger(header.partitionLeaderEpoch)
-        batch.writeInteger(header.magic)
-        batch.writeInteger(CRC32C.checksum(covered))
-        batch.writeImmutableBuffer(covered)
-        return batch
+    /// The batch `header` describes, holding only `records` (compressed with the batch's codec),
+    /// with a fresh CRC. A batch left without records is written uncompressed, as Kafka does.
+    static func encode(_ header: RecordBatchHeader, _ records: [Record]) throws(StorageError) -> ByteBuffer {
+        var header = header
+        if records.isEmpty { header.attributes &= ~0x7 }
+        do {
+            return try RecordBatch.encode(header: header, records: records)
+        } catch {
+            throw StorageError(
+                .corruptRecord,
+                "the log cleaner could not write the batch at offset \(header.baseOffset) again: \(error)"
+            )
+        }
     }
 }

@@ -25,7 +25,7 @@ extension PartitionLog {
 
         var keyMap = CompactionKeyMap()
         for segment in segments {
-            for batch in try batches(of: segment) { try keyMap.visit(batch) }
+            for batch in try batches(of: segment) { try keyMap.visit(batch, maxDecompressedBytes: settings.maxDecompressedBatchBytes) }
         }
 
         var nextTombstoneExpiry: Int64?
@@ -36,7 +36,8 @@ extension PartitionLog {
             var changed = false
             for batch in try batches(of: segment) {
                 let decision = try BatchCompaction.decide(
-                    batch, keyMap: keyMap, nowMs: nowMs, deleteRetentionMs: settings.deleteRetentionMs
+                    batch, keyMap: keyMap, nowMs: nowMs, deleteRetentionMs: settings.deleteRetentionMs,
+                    maxDecompressedBytes: settings.maxDecompressedBatchBytes
                 )
                 report.recordsRemoved += decision.removedRecords
                 report.tombstonesRemoved += decision.removedTombstones
@@ -98,10 +99,10 @@ extension PartitionLog {
     /// Refuses keyless records on a compacted topic, as Kafka does (INVALID_RECORD): compaction
     /// keeps the latest record per key, so a record without one could only be lost.
     ///
-    /// Compressed batches are not opened (LocalKafka has no codecs) and pass unchecked.
-    func checkKeysForCompaction(_ batch: RecordBatch) throws(StorageError) {
+    /// `section` is the batch's records section, decompressed and validated.
+    func checkKeysForCompaction(_ batch: RecordBatch, records section: ByteBuffer) throws(StorageError) {
         guard settings.compacts, !batch.header.isControl,
-            case .records(let records)? = try? batch.payload()
+            let records = try? RecordBatch.decodeRecords(in: section, declaredCount: batch.header.recordsCount)
         else { return }
         if records.contains(where: { $0.key == nil }) {
             throw StorageError(

@@ -70,8 +70,7 @@ extension PartitionLog {
     }
 
     /// The first record whose timestamp is at or after `timestamp`, with that timestamp
-    /// (ListOffsets by time). Compressed batches are not opened: their base offset (or the log
-    /// start, if later) and max timestamp are returned. Nil when every record is older.
+    /// (ListOffsets by time); compressed batches are decompressed. Nil when every record is older.
     public func offset(forTimestamp timestamp: Int64) -> (offset: Int64, timestamp: Int64)? {
         do {
             for segment in segments where segment.maxTimestamp >= timestamp && segment.nextOffset > logStartOffset {
@@ -80,12 +79,8 @@ extension PartitionLog {
                     let header = try segment.header(at: position)
                     defer { position += header.totalSize }
                     guard header.maxTimestamp >= timestamp, header.lastOffset >= logStartOffset else { continue }
-                    guard header.compression == CompressionCodec.none else {
-                        return (max(header.baseOffset, logStartOffset), header.maxTimestamp)
-                    }
                     let batch = try RecordBatch(bytes: segment.read(at: position, length: header.totalSize))
-                    guard case .records(let records) = try batch.payload() else { continue }
-                    for record in records {
+                    for record in try records(of: batch) {
                         let offset = header.baseOffset + Int64(record.offsetDelta)
                         let recordTime = header.timestampType == .logAppendTime
                             ? header.maxTimestamp : header.baseTimestamp &+ record.timestampDelta

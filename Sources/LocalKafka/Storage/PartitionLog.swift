@@ -149,7 +149,7 @@ public final class PartitionLog {
         guard batch.hasValidCRC else {
             throw StorageError(.corruptRecord, "record batch for \(name) fails its CRC-32C check; the producer's data was damaged in transit")
         }
-        guard let codec = header.compression else {
+        guard header.compression != nil else {
             throw StorageError(.unsupportedCompressionType, "record batch for \(name) uses unknown compression codec \(header.attributes & 7)")
         }
         guard header.recordsCount > 0, Int64(header.recordsCount) == Int64(header.lastOffsetDelta) + 1 else {
@@ -164,14 +164,8 @@ public final class PartitionLog {
         guard !header.isTransactional || header.hasProducerId else {
             throw StorageError(.invalidRecord, "transactional record batch for \(name) has no producer id")
         }
-        if codec == .none {
-            do {
-                try batch.validateRecords()
-            } catch {
-                throw StorageError(.corruptRecord, "record batch for \(name) holds malformed records: \(error)")
-            }
-        }
-        try checkKeysForCompaction(batch)
+        let records = try validatedRecordsSection(of: batch)
+        try checkKeysForCompaction(batch, records: records)
     }
 
     private func write(_ assigned: [(batch: RecordBatch, header: RecordBatchHeader)]) throws(StorageError) {
