@@ -98,7 +98,8 @@ def produce(bootstrap, topic, codec, count):
             delivered.append([message.offset(), message.key().decode(), message.value().decode()])
 
     for index in range(count):
-        key = f"k{index % 7}"
+        # Hot keys are overwritten, unique ones stay: every closed batch is filtered.
+        key = f"hot{index % 4}" if index % 3 == 0 else f"unique{index}"
         value = f"value {index} of {codec}, " + "compressible text " * 8
         producer.produce(topic, key=key, value=value, partition=0, on_delivery=report)
         if index % 10 == 9:
