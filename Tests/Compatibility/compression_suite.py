@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Compressed batches between Python Kafka clients and a Kafka-compatible broker.
 
-Phases (the Swift test compacts the topic between them):
+Phases (the Swift test compacts the topic between produce and consume):
   produce  confluent-kafka writes keyed records with compression.type CODEC to a compacted
            topic, then reads every record back and checks it is what it wrote.
   consume  CLIENT (confluent-kafka or kafka-python) reads the topic from the start to its end.
+  keyless  confluent-kafka sends a keyed, a keyless and a keyed record in one CODEC batch and
+           prints {"outcomes": [[errorCode or null, offset], ...]} in that order.
 
 Each check raises on failure (exit status 1, the failed check on stderr). The last line on
 stdout is a JSON summary: {"records": [[offset, key, value], ...]} in offset order.
 
 Usage: compression_suite.py --bootstrap HOST:PORT --topic T --phase produce --codec CODEC --count N
        compression_suite.py --bootstrap HOST:PORT --topic T --phase consume --client CLIENT --last OFFSET
+       compression_suite.py --bootstrap HOST:PORT --topic T --phase keyless --codec CODEC
 """
 import argparse
 import json
@@ -112,17 +115,46 @@ def produce(bootstrap, topic, codec, count):
     return delivered
 
 
+def produce_keyless(bootstrap, topic, codec):
+    """Sends a keyed, a keyless and a keyed record in one compressed batch; returns the error
+    code (or None) and offset of each delivery, in the order sent."""
+    from confluent_kafka import Producer
+
+    producer = Producer({
+        "bootstrap.servers": bootstrap,
+        "compression.type": codec,
+        "linger.ms": 200,
+        "enable.idempotence": False,
+        "retries": 0,
+    })
+    outcomes = {}
+
+    def report(error, message):
+        key = message.key().decode() if message.key() is not None else None
+        outcomes[key] = [error.code() if error is not None else None, message.offset()]
+
+    value = "compressible text " * 10
+    for key in ["before", None, "after"]:
+        producer.produce(topic, key=key, value=value, partition=0, on_delivery=report)
+    remaining = producer.flush(DEADLINE_SECONDS)
+    check(remaining == 0, f"{remaining} records never got a delivery report")
+    return [outcomes.get("before"), outcomes.get(None), outcomes.get("after")]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--topic", required=True)
-    parser.add_argument("--phase", choices=["produce", "consume"], required=True)
+    parser.add_argument("--phase", choices=["produce", "consume", "keyless"], required=True)
     parser.add_argument("--codec", choices=["gzip", "snappy", "lz4", "zstd"])
     parser.add_argument("--count", type=int, default=60)
     parser.add_argument("--client", choices=["confluent-kafka", "kafka-python"])
     parser.add_argument("--last", type=int)
     arguments = parser.parse_args()
     try:
+        if arguments.phase == "keyless":
+            print(json.dumps({"outcomes": produce_keyless(arguments.bootstrap, arguments.topic, arguments.codec)}))
+            return 0
         if arguments.phase == "produce":
             records = produce(arguments.bootstrap, arguments.topic, arguments.codec, arguments.count)
         elif arguments.client == "kafka-python":

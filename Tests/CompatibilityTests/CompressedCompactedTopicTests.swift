@@ -202,6 +202,27 @@ import TestSupport
         }
     }
 
+    /// confluent-kafka compresses every codec (its librdkafka is 2.11.1 or later), so this is
+    /// the keyless check over TCP for gzip, snappy and lz4 batches as well.
+    @Test(arguments: codecs)
+    func confluentKafkaGetsInvalidRecordForAKeylessRecordInACompressedBatch(compression: KafkaProducerConfiguration.Compression) async throws {
+        try await withLocalKafka { broker in
+            let topic = uniqueTopic("python-keyless")
+            try await Self.createCompactedTopic(broker, topic)
+            let output = try await ChildProcess.run(
+                ["python3", PythonSuite.directory.appendingPathComponent("compression_suite.py").path,
+                 "--bootstrap", broker.bootstrapServers, "--topic", topic.rawValue, "--phase", "keyless", "--codec", compression.rawValue],
+                deadline: PythonSuite.deadline
+            )
+            try #require(!output.timedOut && output.status == 0, "compression_suite.py failed. \(output)")
+            struct Outcomes: Decodable { var outcomes: [[Int64?]] }
+            let outcomes = try JSONDecoder().decode(Outcomes.self, from: Data(try #require(output.lastLine).utf8)).outcomes
+            // The three records travel in one batch: the whole batch is refused.
+            #expect(outcomes.map { $0.first ?? nil } == [87, 87, 87], "\(outcomes)")
+            #expect(try await Self.readWithKcat(broker.bootstrapServers, topic).isEmpty)
+        }
+    }
+
     struct SuiteSummary: Decodable {
         var records: [[Value]]
 
