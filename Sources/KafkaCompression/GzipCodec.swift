@@ -5,6 +5,10 @@ import NIOCore
 /// Kafka's gzip codec: a gzip member (RFC 1952) around deflate, through zlib.
 enum GzipCodec {
     static func compress(_ records: ByteBuffer) throws(CompressionFailure) -> ByteBuffer {
+        // zlib counts input in 32 bits; a record batch (an int32 length) never comes close.
+        guard records.readableBytes <= Int(Int32.max) else {
+            throw CompressionFailure(codec: .gzip, message: "\(records.readableBytes) bytes are more than one zlib call takes")
+        }
         let input = NativeBytes(copying: records)
         var stream = z_stream()
         guard switchback_deflate_init_gzip(&stream, Z_DEFAULT_COMPRESSION) == Z_OK else {
