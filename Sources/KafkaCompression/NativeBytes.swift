@@ -3,32 +3,32 @@ import NIOCore
 /// Memory the C codecs read from or write into: allocated once, freed with the value, so the
 /// pointers handed to a library stay valid for a whole (de)compression loop without closures.
 final class NativeBytes {
-    let pointer: UnsafeMutableRawPointer
+    /// The memory, bound to `UInt8`; C's `char` (`Int8`) may alias it, as its signed twin.
+    let bytes: UnsafeMutablePointer<UInt8>
     let count: Int
 
-    /// `count` uninitialised bytes (at least one is allocated, so the pointer is never null).
+    /// `count` bytes for a library to fill (at least one is allocated, so never null).
     init(count: Int) {
         self.count = max(count, 0)
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(count, 1))
+        bytes.initialize(repeating: 0, count: max(count, 1))
     }
 
     /// A copy of the readable bytes of `buffer`.
     convenience init(copying buffer: ByteBuffer) {
         self.init(count: buffer.readableBytes)
         buffer.withUnsafeReadableBytes { source in
-            if let base = source.baseAddress, source.count > 0 {
-                pointer.copyMemory(from: base, byteCount: source.count)
-            }
+            UnsafeMutableRawBufferPointer(start: bytes, count: count).copyMemory(from: source)
         }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { bytes.deallocate() }
 
-    var bytes: UnsafeMutablePointer<UInt8> { pointer.assumingMemoryBound(to: UInt8.self) }
+    var pointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bytes) }
     var chars: UnsafeMutablePointer<CChar> { pointer.assumingMemoryBound(to: CChar.self) }
 
     /// The first `length` bytes as a new buffer.
     func buffer(length: Int) -> ByteBuffer {
-        ByteBuffer(bytes: UnsafeRawBufferPointer(start: pointer, count: min(max(length, 0), count)))
+        ByteBuffer(bytes: UnsafeRawBufferPointer(start: bytes, count: min(max(length, 0), count)))
     }
 }

@@ -45,19 +45,6 @@ public enum RecordCompression {
     static let chunkSize = 64 * 1024
 }
 
-/// A codec library could not compress (in practice: it could not allocate memory).
-public struct CompressionFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    public var codec: CompressionCodec
-    public var message: String
-
-    public init(codec: CompressionCodec, message: String) {
-        self.codec = codec
-        self.message = message
-    }
-
-    public var description: String { "\(codec) compression failed: \(message); the records were not written" }
-}
-
 extension ByteBuffer {
     /// Appends `count` bytes at `pointer`, refusing to grow past `maxBytes`.
     mutating func appendDecompressed(
