@@ -62,19 +62,17 @@ import TestSupport
     /// Compacts `topic` and checks what the cleaner wrote: several segments, valid CRCs, the
     /// codec kept by every batch that still holds records; returns what must survive.
     ///
-    /// `producerCompressed`: whether the producer must have compressed its batches. librdkafka
-    /// before 2.11.1 (Debian's 2.0.2, under KafkaClient and kcat) sends gzip, snappy and lz4
-    /// batches uncompressed to a broker whose Produce versions start above v0, as LocalKafka's
-    /// (v3); only zstd (Produce v7+) is compressed. confluent-kafka's librdkafka compresses all.
+    /// The producer must have compressed its batches: librdkafka before 2.11.1 (Debian's 2.0.2,
+    /// under KafkaClient and kcat) sends gzip, snappy and lz4 batches uncompressed to a broker
+    /// that does not advertise Produce v0, which LocalKafka therefore does.
     static func compactAndCheck(
-        _ broker: LocalKafkaBroker, _ dataDirectory: URL, _ topic: TopicName, _ written: [Written], codec: CompressionCodec,
-        producerCompressed: Bool = true
+        _ broker: LocalKafkaBroker, _ dataDirectory: URL, _ topic: TopicName, _ written: [Written], codec: CompressionCodec
     ) async throws -> [Written] {
         let before = try stored(dataDirectory, topic)
-        // librdkafka also sends a batch uncompressed when compressing would not make it smaller.
+        // librdkafka sends a batch uncompressed when compressing would not make it smaller.
         #expect(before.batches.allSatisfy { [codec, CompressionCodec.none].contains($0.header.compression) })
         let compressedBatches = before.batches.filter { $0.header.recordsCount > 1 && $0.header.compression == codec }
-        if producerCompressed { #expect(!compressedBatches.isEmpty, "no batch holds several \(codec) records") }
+        #expect(!compressedBatches.isEmpty, "no batch holds several \(codec) records")
         #expect(before.activeBase > 0, "the topic has a single segment: nothing to compact")
         let report = try await broker.compact(topic: topic.rawValue)
         let after = try stored(dataDirectory, topic)
@@ -86,14 +84,12 @@ import TestSupport
             let original = try #require(before.batches.first { $0.header.baseOffset == batch.header.baseOffset })
             #expect(batch.header.compression == original.header.compression)
         }
-        if producerCompressed {
-            // The cleaner rewrote compressed batches in the closed segments and kept their codec.
-            let rewritten = after.batches.filter { batch in
-                batch.header.compression == codec && batch.header.baseOffset < after.activeBase
-                    && before.batches.contains { $0.header.baseOffset == batch.header.baseOffset && $0.header.recordsCount > batch.header.recordsCount }
-            }
-            #expect(!rewritten.isEmpty, "no compressed batch was filtered and compressed again")
+        // The cleaner rewrote compressed batches in the closed segments and kept their codec.
+        let rewritten = after.batches.filter { batch in
+            batch.header.compression == codec && batch.header.baseOffset < after.activeBase
+                && before.batches.contains { $0.header.baseOffset == batch.header.baseOffset && $0.header.recordsCount > batch.header.recordsCount }
         }
+        #expect(!rewritten.isEmpty, "no compressed batch was filtered and compressed again")
         var decoded: [Written] = []
         for batch in after.batches {
             for record in try batch.records(maxDecompressedBytes: 1 << 24) {
@@ -142,8 +138,7 @@ import TestSupport
             }
             #expect(written.map(\.offset) == Array(0..<80))
             let expected = try await Self.compactAndCheck(
-                broker, try #require(dataDirectory), topic, written, codec: Self.codec(compression),
-                producerCompressed: compression == .zstd
+                broker, try #require(dataDirectory), topic, written, codec: Self.codec(compression)
             )
             let last = try #require(written.last?.offset)
 
@@ -153,8 +148,6 @@ import TestSupport
         }
     }
 
-    /// Over TCP only zstd batches reach LocalKafka compressed from KafkaClient's librdkafka
-    /// (see `compactAndCheck`); `CompressedCompactionTests` covers all four codecs on the log.
     @Test(arguments: codecs)
     func aKeylessRecordInACompressedBatchIsRefused(compression: KafkaProducerConfiguration.Compression) async throws {
         try await withLocalKafka { broker in
