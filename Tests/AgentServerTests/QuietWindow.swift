@@ -6,6 +6,11 @@ struct Watch {
     var samples = 0
     /// Every problem a sample reported, with the time since the watch began.
     var problems: [String] = []
+
+    /// The first problems and how many there were, short enough for a test failure message.
+    var summary: String {
+        problems.isEmpty ? "no problem" : "\(problems.count) problems, first: \(problems.prefix(6).joined(separator: "; "))"
+    }
 }
 
 /// Samples `check` every `interval` until `window` has passed and collects every problem it

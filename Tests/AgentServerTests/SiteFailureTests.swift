@@ -39,7 +39,7 @@ extension PartitionTests {
             let quiet = await watch(for: SiteLab.quietWindow) {
                 lab.configurationProblems(activeHost: "b", epoch: before + 1, answering: Self.agentHosts)
             }
-            #expect(quiet.problems.isEmpty, "after healing dc-a's cluster: \(quiet.problems)")
+            #expect(quiet.problems.isEmpty, "after healing dc-a's cluster: \(quiet.summary)")
 
             let polls = await recorder.stop()
             let claims = ActiveClaimChecker.claims(from: polls)
@@ -181,7 +181,7 @@ extension PartitionTests {
         }
         print("\(name): fault noticed after \(noticedAfter), then \(quiet.samples) samples over \(SiteLab.quietWindow)")
         #expect(quiet.samples > 10, "too few samples in the quiet window", sourceLocation: sourceLocation)
-        #expect(quiet.problems.isEmpty, "while the fault lasted: \(quiet.problems)", sourceLocation: sourceLocation)
+        #expect(quiet.problems.isEmpty, "while the fault lasted: \(quiet.summary)", sourceLocation: sourceLocation)
         for host in answering {
             let epoch = lab.status(host)?.election.currentEpoch
             #expect(epoch == .initial, "\(host) is at \(String(describing: epoch))", sourceLocation: sourceLocation)
