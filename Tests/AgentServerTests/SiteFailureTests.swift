@@ -8,7 +8,7 @@ import Testing
 /// Each test says how its fault is made. In the same suite as `PartitionTests`, so that no two
 /// labs compete for the CPU and blur the timings under test.
 extension PartitionTests {
-    static let agentHosts: Set<String> = ["a", "b", "w"]
+    static let agentHosts = Set(SiteLab.agents.map(\.0))
 
     /// The fault: dc-a's broker swallows every request (`POST /faults/blackhole` on its LocalKafka
     /// control endpoint, which also drops open connections). dc-a's agent and every network

@@ -4,8 +4,8 @@ import Foundation
 import TestSupport
 
 /// Three agents (dc-a, dc-b, witness) and two brokers as real processes on hosts in network
-/// namespaces (hosts a, b, w; the observer host obs), dc-a leased at the start. Shared by the
-/// partition tests.
+/// namespaces (hosts a, b, w; the observer host obs); at the start dc-a is leased and every
+/// agent hears every other and sees both clusters up. Shared by the partition tests.
 final class SiteLab: @unchecked Sendable {
     // @unchecked: used only by the test task that owns it.
     static let agents = [("a", "dc-a"), ("b", "dc-b"), ("w", "witness")]
@@ -32,7 +32,8 @@ final class SiteLab: @unchecked Sendable {
         self.executable = executable
     }
 
-    /// Runs `body` with a lab whose dc-a holds its lease; removes everything afterwards.
+    /// Runs `body` with a lab whose dc-a holds its lease and whose agents all hear each other;
+    /// removes everything afterwards.
     /// `failover` is the agents' `failover:` section.
     static func with(
         prefix: String, failover: String = "{ candidate_backoff: 1s }", _ body: (SiteLab) async throws -> Void
@@ -64,6 +65,10 @@ final class SiteLab: @unchecked Sendable {
             }
             let leased = await eventually(timeout: .seconds(90)) { lab.active("a")?.servingHere == true }
             guard leased else { throw AgentTestFailure("dc-a never got its lease; logs in \(directory.path)") }
+            // Two voters suffice for the lease, so the third may still be warming up its probes;
+            // a test that watches an agent drop out must see it counted in first.
+            let whole = await eventually(timeout: .seconds(60)) { lab.isWhole() }
+            guard whole else { throw AgentTestFailure("the agents never all heard each other and saw every cluster up; logs in \(directory.path)") }
             try await body(lab)
         }
     }
