@@ -74,13 +74,9 @@ extension PartitionTests {
             }
 
             try lab.startAgent("w")
-            let rejoined = await eventually(timeout: .seconds(60)) { lab.isWhole() }
-            #expect(rejoined, "the restarted witness did not rejoin")
+            try await expectRejoined(lab, since: since, timeout: .seconds(60), "the witness (restarted)")
             let witness = try #require(lab.status("w"))
-            #expect(witness.election.currentEpoch == .initial && witness.active.activeSite == "dc-a" && witness.active.epoch == 0)
-            #expect(lab.configurationProblems(activeHost: "a", epoch: 0, answering: Self.agentHosts).isEmpty)
-            let audit = try AuditTrail(lab, since: since)
-            #expect(audit.electionMoves.isEmpty, "the election moved:\n\(audit.electionMoves)")
+            #expect(witness.active.activeSite == "dc-a" && witness.active.epoch == 0)
         }
     }
 
@@ -97,9 +93,7 @@ extension PartitionTests {
             }
 
             try lab.network.heal("w")
-            let rejoined = await eventually(timeout: .seconds(30)) { lab.isWhole() }
-            #expect(rejoined, "the witness did not rejoin after healing")
-            #expect(lab.configurationProblems(activeHost: "a", epoch: 0, answering: Self.agentHosts).isEmpty)
+            try await expectRejoined(lab, since: since, timeout: .seconds(30), "the witness's links")
         }
     }
 
@@ -116,9 +110,7 @@ extension PartitionTests {
             }
 
             try lab.network.heal("b")
-            let rejoined = await eventually(timeout: .seconds(30)) { lab.isWhole() }
-            #expect(rejoined, "dc-b did not rejoin after healing")
-            #expect(lab.configurationProblems(activeHost: "a", epoch: 0, answering: Self.agentHosts).isEmpty)
+            try await expectRejoined(lab, since: since, timeout: .seconds(30), "dc-b's links")
         }
     }
 
@@ -136,9 +128,7 @@ extension PartitionTests {
 
             try lab.brokerControl("b", "/faults/heal")
             try lab.startAgent("b")
-            let rejoined = await eventually(timeout: .seconds(60)) { lab.isWhole() }
-            #expect(rejoined, "dc-b did not rejoin after its cluster was healed and its agent restarted")
-            #expect(lab.configurationProblems(activeHost: "a", epoch: 0, answering: Self.agentHosts).isEmpty)
+            try await expectRejoined(lab, since: since, timeout: .seconds(60), "dc-b's cluster and agent (restarted)")
         }
     }
 
@@ -156,9 +146,7 @@ extension PartitionTests {
             }
 
             try lab.network.heal("a")
-            let rejoined = await eventually(timeout: .seconds(30)) { lab.isWhole() }
-            #expect(rejoined, "the agents did not all hear each other again after healing the link")
-            #expect(lab.configurationProblems(activeHost: "a", epoch: 0, answering: Self.agentHosts).isEmpty)
+            try await expectRejoined(lab, since: since, timeout: .seconds(30), "the dc-a–dc-b link")
         }
     }
 
@@ -182,14 +170,35 @@ extension PartitionTests {
         print("\(name): fault noticed after \(noticedAfter), then \(quiet.samples) samples over \(SiteLab.quietWindow)")
         #expect(quiet.samples > 10, "too few samples in the quiet window", sourceLocation: sourceLocation)
         #expect(quiet.problems.isEmpty, "while the fault lasted: \(quiet.summary)", sourceLocation: sourceLocation)
-        for host in answering {
+        let audit = try expectNoElection(lab, since: since, asking: answering, sourceLocation: sourceLocation)
+        print(
+            "\(name): since the fault \(audit.lines(.candidacy).count) candidacies, \(audit.lines(.voteGranted).count) votes granted, "
+                + "\(audit.lines(.committed).count) commits; all audit entries: \(audit.counts.isEmpty ? "none" : audit.counts)")
+    }
+
+    /// After the fault of a "nothing changes" scenario was healed (`what` names what was): every
+    /// agent hears every other and sees both clusters up, all agree that dc-a serves in epoch
+    /// 0, and still nobody has stood, voted or committed since the fault.
+    func expectRejoined(
+        _ lab: SiteLab, since: Date, timeout: Duration, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let rejoined = await eventually(timeout: timeout) { lab.isWhole() }
+        #expect(rejoined, "after healing \(what), the agents did not all hear each other and see both clusters up within \(timeout)", sourceLocation: sourceLocation)
+        let problems = lab.configurationProblems(activeHost: "a", epoch: 0, answering: Self.agentHosts)
+        #expect(problems.isEmpty, "after healing \(what): \(problems)", sourceLocation: sourceLocation)
+        try expectNoElection(lab, since: since, asking: Self.agentHosts, sourceLocation: sourceLocation)
+    }
+
+    /// No agent on `hosts` has moved to a newer epoch, not even an uncommitted one, and no
+    /// audit log holds a candidacy, vote, commit or promotion since `since`.
+    @discardableResult
+    func expectNoElection(_ lab: SiteLab, since: Date, asking hosts: Set<String>, sourceLocation: SourceLocation) throws -> AuditTrail {
+        for host in hosts.sorted() {
             let epoch = lab.status(host)?.election.currentEpoch
             #expect(epoch == .initial, "\(host) is at \(String(describing: epoch))", sourceLocation: sourceLocation)
         }
         let audit = try AuditTrail(lab, since: since)
-        print(
-            "\(name): since the fault \(audit.lines(.candidacy).count) candidacies, \(audit.lines(.voteGranted).count) votes granted, "
-                + "\(audit.lines(.committed).count) commits; all audit entries: \(audit.counts.isEmpty ? "none" : audit.counts)")
         #expect(audit.electionMoves.isEmpty, "the election moved:\n\(audit.electionMoves)", sourceLocation: sourceLocation)
+        return audit
     }
 }
