@@ -41,7 +41,8 @@ public struct KafkaProducerConfiguration: Sendable, CustomStringConvertible {
     /// id fences this one. Default nil (not transactional). Requires ``idempotent``.
     public var transactionalID: TransactionalID?
     /// How long a transaction may stay open before the coordinator aborts it
-    /// (`transaction.timeout.ms`). Default 60 s (librdkafka's). Used only with ``transactionalID``.
+    /// (`transaction.timeout.ms`). Default 60 s (librdkafka's). Used only with ``transactionalID``;
+    /// it also caps ``deliveryTimeout``, as librdkafka requires.
     public var transactionTimeout: Duration
 
     public init(
@@ -86,6 +87,9 @@ public struct KafkaProducerConfiguration: Sendable, CustomStringConvertible {
         if let transactionalID {
             result["transactional.id"] = transactionalID.rawValue
             result["transaction.timeout.ms"] = String(transactionTimeout.wholeMilliseconds)
+            // librdkafka refuses a record timeout longer than the transaction's: a record cannot
+            // outlive the transaction it belongs to.
+            result["message.timeout.ms"] = String(min(deliveryTimeout, transactionTimeout).wholeMilliseconds)
         }
         return result.merging(client.properties) { $1 }
     }
