@@ -17,10 +17,14 @@ import Synchronization
 ///   Before `run()` returns, the flow's producer is shut down (records already handed over are
 ///   flushed), so a new run never races a record of the old one onto the target.
 ///
+/// Transactions on the source: the flow reads `read_committed`, so it copies committed and
+/// non-transactional records only. Offsets without a record to copy (markers, aborted records)
+/// count as dealt with once the source consumer has passed them (``FlowSession`` notes the
+/// consumer's positions), so a drain returns when a partition ends in a marker, and a group
+/// positioned after such offsets translates as caught up. A drain waits for transactions open
+/// on the source when it began to be decided.
+///
 /// Known limits:
-/// - Drain compares the offsets the flow has dealt with against the source's log ends. A source
-///   partition ending in a transaction marker (no record to deal with) keeps a drain waiting;
-///   LocalKafka has no transactions, so this path is not exercised by the tests.
 /// - Under the identity policy, a restart without a stored map scans the whole target
 ///   partition (local records included) to find the newest copy; with a stored map, only what
 ///   follows its last mapped target offset.
@@ -259,6 +263,8 @@ public final class Flow: Service, Sendable {
                 if let failure = session.queue.failure { throw failure }
                 if records.isEmpty {
                     try await session.pump()
+                    // Idle: offsets passed without a record (transaction markers) count as dealt with.
+                    session.accountForSkippedOffsets()
                 } else {
                     try await session.copy(records)
                 }
