@@ -55,9 +55,10 @@ struct GroupTranslationTests {
             let a = sites.brokerA
             try await createTopic("orders", partitions: 2, on: a)
             // Every 7th record came from dc-b (a copy written at dc-a): loop prevention skips it,
-            // leaving gaps in the source offsets the map must translate across. Real gaps from
-            // compaction or transaction markers cannot be made here: LocalKafka neither compacts
-            // nor accepts transactional producers. To the map a gap is a gap, whatever made it.
+            // leaving gaps in the source offsets the map must translate across. Gaps left by
+            // transaction markers and aborted transactions are covered by
+            // TransactionTranslationTests (LocalKafka serves transactional producers); to the map
+            // a gap is a gap, whatever made it.
             var records = sampleRecords(topic: "orders", count: 240, partitions: 2)
             for index in records.indices where index % 7 == 3 {
                 records[index].headers.append(KafkaHeader(key: Provenance.originKey, string: "dc-b"))
