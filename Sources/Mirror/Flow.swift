@@ -21,8 +21,8 @@ import Synchronization
 /// non-transactional records only. Offsets without a record to copy (markers, aborted records)
 /// count as dealt with once the source consumer has passed them (``FlowSession`` notes the
 /// consumer's positions), so a drain returns when a partition ends in a marker, and a group
-/// positioned after such offsets translates as caught up. A drain waits for transactions open
-/// on the source when it began to be decided.
+/// positioned after such offsets translates as caught up. A drain's targets are the source's
+/// read_committed ends (last stable offsets), so it does not wait for transactions still open.
 ///
 /// Known limits:
 /// - Under the identity policy, a restart without a stored map scans the whole target
