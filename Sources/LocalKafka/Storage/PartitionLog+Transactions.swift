@@ -52,19 +52,28 @@ extension PartitionLog {
 
     /// Rebuilds the transaction state: from the snapshot after a clean shutdown, otherwise by
     /// reading every batch header (and every marker) of the log.
+    ///
+    /// After a clean shutdown a missing snapshot means "no transactions" (`writeTransactionSnapshot`
+    /// writes none for a partition that never saw one), so such partitions are never scanned.
     func recoverTransactions(cleanShutdown: Bool) throws(StorageError) {
-        if cleanShutdown, let bytes = try DataDirectory.read(directory + "/" + Self.transactionSnapshotFile),
-            let snapshot = try? JSONDecoder().decode(PartitionTransactions.self, from: Data(bytes.readableBytesView))
-        {
-            transactions = snapshot
+        let snapshot = cleanShutdown ? try DataDirectory.read(directory + "/" + Self.transactionSnapshotFile) : nil
+        if cleanShutdown, snapshot == nil {
+            transactions = PartitionTransactions()
+        } else if let snapshot, let decoded = try? JSONDecoder().decode(PartitionTransactions.self, from: Data(snapshot.readableBytesView)) {
+            transactions = decoded
         } else {
             transactions = try scanTransactions()
         }
         transactions.forget(before: logStartOffset)
     }
 
-    /// Persists the transaction state for the next clean start (valid only with the clean-shutdown marker).
+    /// Persists the transaction state for the next clean start (valid only with the clean-shutdown
+    /// marker); a partition without any removes a stale snapshot instead of writing an empty one.
     func writeTransactionSnapshot() throws(StorageError) {
+        guard transactions != PartitionTransactions() else {
+            try DataDirectory.remove(directory + "/" + Self.transactionSnapshotFile)
+            return
+        }
         let data: Data
         do {
             data = try JSONEncoder().encode(transactions)

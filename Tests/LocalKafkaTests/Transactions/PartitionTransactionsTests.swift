@@ -105,6 +105,27 @@ import Testing
         }
     }
 
+    @Test func onlyPartitionsWithTransactionsKeepASnapshot() throws {
+        try withTemporaryDirectory { directory in
+            do {
+                let store = try openStore(directory)
+                _ = try store.createTopic("t", partitions: 2, configs: [:])
+                try writeInterleaved(try #require(store.partition("t", 0)))
+                _ = try store.partition("t", 1)?.append(makeBatch(count: 3), nowMs: 0)
+                store.close()
+            }
+            func snapshotExists(_ partition: Int) -> Bool {
+                FileManager.default.fileExists(atPath: directory.appendingPathComponent("topics/t-\(partition)/\(PartitionLog.transactionSnapshotFile)").path)
+            }
+            #expect(snapshotExists(0))
+            #expect(!snapshotExists(1))
+            let store = try openStore(directory)
+            defer { store.close() }
+            #expect(store.partition("t", 0)?.lastStableOffset == 8)
+            #expect(store.partition("t", 1)?.lastStableOffset == 3)
+        }
+    }
+
     @Test func theScanReadsMarkersAcrossSegments() throws {
         try withTemporaryDirectory { directory in
             do {
