@@ -176,8 +176,8 @@ public struct TransactionCoordinator: Sendable {
         var actions: [TransactionAction] = []
         for (id, var metadata) in transactions.sorted(by: { $0.key < $1.key }) where metadata.phase == .ongoing {
             guard let started = metadata.startedAt, now - started >= .milliseconds(Int64(metadata.timeoutMs)) else { continue }
-            // Epoch exhaustion cannot allocate here; the producer then keeps its epoch and the
-            // abort still closes the transaction (it is fenced by the phase change instead).
+            // At the last usable epoch no new producer id is allocated here: the producer keeps
+            // its epoch, and its next EndTxn or produce meets INVALID_TXN_STATE instead of fencing.
             if metadata.producer.epoch < Int16.max - 1 { metadata.producer.epoch += 1 }
             metadata.phase = .prepareAbort
             metadata.pendingOffsets = [:]
