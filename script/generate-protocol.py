@@ -3,9 +3,8 @@
 
 Reads the schemas (default: /work/shared/reference/kafka-protocol, or --schemas DIR), the
 project's own descriptions of APIs missing there (script/protocol-extra, or --extra-schemas DIR;
-see its README) and the
-advertised version ranges from Sources/KafkaWire/Protocol/SupportedApiVersions.swift (the single
-source of truth), and writes one Swift file per message to Sources/KafkaWire/Protocol/Generated/,
+see its README), and the advertised version ranges from
+Sources/KafkaWire/Protocol/SupportedApiVersions.swift (the single source of truth), and writes one Swift file per message to Sources/KafkaWire/Protocol/Generated/,
 plus the KafkaRequest/KafkaResponse enums and the flexible-version table.
 
 Only versions inside the advertised ranges are generated: fields that exist only in other
