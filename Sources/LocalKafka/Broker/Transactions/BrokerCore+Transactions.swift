@@ -118,7 +118,9 @@ extension BrokerCore {
 
     /// Aborts transactions open longer than their timeout (called by the maintenance loop).
     func expireTransactions() {
-        let actions = transactions.expire(now: .now)
+        let now = ContinuousClock.now
+        guard let deadline = transactions.nextDeadline(), deadline <= now else { return }
+        let actions = transactions.expire(now: now)
         guard !actions.isEmpty else { return }
         logger.info("aborting transactions that exceeded transaction.timeout.ms")
         carryOut(actions)
