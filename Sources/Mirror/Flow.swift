@@ -248,6 +248,7 @@ public final class Flow: Service, Sendable {
             var nextStore = clock.now.advanced(by: configuration.mapStoreInterval)
             var nextLag = clock.now
             var nextProvisioning = clock.now.advanced(by: configuration.provisioningInterval)
+            var nextSkipAccounting = clock.now
             while true {
                 try Task.checkCancellation()
                 let (copying, finished) = machine { ($0.isCopying, $0.isFinished) }
@@ -263,12 +264,16 @@ public final class Flow: Service, Sendable {
                 if let failure = session.queue.failure { throw failure }
                 if records.isEmpty {
                     try await session.pump()
-                    // Idle: offsets passed without a record (transaction markers) count as dealt with.
-                    session.accountForSkippedOffsets()
                 } else {
                     try await session.copy(records)
                 }
                 let now = clock.now
+                // Offsets the source consumer passed without a record (transaction markers,
+                // aborted records) count as dealt with: when idle, and every 100 ms under load.
+                if records.isEmpty || now >= nextSkipAccounting {
+                    session.accountForSkippedOffsets()
+                    nextSkipAccounting = now.advanced(by: .milliseconds(100))
+                }
                 if now >= nextStore {
                     try await session.storeMapInBackground()
                     nextStore = now.advanced(by: configuration.mapStoreInterval)

@@ -178,13 +178,17 @@ final class FlowSession {
     /// ending in a marker would never reach its log end (a drain would wait forever) and a group
     /// committed after the marker would look "beyond mirrored" instead of caught up.
     ///
-    /// Only when nothing is pending or in flight and the queue is empty: then every record below
-    /// the reader's noted positions has been copied and recorded.
+    /// Per partition, only when none of its records is queued, pending or in flight: then every
+    /// record of it below the reader's noted position has been copied and recorded. Partition by
+    /// partition, so a busy partition does not hold back one that ended in a marker.
     func accountForSkippedOffsets() {
-        guard inFlight == nil, pending.entries.isEmpty, let marks = queue.positionsIfEmpty() else { return }
+        let marks = queue.positionsOfPartitionsWithNothingQueued()
+        guard !marks.isEmpty else { return }
+        var busy = Set(pending.entries.map(\.source))
+        if let inFlight { busy.formUnion(inFlight.entries.map(\.source)) }
         for (kafkaPartition, mark) in marks {
             guard let partition = TopicPartition(kafka: kafkaPartition), topics[partition.topic] != nil,
-                let current = positions[partition]
+                !busy.contains(partition), let current = positions[partition]
             else { continue }
             let next = Offset(kafka: mark)
             guard next > current, next >= nextAccepted[partition, default: 0] else { continue }

@@ -123,11 +123,16 @@ final class RecordQueue: Sendable {
         state.withLock { $0.readerPositions = positions }
     }
 
-    /// The reader's last noted positions, only while nothing is queued: then every record below
-    /// them has been taken. Offsets below them that no record was taken for were passed by the
-    /// consumer without a record (transaction markers, aborted transactions).
-    func positionsIfEmpty() -> [KafkaClient.TopicPartition: KafkaClient.Offset]? {
-        state.withLock { $0.count == 0 ? $0.readerPositions : nil }
+    /// The reader's last noted positions of the partitions with no record queued: every record
+    /// of those partitions below their position has been taken. Offsets below it that no record
+    /// was taken for were passed by the consumer without a record (transaction markers, aborted
+    /// transactions). Scans the queue: call it at a modest rate.
+    func positionsOfPartitionsWithNothingQueued() -> [KafkaClient.TopicPartition: KafkaClient.Offset] {
+        state.withLock { state in
+            guard state.count > 0 else { return state.readerPositions }
+            let queued = Set(state.records[state.head...].map(\.topicPartition))
+            return state.readerPositions.filter { !queued.contains($0.key) }
+        }
     }
 
     /// Records why the reader stopped and wakes the taker, who checks ``failure``.
