@@ -221,4 +221,49 @@ struct TransactionTranslationTests {
             }
         }
     }
+
+    @Test("drain returns for a partition ending in a marker while another partition keeps receiving records over a slow link")
+    func drainPastAMarkerUnderLoad() async throws {
+        try await withTwoSites { sites in
+            let a = sites.brokerA
+            try await createTopic("busy", partitions: 2, on: a)
+            var configuration = KafkaProducerConfiguration(bootstrapServers: [a])
+            configuration.client.logLevel = .error
+            configuration.transactionalID = "busy-writer"
+            let transactional = try KafkaProducer(configuration: configuration, logger: quietLogger)
+            try await transactional.initTransactions()
+            try transactional.beginTransaction()
+            _ = try await transactional.send((0..<3).map { ProducerRecord(topic: "busy", partition: 0, value: "committed-\($0)") })
+            try await transactional.commitTransaction()
+            await transactional.shutdown()
+
+            // Partition 1 never rests: a producer sends to it back to back until the drain is done,
+            // and every copy to dc-b is slowed, so some copy is always queued or in flight.
+            sites.faultsB.inject(.latency(.milliseconds(50), api: .produce))
+            var plainConfiguration = KafkaProducerConfiguration(bootstrapServers: [a])
+            plainConfiguration.client.logLevel = .error
+            plainConfiguration.linger = .milliseconds(1)
+            let plain = try KafkaProducer(configuration: plainConfiguration, logger: quietLogger)
+            let load = Task {
+                var index = 0
+                while !Task.isCancelled {
+                    _ = try? await plain.send(ProducerRecord(topic: "busy", partition: 1, value: "load-\(index)"))
+                    index += 1
+                }
+            }
+            let flowConfiguration = try sites.flow(from: TwoSites.a, to: TwoSites.b)
+            let flow = Flow(configuration: flowConfiguration, logger: quietLogger)
+            let running = start(flow)
+            try await flow.drain()
+            try await running.value
+            load.cancel()
+            _ = await load.value
+            await plain.shutdown()
+            sites.faultsB.heal()
+
+            let copied = try await Self.readCommitted("dc-a.busy", partitions: 2, on: sites.brokerB, copies: true)
+            #expect(copied[0] == [0, 1, 2])
+            #expect((copied[1] ?? []).count > 0)
+        }
+    }
 }
