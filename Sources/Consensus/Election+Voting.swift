@@ -1,3 +1,5 @@
+import Sites
+
 /// Candidate, voter and leader: votes, then the lease wait, then the commit.
 extension Election {
     // MARK: Candidate

@@ -1,6 +1,7 @@
 import AgentServer
 import Consensus
 import Foundation
+import Sites
 import TestSupport
 
 /// Three agents (dc-a, dc-b, witness) and two brokers as real processes on hosts in network
@@ -129,7 +130,7 @@ final class SiteLab: @unchecked Sendable {
 
     /// How `host`'s agent sees `site`; `nil` when the agent does not answer.
     func view(_ host: String, of site: String) -> ElectionStatus.SiteView? {
-        status(host)?.election.sites.first { $0.site == SiteID(site) }
+        status(host)?.election.sites.first { $0.site.rawValue == site }
     }
 
     /// Whether every agent answers, hears every other agent and sees every cluster up: the
