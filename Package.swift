@@ -77,11 +77,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Site names, shared by the election, the mirror and the configuration.
+        .target(name: "Sites"),
+        .testTarget(
+            name: "SitesTests",
+            dependencies: ["Sites"]
+        ),
         // The embedded mirror: naming, selection, provenance headers, offset map and translation.
         .target(
             name: "Mirror",
             dependencies: [
                 "KafkaClient",
+                "Sites",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,12 +100,13 @@ let package = Package(
             dependencies: [
                 "Consensus",
                 "Mirror",
+                "Sites",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
             name: "SwitchbackConfigurationTests",
-            dependencies: ["SwitchbackConfiguration", "Consensus", "Mirror", "TestSupport"]
+            dependencies: ["SwitchbackConfiguration", "Consensus", "Mirror", "Sites", "TestSupport"]
         ),
         // The agent runtime (election driver, cluster probes, peer messaging) and its HTTP API.
         .target(
@@ -108,6 +116,7 @@ let package = Package(
                 "Consensus",
                 "KafkaClient",
                 "Mirror",
+                "Sites",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -123,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "AgentServerTests",
             dependencies: [
-                "AgentServer", "SwitchbackConfiguration", "Consensus", "KafkaClient", "LocalKafka", "TestSupport",
+                "AgentServer", "SwitchbackConfiguration", "Consensus", "KafkaClient", "LocalKafka", "Sites", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -146,10 +155,10 @@ let package = Package(
             ]
         ),
         // The site election (DESIGN.md §6): a pure state machine, no I/O besides its file store.
-        .target(name: "Consensus"),
+        .target(name: "Consensus", dependencies: ["Sites"]),
         .testTarget(
             name: "ConsensusTests",
-            dependencies: ["Consensus"]
+            dependencies: ["Consensus", "Sites"]
         ),
         // Benchmarks that print figures (`swift run -c release switchback-bench client`).
         .executableTarget(

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Sites
 import SwitchbackConfiguration
 import Synchronization
 
@@ -75,7 +76,7 @@ public final class Agent: Service {
         do {
             probes = try configuration.sites.map { site in
                 try ClusterProbe(
-                    site: site.name.rawValue, agent: configuration.name.rawValue, bootstrapServers: site.bootstrapServers,
+                    site: site.name, agent: configuration.name.rawValue, bootstrapServers: site.bootstrapServers,
                     properties: site.librdkafkaProperties(), timeout: configuration.detection.probeTimeout, logger: logger)
             }
         } catch {
@@ -87,7 +88,7 @@ public final class Agent: Service {
         // may need more than. A cluster that is really down just costs this wait.
         let deadline = ContinuousClock.now + warmUpLimit
         let cold = await withTaskGroup(of: String?.self) { group in
-            for probe in probes { group.addTask { await probe.warmUp(until: deadline) ? nil : probe.site } }
+            for probe in probes { group.addTask { await probe.warmUp(until: deadline) ? nil : probe.site.rawValue } }
             var cold: [String] = []
             for await site in group { if let site { cold.append(site) } }
             return cold.sorted()
@@ -155,9 +156,9 @@ public final class Agent: Service {
         _ probe: ClusterProbe, host: ElectionHost, board: ProbeBoard, metrics: AgentMetrics, audit: AuditLog,
         interval: Duration, logger: Logger
     ) async {
-        let healthy = metrics.probeHealthy(site: probe.site)
-        let latency = metrics.probeLatency(site: probe.site)
-        let failures = metrics.probeFailures(site: probe.site)
+        let healthy = metrics.probeHealthy(site: probe.site.rawValue)
+        let latency = metrics.probeLatency(site: probe.site.rawValue)
+        let failures = metrics.probeFailures(site: probe.site.rawValue)
         while !Task.isCancelled {
             let started = ContinuousClock.now
             let outcome = await probe.probe()
@@ -165,7 +166,7 @@ public final class Agent: Service {
             healthy.set(outcome.healthy ? 1.0 : 0.0)
             latency.record(outcome.latency)
             if !outcome.healthy { failures.increment() }
-            let previous = board.record(site: probe.site, outcome)
+            let previous = board.record(site: probe.site.rawValue, outcome)
             if previous != outcome.healthy && (previous != nil || !outcome.healthy) {
                 let message = outcome.healthy
                     ? "cluster of \(probe.site) healthy again (probe \(outcome.latency))"
@@ -173,9 +174,9 @@ public final class Agent: Service {
                 logger.notice("\(message)")
                 audit.append(AuditEntry(
                     time: Date(), agent: host.agent.rawValue, epoch: host.committed.epoch.rawValue, kind: "probe",
-                    message: message, site: probe.site, healthy: outcome.healthy))
+                    message: message, site: probe.site.rawValue, healthy: outcome.healthy))
             }
-            host.submit(.probeResult(site: Consensus.SiteID(probe.site), healthy: outcome.healthy))
+            host.submit(.probeResult(site: probe.site, healthy: outcome.healthy))
             try? await Task.sleep(until: started + interval, clock: .continuous)
         }
     }

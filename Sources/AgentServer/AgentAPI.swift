@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Sites
 import SwitchbackConfiguration
 
 /// The agent's HTTP API (DESIGN.md §8): sidecar, health, peer, operator and metrics routes.
@@ -82,16 +83,16 @@ public struct AgentAPI: Sendable {
             if let refusal = authorizeOperator(request) { return refusal }
             let body: MoveRequest
             do throws(APIError) { body = try await decode(MoveRequest.self, request) } catch { return error.response }
-            guard bootstrap[body.to] != nil else { return unknownSite(body.to) }
+            guard bootstrap[body.to] != nil, let site = SiteID(rawValue: body.to) else { return unknownSite(body.to) }
             let override = SafetyOverride(ignoreHealth: body.ignoreHealth ?? false, withoutMajority: body.withoutMajority ?? false)
-            return await operatorEvent(.failover(to: Consensus.SiteID(body.to), override: override))
+            return await operatorEvent(.failover(to: site, override: override))
         }
         router.post("/v1/switchover") { request, _ in
             if let refusal = authorizeOperator(request) { return refusal }
             let body: MoveRequest
             do throws(APIError) { body = try await decode(MoveRequest.self, request) } catch { return error.response }
-            guard bootstrap[body.to] != nil else { return unknownSite(body.to) }
-            return await operatorEvent(.switchover(to: Consensus.SiteID(body.to)))
+            guard bootstrap[body.to] != nil, let site = SiteID(rawValue: body.to) else { return unknownSite(body.to) }
+            return await operatorEvent(.switchover(to: site))
         }
         router.get("/metrics") { _, _ in
             Response(

@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 import Logging
+import Sites
 
 /// The outcome of one probe of a cluster.
 public struct ProbeOutcome: Sendable, Hashable {
@@ -21,7 +22,7 @@ public struct ProbeOutcome: Sendable, Hashable {
 public final class ClusterProbe: Sendable {
     public static let canaryTopic = TopicName("__switchback_canary")
 
-    public let site: String
+    public let site: SiteID
     private let agent: String
     private let timeout: Duration
     private let admin: KafkaAdmin
@@ -33,7 +34,7 @@ public final class ClusterProbe: Sendable {
     ///   - properties: the site's raw librdkafka properties (security settings).
     ///   - timeout: per step; a slower step fails the probe.
     public init(
-        site: String, agent: String, bootstrapServers: [String], properties: [String: String], timeout: Duration,
+        site: SiteID, agent: String, bootstrapServers: [String], properties: [String: String], timeout: Duration,
         logger: Logger
     ) throws(KafkaError) {
         self.site = site

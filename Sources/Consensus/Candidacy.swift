@@ -1,3 +1,5 @@
+import Sites
+
 /// An election this agent runs as candidate, then as leader of its epoch.
 struct Candidacy: Hashable, Sendable {
     enum Phase: Hashable, Sendable {

@@ -1,3 +1,5 @@
+import Sites
+
 /// The periodic part: heartbeats, lease renewals, and the automatic decisions to stand as
 /// candidate (failover, failback, reaffirm).
 extension Election {

@@ -1,3 +1,5 @@
+import Sites
+
 /// Operator commands (maintenance, acknowledge, switchover, forced failover).
 ///
 /// Operator moves are not automation: they run in maintenance mode, during a block period and

@@ -13,6 +13,9 @@
 ///   (automatic candidacies only; an operator command still overrides) and refuses votes in
 ///   newer epochs to any other candidate's automatic change or reaffirmation (an operator's
 ///   switchover or failover is a deliberate decision and is not held back).
+/// - A voter that refuses an automatic failover only because it does not see the active site
+///   down yet (its probes are behind the candidate's) supports it the same way: moments later
+///   it would stand for the same change in a newer epoch, which would only compete with this one.
 /// - A candidate that has won its epoch holds back the same way for its own election while it
 ///   waits out the lease and commits.
 /// - The support ends early when the supported configuration (or a newer one) is committed,

@@ -1,3 +1,5 @@
+import Sites
+
 /// Candidate, voter and leader: votes, then the lease wait, then the commit.
 extension Election {
     // MARK: Candidate
@@ -135,6 +137,12 @@ extension Election {
             }
         }
         let remaining = min(max(grantedUntil - now, .zero), policy.leaseDuration)
+        if objection != nil, !repeated, isOnlyAheadOfMe(request, now: now) {
+            // The candidate saw the failure first; this voter would stand for the same change
+            // moments later, in a newer epoch that would only compete with this one. It holds
+            // back for this election as if it had voted (Support); the refusal stands.
+            support(proposal, of: peer, until: now + remaining + policy.electionTimeout)
+        }
         if let objection {
             audit(.voteRefused, "refused \(peer) in \(proposal.epoch): \(objection)", &actions)
             let response = VoteResponse(
@@ -188,6 +196,18 @@ extension Election {
             }
             return nil
         }
+    }
+
+    /// Whether `request` is an automatic failover this voter would support but for not seeing
+    /// the active site down yet: everything else it checks agrees.
+    func isOnlyAheadOfMe(_ request: VoteRequest, now: MonotonicInstant) -> Bool {
+        let proposal = request.proposal
+        let active = state.committed.activeSite
+        return proposal.cause == .automaticFailover && proposal.epoch > state.currentEpoch
+            && request.base == state.committed && isKnown(proposal)
+            && automaticFailoverEnabled && !state.maintenance.enabled && !isBlocked(now: now)
+            && proposal.activeSite != active && !detector.isDown(proposal.activeSite, now: now)
+            && !detector.isDown(active, now: now)
     }
 
     /// Stores a leader's configuration durably before acknowledging it. Refused for an epoch

@@ -1,3 +1,5 @@
+import Sites
+
 /// The site election of one agent (DESIGN.md §6) as a pure state machine: events in, actions
 /// out, no I/O and no clock of its own.
 ///

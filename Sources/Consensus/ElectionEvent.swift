@@ -1,3 +1,5 @@
+import Sites
+
 /// Something that happened to an agent; the runtime feeds these to `Election.handle`.
 public enum ElectionEvent: Hashable, Sendable {
     /// Time passed. Call at least every probe interval (more often is fine: heartbeats and

@@ -1,3 +1,5 @@
+import Sites
+
 /// When to return to the original site after an automatic failover.
 public enum FailbackPolicy: Hashable, Sendable {
     /// Only an operator fails back (the default: the old site's data must be reconciled first).

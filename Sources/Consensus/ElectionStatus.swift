@@ -1,3 +1,5 @@
+import Sites
+
 /// What the operator API shows about one agent's election, at one instant.
 public struct ElectionStatus: Hashable, Codable, Sendable {
     /// How this agent's site stands.

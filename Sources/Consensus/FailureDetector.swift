@@ -1,3 +1,5 @@
+import Sites
+
 /// What one agent knows about site health: its own probes (subjective) and its peers' views
 /// from their heartbeats (which, counted together, make a site objectively down).
 ///

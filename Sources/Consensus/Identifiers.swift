@@ -1,16 +1,4 @@
-/// The name of a datacenter site, as written in the agent configuration (`dc-a`, `dc-b`).
-public struct SiteID: RawRepresentable, Hashable, Comparable, Codable, Sendable,
-    CustomStringConvertible, ExpressibleByStringLiteral
-{
-    public var rawValue: String
-
-    public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { self.rawValue = value }
-
-    public static func < (lhs: SiteID, rhs: SiteID) -> Bool { lhs.rawValue < rhs.rawValue }
-    public var description: String { rawValue }
-}
+import Sites
 
 /// The identity of one voting agent: the agent of a site, or a witness.
 public struct AgentID: RawRepresentable, Hashable, Comparable, Codable, Sendable,

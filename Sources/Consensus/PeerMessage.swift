@@ -1,3 +1,5 @@
+import Sites
+
 /// A message between agents (the peer API carries it as JSON over authenticated HTTP).
 ///
 /// Everything in here comes from the network: the election validates each field before use

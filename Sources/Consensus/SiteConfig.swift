@@ -1,3 +1,5 @@
+import Sites
+
 /// Which way the mirror copies: from the active site's cluster to a standby site's cluster.
 public struct MirrorDirection: Hashable, Codable, Sendable, CustomStringConvertible {
     public var from: SiteID

@@ -1,3 +1,5 @@
+import Sites
+
 /// Everyone who votes: one agent per member site plus the witnesses.
 ///
 /// A decision needs a majority (⌊n/2⌋+1) so that any two decisions share at least one voter,

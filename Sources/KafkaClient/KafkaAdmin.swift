@@ -174,6 +174,9 @@ public final class KafkaAdmin: Sendable {
     }
 
     /// The log start and log end of a partition.
+    ///
+    /// - Important: librdkafka asks with its default `isolation.level=read_committed`, so `high`
+    ///   is the last stable offset: below the high watermark while a transaction is open.
     public func watermarks(of partition: TopicPartition, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Watermarks {
         try await run { client throws(KafkaError) in try client.watermarks(of: partition, timeout: timeout) }
     }

@@ -181,6 +181,30 @@ public final class KafkaConsumer: Sendable {
         return records
     }
 
+    /// Reads the next batch of records and, in the same step on the consumer's serial queue,
+    /// the positions of every assigned partition (see ``KafkaConsumerBatch``). Empty when no
+    /// record arrived within the poll interval, or once the consumer is closed.
+    ///
+    /// For readers that must know how far they have read even where no record is returned:
+    /// the mirror counts offsets taken by transaction markers as dealt with this way.
+    public func nextBatch() async throws(KafkaError) -> KafkaConsumerBatch {
+        if let error = pendingError.withLock({ $0.take() }) { throw error }
+        let client = self.client
+        let limit = Swift.max(1, configuration.maxRecordsPerPoll)
+        let (records, positions, error) = try await RDBlocking.run(on: queue) { [self] () throws(KafkaError) in
+            if isClosed { return ([KafkaRecord](), [TopicPartition: Offset](), KafkaError?.none) }
+            let (records, error) = client.pollRecords(limit: limit)
+            // Read after the poll and before the next one: no record below these is still to come.
+            let positions = (try? client.positions(client.assignment())) ?? [:]
+            return (records, positions, error)
+        }
+        guard let error else { return KafkaConsumerBatch(records: records, positions: positions) }
+        if records.isEmpty { throw error }
+        pendingError.withLock { $0 = error }
+        // The positions may already count records not returned because of the error.
+        return KafkaConsumerBatch(records: records, positions: [:])
+    }
+
     private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
         try checkOpen("this call")
         return try await RDBlocking.run(on: queue) { [self] () throws(KafkaError) in

@@ -65,6 +65,9 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isRetriable: Bool
     /// Whether the client that raised it can no longer be used and must be recreated.
     public var isFatal: Bool
+    /// For a transactional producer: the current transaction cannot be committed any more;
+    /// abort it (``KafkaProducer/abortTransaction(timeout:)``) and start a new one.
+    public var transactionRequiresAbort: Bool = false
     /// The topic the error concerns, when known.
     public var topic: TopicName?
     /// The partition the error concerns, when known.
@@ -89,7 +92,13 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
             if let partition { text += "[\(partition)]" }
         }
         text += ": \(message)"
-        if isFatal { text += " [fatal]" } else if isRetriable { text += " [retriable]" }
+        if isFatal {
+            text += " [fatal]"
+        } else if transactionRequiresAbort {
+            text += " [abort the transaction]"
+        } else if isRetriable {
+            text += " [retriable]"
+        }
         return text
     }
 

@@ -101,6 +101,9 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// The librdkafka client, for the transactional calls (`KafkaProducer+Transactions`).
+    var transactionalClient: RDClient { client }
+
     /// Makes librdkafka raise a fatal error, for tests of what callers see afterwards.
     func raiseFatalErrorForTesting(_ code: KafkaError.Code, reason: String) {
         client.raiseFatalErrorForTesting(code, reason: reason)

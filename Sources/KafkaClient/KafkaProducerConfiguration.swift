@@ -36,6 +36,14 @@ public struct KafkaProducerConfiguration: Sendable, CustomStringConvertible {
     /// The most records waiting in the producer before sends wait for room
     /// (`queue.buffering.max.messages`). Default 100 000.
     public var maxQueuedRecords: Int
+    /// Makes this a transactional producer (`transactional.id`): records are sent inside
+    /// transactions (see ``KafkaProducer/beginTransaction()``), and a new producer with the same
+    /// id fences this one. Default nil (not transactional). Requires ``idempotent``.
+    public var transactionalID: TransactionalID?
+    /// How long a transaction may stay open before the coordinator aborts it
+    /// (`transaction.timeout.ms`). Default 60 s (librdkafka's). Used only with ``transactionalID``;
+    /// it also caps ``deliveryTimeout``, as librdkafka requires.
+    public var transactionTimeout: Duration
 
     public init(
         client: KafkaClientConfiguration,
@@ -45,7 +53,9 @@ public struct KafkaProducerConfiguration: Sendable, CustomStringConvertible {
         batchSize: Int = 1_000_000,
         compression: Compression = .lz4,
         deliveryTimeout: Duration = .seconds(300),
-        maxQueuedRecords: Int = 100_000
+        maxQueuedRecords: Int = 100_000,
+        transactionalID: TransactionalID? = nil,
+        transactionTimeout: Duration = .seconds(60)
     ) {
         self.client = client
         self.idempotent = idempotent
@@ -55,6 +65,8 @@ public struct KafkaProducerConfiguration: Sendable, CustomStringConvertible {
         self.compression = compression
         self.deliveryTimeout = deliveryTimeout
         self.maxQueuedRecords = maxQueuedRecords
+        self.transactionalID = transactionalID
+        self.transactionTimeout = transactionTimeout
     }
 
     /// A producer for `bootstrapServers` with every other setting at its default.
@@ -72,6 +84,13 @@ public struct KafkaProducerConfiguration: Sendable, CustomStringConvertible {
         result["compression.codec"] = compression.rawValue
         result["message.timeout.ms"] = String(deliveryTimeout.wholeMilliseconds)
         result["queue.buffering.max.messages"] = String(maxQueuedRecords)
+        if let transactionalID {
+            result["transactional.id"] = transactionalID.rawValue
+            result["transaction.timeout.ms"] = String(transactionTimeout.wholeMilliseconds)
+            // librdkafka refuses a record timeout longer than the transaction's: a record cannot
+            // outlive the transaction it belongs to.
+            result["message.timeout.ms"] = String(min(deliveryTimeout, transactionTimeout).wholeMilliseconds)
+        }
         return result.merging(client.properties) { $1 }
     }
 

@@ -17,10 +17,14 @@ import Synchronization
 ///   Before `run()` returns, the flow's producer is shut down (records already handed over are
 ///   flushed), so a new run never races a record of the old one onto the target.
 ///
+/// Transactions on the source: the flow reads `read_committed`, so it copies committed and
+/// non-transactional records only. Offsets without a record to copy (markers, aborted records)
+/// count as dealt with once the source consumer has passed them (``FlowSession`` notes the
+/// consumer's positions), so a drain returns when a partition ends in a marker, and a group
+/// positioned after such offsets translates as caught up. A drain's targets are the source's
+/// read_committed ends (last stable offsets), so it does not wait for transactions still open.
+///
 /// Known limits:
-/// - Drain compares the offsets the flow has dealt with against the source's log ends. A source
-///   partition ending in a transaction marker (no record to deal with) keeps a drain waiting;
-///   LocalKafka has no transactions, so this path is not exercised by the tests.
 /// - Under the identity policy, a restart without a stored map scans the whole target
 ///   partition (local records included) to find the newest copy; with a stored map, only what
 ///   follows its last mapped target offset.
@@ -244,6 +248,7 @@ public final class Flow: Service, Sendable {
             var nextStore = clock.now.advanced(by: configuration.mapStoreInterval)
             var nextLag = clock.now
             var nextProvisioning = clock.now.advanced(by: configuration.provisioningInterval)
+            var nextSkipAccounting = clock.now
             while true {
                 try Task.checkCancellation()
                 let (copying, finished) = machine { ($0.isCopying, $0.isFinished) }
@@ -263,6 +268,12 @@ public final class Flow: Service, Sendable {
                     try await session.copy(records)
                 }
                 let now = clock.now
+                // Offsets the source consumer passed without a record (transaction markers,
+                // aborted records) count as dealt with: when idle, and every 100 ms under load.
+                if records.isEmpty || now >= nextSkipAccounting {
+                    session.accountForSkippedOffsets()
+                    nextSkipAccounting = now.advanced(by: .milliseconds(100))
+                }
                 if now >= nextStore {
                     try await session.storeMapInBackground()
                     nextStore = now.advanced(by: configuration.mapStoreInterval)

@@ -1,4 +1,5 @@
 import KafkaClient
+import Sites
 
 /// One side of a flow: a site and how to reach its Kafka cluster.
 public struct FlowEndpoint: Sendable {

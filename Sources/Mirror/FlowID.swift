@@ -1,3 +1,5 @@
+import Sites
+
 /// A flow: copies topics from the `source` site's cluster to the `target` site's cluster.
 public struct FlowID: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
     public var source: SiteID

@@ -1,3 +1,5 @@
+import Sites
+
 /// Where a restarted flow resumes one source partition, from what the target already holds.
 ///
 /// Pure: the flow reads the target records after the offset map's last mapped target offset

@@ -132,8 +132,12 @@ final class FlowSession {
         /// loop through the queue (a child task's error would wait until the loop ends).
         func run() async {
             do {
-                for try await record in consumer.records {
-                    await queue.put(record)
+                // Batches with positions rather than `consumer.records`: the positions tell the
+                // copy loop where the consumer passed offsets that have no record.
+                while !Task.isCancelled, !consumer.isClosed {
+                    let batch = try await consumer.nextBatch()
+                    for record in batch.records { await queue.put(record) }
+                    if !batch.positions.isEmpty { queue.notePositions(batch.positions) }
                 }
             } catch {
                 queue.fail(MirrorError(.kafka, "reading the source of \(flow) failed: \(error)", isRetriable: true))
@@ -167,6 +171,32 @@ final class FlowSession {
                 headers: copyHeaders.map(\.kafka), timestamp: record.timestamp))
         }
         try await pump()
+    }
+
+    /// Counts source offsets the consumer passed without returning a record as dealt with:
+    /// transaction markers and, under read_committed, aborted records. Without this a partition
+    /// ending in a marker would never reach its log end (a drain would wait forever) and a group
+    /// committed after the marker would look "beyond mirrored" instead of caught up.
+    ///
+    /// Per partition, only when none of its records is queued, pending or in flight: then every
+    /// record of it below the reader's noted position has been copied and recorded. Partition by
+    /// partition, so a busy partition does not hold back one that ended in a marker.
+    func accountForSkippedOffsets() {
+        let marks = queue.positionsOfPartitionsWithNothingQueued()
+        guard !marks.isEmpty else { return }
+        var busy = Set(pending.entries.map(\.source))
+        if let inFlight { busy.formUnion(inFlight.entries.map(\.source)) }
+        for (kafkaPartition, mark) in marks {
+            guard let partition = TopicPartition(kafka: kafkaPartition), topics[partition.topic] != nil,
+                !busy.contains(partition), let current = positions[partition]
+            else { continue }
+            let next = Offset(kafka: mark)
+            guard next > current, next >= nextAccepted[partition, default: 0] else { continue }
+            positions[partition] = next
+            // A re-fetch after a reassignment must not copy anything below it again.
+            nextAccepted[partition] = next
+            map.advanceSourceEnd(partition, to: next)
+        }
     }
 
     /// Moves batches along without waiting unless the next batch is full: records the send in

@@ -1,3 +1,5 @@
+import Sites
+
 /// Which way offsets are translated across a flow.
 public enum TranslationDirection: String, Hashable, Codable, Sendable {
     /// Committed offsets on the flow's source cluster become commits on its target cluster.

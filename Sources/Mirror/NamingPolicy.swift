@@ -1,3 +1,5 @@
+import Sites
+
 /// How a flow names a source topic at the target site.
 public enum NamingPolicy: String, Hashable, Codable, Sendable, CaseIterable {
     /// `orders` at `dc-a` becomes `dc-a.orders` at the target (the default). Loop-free by name:

@@ -1,3 +1,5 @@
+import Sites
+
 /// Figures for one offset-map benchmark run.
 public struct OffsetMapBenchmarkResult: Sendable, CustomStringConvertible {
     /// Delivery reports recorded.
@@ -43,7 +45,7 @@ public func runOffsetMapBenchmark(
     records: Int = 10_000_000, gapEvery: Int = 1_000, lookups: Int = 1_000_000,
     clock: some Clock<Duration> = ContinuousClock()
 ) throws(MirrorError) -> OffsetMapBenchmarkResult {
-    let flow = FlowID(from: try SiteID(validating: "dc-a"), to: try SiteID(validating: "dc-b"))
+    let flow = FlowID(from: "dc-a", to: "dc-b")
     let partition = TopicPartition(try TopicName(validating: "orders"), 0)
     var map = OffsetMap(flow: flow)
     let gap = max(1, gapEvery)

@@ -1,3 +1,5 @@
+import Sites
+
 /// The text format of the local offset-map cache file: one update per line, each line guarded
 /// by a CRC-32C, so a file can be appended to and a torn last line recognised.
 ///

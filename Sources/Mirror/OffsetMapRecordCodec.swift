@@ -1,3 +1,5 @@
+import Sites
+
 /// Encodes offset-map updates as records of the internal offset-map topic on the target cluster.
 ///
 /// Key (UTF-8, readable with kcat): `source/target/topic/partition/kind[/sourceStart]`, e.g.

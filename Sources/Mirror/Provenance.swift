@@ -1,3 +1,5 @@
+import Sites
+
 /// The provenance headers on every mirrored record, and the rules built on them.
 ///
 /// - `switchback-origin`: the site where the record was first produced. Set on the first hop,

@@ -17,6 +17,8 @@ final class RecordQueue: Sendable {
         var woken = false
         var closed = false
         var failure: MirrorError?
+        /// The source consumer's positions after the last batch the reader put (see `notePositions`).
+        var readerPositions: [KafkaClient.TopicPartition: KafkaClient.Offset] = [:]
 
         var count: Int { records.count - head }
     }
@@ -115,6 +117,23 @@ final class RecordQueue: Sendable {
     }
 
     var count: Int { state.withLock { $0.count } }
+
+    /// Called by the reader after putting a batch: the consumer's positions right after it.
+    func notePositions(_ positions: [KafkaClient.TopicPartition: KafkaClient.Offset]) {
+        state.withLock { $0.readerPositions = positions }
+    }
+
+    /// The reader's last noted positions of the partitions with no record queued: every record
+    /// of those partitions below their position has been taken. Offsets below it that no record
+    /// was taken for were passed by the consumer without a record (transaction markers, aborted
+    /// transactions). Scans the queue: call it at a modest rate.
+    func positionsOfPartitionsWithNothingQueued() -> [KafkaClient.TopicPartition: KafkaClient.Offset] {
+        state.withLock { state in
+            guard state.count > 0 else { return state.readerPositions }
+            let queued = Set(state.records[state.head...].map(\.topicPartition))
+            return state.readerPositions.filter { !queued.contains($0.key) }
+        }
+    }
 
     /// Records why the reader stopped and wakes the taker, who checks ``failure``.
     func fail(_ error: MirrorError) {

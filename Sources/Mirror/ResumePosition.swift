@@ -1,3 +1,5 @@
+import Sites
+
 /// Where a flow resumes reading a source partition, found from what it already wrote.
 ///
 /// Exactly-once resume without transactions: the flow is the only writer of its target

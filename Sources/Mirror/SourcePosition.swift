@@ -1,3 +1,5 @@
+import Sites
+
 /// Where a mirrored copy was made from: `site/topic/partition/offset`, the value of the
 /// `switchback-source` header (for example `dc-a/orders/3/1200`).
 public struct SourcePosition: Hashable, Sendable, CustomStringConvertible {

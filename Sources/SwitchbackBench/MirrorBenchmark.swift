@@ -5,6 +5,7 @@ import LocalKafka
 import Logging
 import Metrics
 import Mirror
+import Sites
 import Synchronization
 
 /// Mirror throughput and lag on two in-process LocalKafka brokers, next to a plain
@@ -162,8 +163,8 @@ struct MirrorBenchmark: AsyncParsableCommand {
     }
 
     func flowConfiguration(_ sites: BenchSites, include: [String]) throws -> FlowConfiguration {
-        let a = try SiteID(validating: "dc-a")
-        let b = try SiteID(validating: "dc-b")
+        let a: SiteID = "dc-a"
+        let b: SiteID = "dc-b"
         return FlowConfiguration(
             source: FlowEndpoint(site: a, bootstrapServers: [sites.a]),
             target: FlowEndpoint(site: b, bootstrapServers: [sites.b]),

@@ -1,5 +1,6 @@
 import Consensus
 import Mirror
+import Sites
 
 extension AgentConfiguration {
     /// This agent's voter identity: its site or witness name.
@@ -8,8 +9,8 @@ extension AgentConfiguration {
     /// The voters: each site's agent (named after its site) and each witness.
     /// - Throws: `ElectionConfigError` when the sites and witnesses do not make an election.
     public func voters() throws(ElectionConfigError) -> Voters {
-        var members: [Consensus.SiteID: AgentID] = [:]
-        for site in sites { members[Consensus.SiteID(site.name.rawValue)] = AgentID(site.name.rawValue) }
+        var members: [SiteID: AgentID] = [:]
+        for site in sites { members[site.name] = AgentID(site.name.rawValue) }
         return try Voters(members: members, witnesses: witnesses.map { AgentID($0.name.rawValue) })
     }
 
@@ -21,7 +22,7 @@ extension AgentConfiguration {
     /// The election's timings and switches from `detection:` and `failover:`.
     public func electionPolicy() -> ElectionPolicy {
         var policy = ElectionPolicy(
-            homeSite: Consensus.SiteID(failover.homeSite.rawValue),
+            homeSite: failover.homeSite,
             probeInterval: detection.probeInterval,
             downAfter: detection.downAfter,
             heartbeatStaleness: detection.heartbeatStaleness,
@@ -43,7 +44,7 @@ extension AgentConfiguration {
     public var initialSiteConfig: SiteConfig {
         let home = failover.homeSite
         let standby = sites.first { $0.name != home }?.name ?? home
-        return SiteConfig.initial(activeSite: Consensus.SiteID(home.rawValue), standbySite: Consensus.SiteID(standby.rawValue))
+        return SiteConfig.initial(activeSite: home, standbySite: standby)
     }
 
     /// The base URL of every other voter's agent.

@@ -1,6 +1,7 @@
 import Consensus
 import Foundation
 import Mirror
+import Sites
 import Yams
 
 extension AgentConfiguration {
@@ -107,12 +108,12 @@ struct ConfigurationParser {
 
     // MARK: - Scalars
 
-    func siteName(_ value: YAMLValue) throws(ConfigurationError) -> SiteName {
+    func siteName(_ value: YAMLValue) throws(ConfigurationError) -> SiteID {
         let text = try value.string(example: "dc-a")
         do {
-            return try SiteName(validating: text)
+            return try SiteID(validating: text)
         } catch {
-            throw value.error(.invalidValue, error.message, fix: "use 1–63 characters of a-z, 0-9 and '-', such as dc-a")
+            throw value.error(.invalidValue, error.description, fix: "use 1–63 characters of a-z, 0-9 and '-', such as dc-a")
         }
     }
 

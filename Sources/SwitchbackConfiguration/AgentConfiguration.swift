@@ -1,5 +1,6 @@
 import Consensus
 import Mirror
+import Sites
 
 /// One agent's configuration file (DESIGN.md §8): the single schema that `switchback agent`,
 /// `switchback mirror` and `switchback offsets` all read.
@@ -9,7 +10,7 @@ import Mirror
 /// the agent at start rather than at the first failover.
 public struct AgentConfiguration: Sendable {
     /// This agent's name: a key of `sites` for a member, of `witnesses` for a witness.
-    public var name: SiteName
+    public var name: SiteID
     public var role: AgentRole
     /// Where the HTTP API listens. Default `0.0.0.0:7070`.
     public var listen: ListenAddress
@@ -30,7 +31,7 @@ public struct AgentConfiguration: Sendable {
     public var warnings: [String]
 
     /// The site entry named `site`, if configured.
-    public func site(_ site: SiteName) -> SiteSettings? { sites.first { $0.name == site } }
+    public func site(_ site: SiteID) -> SiteSettings? { sites.first { $0.name == site } }
 
     /// This agent's own site, or `nil` for a witness.
     public var ownSite: SiteSettings? { role == .member ? site(name) : nil }
@@ -59,7 +60,7 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
 
 /// One site: its Kafka cluster and its agent.
 public struct SiteSettings: Sendable {
-    public var name: SiteName
+    public var name: SiteID
     /// `bootstrap.servers` of the site's cluster, one `host:port` per entry.
     public var bootstrapServers: [String]
     /// The base URL of the site's agent (`https://agent-a:7070`).
@@ -93,7 +94,7 @@ public enum KafkaPropertyValue: Hashable, Sendable, CustomStringConvertible {
 
 /// A witness agent: a voter with no cluster.
 public struct WitnessSettings: Sendable {
-    public var name: SiteName
+    public var name: SiteID
     public var agentURL: String
 }
 
@@ -119,10 +120,10 @@ public enum FlowSettings: Sendable, Hashable {
 
 /// One fixed flow: `{ from: dc-a, to: hub }`.
 public struct FlowRoute: Hashable, Sendable {
-    public var from: SiteName
-    public var to: SiteName
+    public var from: SiteID
+    public var to: SiteID
 
-    public init(from: SiteName, to: SiteName) {
+    public init(from: SiteID, to: SiteID) {
         self.from = from
         self.to = to
     }
@@ -153,7 +154,7 @@ public struct FailoverSettings: Sendable, Hashable {
     public var blockPeriod: Duration
     /// The site that is active before any election and the one automatic failback returns
     /// to. Default: the first site listed under `sites`.
-    public var homeSite: SiteName
+    public var homeSite: SiteID
     public var candidateBackoff: Duration?
     public var electionTimeout: Duration?
 }

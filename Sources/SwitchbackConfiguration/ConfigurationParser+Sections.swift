@@ -1,9 +1,10 @@
 import Consensus
 import Mirror
+import Sites
 
 /// The sections after `sites`: mirror, detection, failover, auth and alerts.
 extension ConfigurationParser {
-    func parseMirror(_ value: YAMLValue?, sites: [SiteName]) throws(ConfigurationError) -> MirrorSettings {
+    func parseMirror(_ value: YAMLValue?, sites: [SiteID]) throws(ConfigurationError) -> MirrorSettings {
         let fields = try value?.mapping(allowed: ["policy", "topics", "groups", "flows"], example: "{ policy: prefix, topics: { include: [\".*\"] } }")
         let policy: NamingPolicy = try fields?["policy"]?.choice([("prefix", .prefix), ("identity", .identity)]) ?? .prefix
         let (topicInclude, topicExclude) = try patterns(fields?["topics"])
@@ -73,7 +74,7 @@ extension ConfigurationParser {
             leaseSafetyMargin: try fields?["lease_safety_margin"]?.duration())
     }
 
-    func parseFailover(_ value: YAMLValue?, sites: [SiteName]) throws(ConfigurationError) -> FailoverSettings {
+    func parseFailover(_ value: YAMLValue?, sites: [SiteID]) throws(ConfigurationError) -> FailoverSettings {
         let fields = try value?.mapping(
             allowed: ["automatic", "failback", "failback_after", "block_period", "home_site", "candidate_backoff", "election_timeout"],
             example: "{ automatic: true, failback: manual, block_period: 10m }")

@@ -14,7 +14,7 @@ struct BrokerCommand: AsyncParsableCommand {
             Unmodified Kafka \
             clients (librdkafka, kcat, confluent-kafka, kafka-python) work against it. It keeps \
             its data in --data-dir and recovers it after a crash. It is NOT a production broker: \
-            one node, no replication, no TLS or SASL, no transactions.
+            one node, no replication, no TLS or SASL; transactions are kept in one file, not a log.
 
             It runs until SIGINT or SIGTERM, then closes connections and flushes its storage.
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Mirror
+import Sites
 import SwitchbackConfiguration
 
 struct OffsetsCommand: AsyncParsableCommand {
@@ -64,7 +65,7 @@ struct TranslateOffsetsCommand: AsyncParsableCommand {
         let route: FlowRoute
         do {
             let (source, target) = reverse ? (to, from) : (from, to)
-            route = FlowRoute(from: try SiteName(validating: source), to: try SiteName(validating: target))
+            route = FlowRoute(from: try SiteID(validating: source), to: try SiteID(validating: target))
         } catch {
             throw ValidationError("\(error)")
         }

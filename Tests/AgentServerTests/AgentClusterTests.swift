@@ -4,6 +4,7 @@ import Foundation
 import LocalKafka
 import Logging
 import ServiceLifecycle
+import Sites
 import SwitchbackConfiguration
 import TestSupport
 import Testing
@@ -109,7 +110,7 @@ struct AgentClusterTests {
 
             let b = try #require(await trio.active("dc-b", client: client))
             #expect(b.epoch >= 1)
-            #expect(b.bootstrapServers == [trio.agents["dc-b"]!.configuration.site(SiteName(rawValue: "dc-b")!)!.bootstrapServers[0]])
+            #expect(b.bootstrapServers == [trio.agents["dc-b"]!.configuration.site(SiteID("dc-b"))!.bootstrapServers[0]])
             // The old active site stops serving; every agent agrees on dc-b.
             #expect(await eventually { await trio.active("dc-a", client: client)?.servingHere == false })
             #expect(await eventually { await trio.active("dc-a", client: client)?.activeSite == "dc-b" })

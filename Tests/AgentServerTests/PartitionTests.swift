@@ -4,7 +4,9 @@ import TestSupport
 import Testing
 
 /// Real processes (`switchback broker`, `switchback agent`) on hosts in network namespaces,
-/// with links cut by iptables (TESTING.md). Runs only as root with `ip` and `iptables`.
+/// with links cut by iptables (TESTING.md), clusters blackholed through the brokers' control
+/// endpoints and agents killed with SIGKILL. Runs only as root with `ip` and `iptables`.
+/// Whole sites failing (issue 5's scenarios) are in `SiteFailureTests.swift`, in this suite.
 @Suite("Partitions between agent processes", .serialized, .timeLimit(.minutes(4)), .enabled(if: NetworkLab.isAvailable))
 struct PartitionTests {
     @Test("site a cut off from b and the witness: b takes over, a fences itself, never both serving; a follows after healing")

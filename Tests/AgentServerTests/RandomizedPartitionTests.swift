@@ -61,11 +61,8 @@ struct RandomizedPartitionTests {
     func run(_ schedule: ChaosSchedule, into tally: inout Tally) async throws {
         print("chaos schedule seed \(schedule.seed): \(schedule.steps.count) steps")
         try await SiteLab.with(prefix: "chaos-\(schedule.seed)", failover: Self.failover) { lab in
-            let recorder = SidecarRecorder(namespace: lab.network.namespace("obs"))
+            let recorder = try lab.recordSidecars()
             defer { recorder.cancel() }
-            for (host, agent) in SiteLab.agents {
-                try recorder.record(agent: agent, host: lab.network.hosts[host] ?? "", port: 7070)
-            }
             var unexpectedExits: [String] = []
             for step in schedule.steps {
                 print("chaos [\(recorder.elapsed)] \(step)")
@@ -124,10 +121,7 @@ struct RandomizedPartitionTests {
     func apply(_ fault: ChaosFault, _ lab: SiteLab) async throws -> ChaosFault {
         switch fault {
         case .killAgent(let host):
-            guard let process = lab.agentProcesses[host] else { return fault }
-            kill(process.processIdentifier, SIGKILL)
-            let gone = await eventually(timeout: .seconds(10)) { !process.isRunning }
-            guard gone else { throw AgentTestFailure("agent \(host) survived SIGKILL for 10 s") }
+            try await lab.killAgent(host)
         case .pauseAgent(let host):
             guard let process = lab.agentProcesses[host] else { return fault }
             kill(process.processIdentifier, SIGSTOP)

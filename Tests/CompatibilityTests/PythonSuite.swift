@@ -23,7 +23,7 @@ struct PythonSuite {
 
     /// Runs the suite against `bootstrap` and decodes its summary, after checking that exit
     /// status was 0. A missing python3 or client module fails (never skips) with how to fix it.
-    func run<Summary: Decodable>(against bootstrap: String, as: Summary.Type) async throws -> Summary {
+    func run<Summary: Decodable>(against bootstrap: String, arguments: [String] = [], as: Summary.Type) async throws -> Summary {
         let probe = try await ChildProcess.run(
             ["python3", "-c", "import \(module)"], deadline: .seconds(30)
         )
@@ -33,7 +33,7 @@ struct PythonSuite {
         )
         let path = Self.directory.appendingPathComponent(script).path
         let output = try await ChildProcess.run(
-            ["python3", path, "--bootstrap", bootstrap], deadline: Self.deadline
+            ["python3", path, "--bootstrap", bootstrap] + arguments, deadline: Self.deadline
         )
         #expect(!output.timedOut, "\(script) hung and was killed after \(Self.deadline). \(output)")
         #expect(output.status == 0, "\(script) reported failures. \(output)")

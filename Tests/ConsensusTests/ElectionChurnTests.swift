@@ -1,4 +1,5 @@
 import Consensus
+import Sites
 import Testing
 
 /// One failover must not burn through epochs: while the elected leader waits out the old

@@ -1,4 +1,5 @@
 import Consensus
+import Sites
 
 /// Builders for driving one `Election` by hand with a manual clock.
 enum Drive {

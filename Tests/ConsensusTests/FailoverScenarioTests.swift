@@ -1,4 +1,5 @@
 import Consensus
+import Sites
 import Testing
 
 /// The failure cases of DESIGN.md §6, each run on three simulated agents.

@@ -1,4 +1,5 @@
 import Consensus
+import Sites
 
 /// A clock that moves only when the test says so.
 struct ManualClock {

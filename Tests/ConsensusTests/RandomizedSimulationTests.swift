@@ -1,5 +1,6 @@
 import Consensus
 import Foundation
+import Sites
 import Testing
 
 /// Seeded random schedules of partitions, heals, delays, crash-restarts, cluster failures and

@@ -1,4 +1,5 @@
 import Consensus
+import Sites
 
 /// Several `Election`s wired through an in-memory network the test controls: deliver, drop,
 /// delay, cut links, crash and restart agents (from what they persisted), fail clusters, and

@@ -56,9 +56,9 @@ struct GroupTranslationTests {
             try await createTopic("orders", partitions: 2, on: a)
             // Every 7th record came from dc-b (a copy written at dc-a): loop prevention skips it,
             // leaving gaps in the source offsets the map must translate across. Gaps from real
-            // compaction are tested in CompactedTranslationTests (LocalKafka compacts); gaps from
-            // transaction markers cannot be made here: LocalKafka does not accept transactional
-            // producers. To the map a gap is a gap, whatever made it.
+            // compaction are covered by CompactedTranslationTests, gaps left by transaction
+            // markers and aborted transactions by TransactionTranslationTests; to the map a gap is
+            // a gap, whatever made it.
             var records = sampleRecords(topic: "orders", count: 240, partitions: 2)
             for index in records.indices where index % 7 == 3 {
                 records[index].headers.append(KafkaHeader(key: Provenance.originKey, string: "dc-b"))

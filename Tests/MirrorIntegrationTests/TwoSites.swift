@@ -3,13 +3,14 @@ import KafkaClient
 import LocalKafka
 import Logging
 import Mirror
+import Sites
 import TestSupport
 import Testing
 
 /// Two sites, each a LocalKafka broker of its own, and the helpers the mirror tests share.
 struct TwoSites {
-    static let a = SiteID(rawValue: "dc-a")!
-    static let b = SiteID(rawValue: "dc-b")!
+    static let a = SiteID("dc-a")
+    static let b = SiteID("dc-b")
 
     let brokerA: String
     let brokerB: String

@@ -1,3 +1,4 @@
+import Sites
 import Testing
 import TestSupport
 

@@ -1,4 +1,5 @@
 @testable import Mirror
+import Sites
 
 /// Test shorthands: literals that are valid by construction; an invalid one fails the test loudly.
 func site(_ name: String) -> SiteID {

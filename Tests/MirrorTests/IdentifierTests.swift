@@ -1,30 +1,11 @@
 import Foundation
+import Sites
 import Testing
 
 @testable import Mirror
 
 @Suite("Identifiers")
 struct IdentifierTests {
-    @Test("valid site names are accepted", arguments: ["dc-a", "a", "0", "eu-west-1", String(repeating: "x", count: 63)])
-    func validSites(name: String) throws {
-        let site = try SiteID(validating: name)
-        #expect(site.rawValue == name)
-        #expect(SiteID(rawValue: name) == site)
-    }
-
-    @Test("invalid site names are rejected with the bad value in the message",
-          arguments: ["", "DC-A", "dc_a", "dc.a", "dc/a", "dc a", "dé", String(repeating: "x", count: 64)])
-    func invalidSites(name: String) {
-        #expect(SiteID(rawValue: name) == nil)
-        do {
-            _ = try SiteID(validating: name)
-            Issue.record("accepted \(name)")
-        } catch {
-            #expect(error.code == .invalidIdentifier)
-            #expect(error.message.contains("\"\(name)\""))
-        }
-    }
-
     @Test("topic names follow Kafka's rule")
     func topicNames() {
         #expect(TopicName(rawValue: "orders") != nil)

@@ -1,5 +1,6 @@
 import Consensus
 import Foundation
+import Sites
 import SwitchbackConfiguration
 import Testing
 
@@ -174,7 +175,7 @@ struct AgentConfigurationTests {
     @Test("explicit flows and automatic failback are read")
     func flowsAndFailback() throws {
         let config = try parse(minimal + "mirror: { flows: [{ from: dc-a, to: dc-b }, { from: dc-b, to: dc-a }] }\nfailover: { failback: automatic, failback_after: 30m }\n")
-        #expect(config.mirror.flows == .fixed([FlowRoute(from: SiteName(rawValue: "dc-a")!, to: SiteName(rawValue: "dc-b")!), FlowRoute(from: SiteName(rawValue: "dc-b")!, to: SiteName(rawValue: "dc-a")!)]))
+        #expect(config.mirror.flows == .fixed([FlowRoute(from: SiteID("dc-a"), to: SiteID("dc-b")), FlowRoute(from: SiteID("dc-b"), to: SiteID("dc-a"))]))
         #expect(config.failover.failback == .automatic(healthyFor: .seconds(1800)))
     }
 

@@ -18,6 +18,10 @@ public enum ApiKey: Int16, CaseIterable, Sendable, CustomStringConvertible {
     case deleteTopics = 20
     case deleteRecords = 21
     case initProducerId = 22
+    case addPartitionsToTxn = 24
+    case addOffsetsToTxn = 25
+    case endTxn = 26
+    case txnOffsetCommit = 28
     case describeConfigs = 32
     case alterConfigs = 33
     case createPartitions = 37
@@ -45,6 +49,10 @@ public enum ApiKey: Int16, CaseIterable, Sendable, CustomStringConvertible {
         case .deleteTopics: "DeleteTopics"
         case .deleteRecords: "DeleteRecords"
         case .initProducerId: "InitProducerId"
+        case .addPartitionsToTxn: "AddPartitionsToTxn"
+        case .addOffsetsToTxn: "AddOffsetsToTxn"
+        case .endTxn: "EndTxn"
+        case .txnOffsetCommit: "TxnOffsetCommit"
         case .describeConfigs: "DescribeConfigs"
         case .alterConfigs: "AlterConfigs"
         case .createPartitions: "CreatePartitions"

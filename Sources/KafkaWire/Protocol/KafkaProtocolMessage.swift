@@ -15,6 +15,11 @@
 //   script/generate-protocol.py            # reads /work/shared/reference/kafka-protocol (or --schemas DIR)
 //   ```
 //
+//   APIs whose schemas are not in that reference (the transaction APIs AddPartitionsToTxn,
+//   AddOffsetsToTxn, EndTxn, TxnOffsetCommit) are described in the project's own files in
+//   `script/protocol-extra/` (same JSON format, `--extra-schemas DIR`), which the generator
+//   reads as well.
+//
 //   The test `generatedFilesAreUpToDate` fails when the committed files are stale, and
 //   `everyEncodingAgreesWithKafkaPython` checks every sample encoding against kafka-python 3.
 //

@@ -38,21 +38,32 @@ extension BrokerCore {
                 // The response's overall limit still lets the first partition with data through
                 // whole-batch, so a consumer always makes progress.
                 let limit = min(Int(max(0, wanted.partitionMaxBytes)), total == 0 ? max(remaining, 1) : remaining)
+                let lastStableOffset = log.lastStableOffset
                 do {
                     let read = limit > 0 ? try log.read(from: wanted.fetchOffset, maxBytes: limit) : nil
-                    let records = read?.records ?? ByteBuffer()
+                    var records = read?.records ?? ByteBuffer()
+                    var aborted: [FetchResponse.FetchableTopicResponse.PartitionData.AbortedTransaction] = []
+                    if request.isolationLevel == IsolationLevel.readCommitted {
+                        // Only decided records, and the aborted transactions among them so the
+                        // client can drop their records.
+                        records = PartitionLog.batches(records, below: lastStableOffset)
+                        let upperBound = PartitionLog.nextOffset(after: records) ?? wanted.fetchOffset
+                        aborted = log.abortedTransactions(from: wanted.fetchOffset, upTo: upperBound).map {
+                            .init(producerId: $0.producerId, firstOffset: $0.firstOffset)
+                        }
+                    }
                     total += records.readableBytes
                     remaining = max(0, remaining - records.readableBytes)
                     partitions.append(.init(
                         partitionIndex: wanted.partition, errorCode: 0,
-                        highWatermark: log.logEndOffset, lastStableOffset: log.logEndOffset,
-                        logStartOffset: log.logStartOffset, abortedTransactions: [], records: records
+                        highWatermark: log.logEndOffset, lastStableOffset: lastStableOffset,
+                        logStartOffset: log.logStartOffset, abortedTransactions: aborted, records: records
                     ))
                 } catch {
                     hasError = true
                     partitions.append(.init(
                         partitionIndex: wanted.partition, errorCode: error.kafkaCode.rawValue,
-                        highWatermark: log.logEndOffset, lastStableOffset: log.logEndOffset,
+                        highWatermark: log.logEndOffset, lastStableOffset: lastStableOffset,
                         logStartOffset: log.logStartOffset, records: ByteBuffer()
                     ))
                 }
@@ -98,7 +109,9 @@ extension BrokerCore {
                                  timestamp: -1, offset: -1, leaderEpoch: -1)
                 }
                 let (offset, timestamp): (Int64, Int64) = switch wanted.timestamp {
-                case ListOffsetsSpec.latest: (log.logEndOffset, -1)
+                // read_committed consumers end at the last stable offset, not the high watermark.
+                case ListOffsetsSpec.latest:
+                    (request.isolationLevel == IsolationLevel.readCommitted ? log.lastStableOffset : log.logEndOffset, -1)
                 case ListOffsetsSpec.earliest: (log.logStartOffset, -1)
                 // Kafka serves the max-timestamp spec at any request version, and librdkafka
                 // (2.16 seen) sends it at v5 to a broker that stops there.
@@ -112,6 +125,13 @@ extension BrokerCore {
         }
         return ListOffsetsResponse(topics: topics)
     }
+}
+
+/// Fetch and ListOffsets `isolation_level`.
+enum IsolationLevel {
+    static let readUncommitted: Int8 = 0
+    /// Only records of committed transactions (and non-transactional ones), below the last stable offset.
+    static let readCommitted: Int8 = 1
 }
 
 /// The special timestamps of ListOffsets.

@@ -67,9 +67,8 @@ extension BrokerCore {
     }
 
     func initProducerId(_ request: InitProducerIdRequest) -> InitProducerIdResponse {
-        guard request.transactionalId == nil else {
-            // Transactions need AddPartitionsToTxn/EndTxn, which LocalKafka does not serve.
-            return InitProducerIdResponse(errorCode: KafkaErrorCode.transactionalIdAuthorizationFailed.rawValue, producerId: -1, producerEpoch: -1)
+        if let transactionalId = request.transactionalId, !transactionalId.isEmpty {
+            return transactionalInitProducerId(TransactionalID(transactionalId), timeoutMs: request.transactionTimeoutMs)
         }
         do {
             return InitProducerIdResponse(errorCode: 0, producerId: try store.allocateProducerId(), producerEpoch: 0)

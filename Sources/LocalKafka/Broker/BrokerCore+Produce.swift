@@ -16,6 +16,13 @@ extension BrokerCore {
                                             errorMessage: "acks must be 0, 1 or -1 (all), not \(request.acks)"))
                     continue
                 }
+                if let records = data.records,
+                    let refusal = checkTransactionalProduce(records, transactionalId: request.transactionalId, topic: topic.name, partition: data.index)
+                {
+                    logger.debug("transactional produce refused", metadata: ["topic": "\(topic.name)", "partition": "\(data.index)", "reason": "\(refusal)"])
+                    partitions.append(.init(index: data.index, errorCode: refusal.code.rawValue, baseOffset: -1, errorMessage: refusal.message))
+                    continue
+                }
                 partitions.append(append(data, topic: topic.name))
                 if partitions.last?.errorCode == 0 {
                     appended.append(PartitionKey(topic: topic.name, partition: data.index))

@@ -37,6 +37,9 @@ actor BrokerCore: KafkaFrameHandler {
 
     var store: LogStore
     var groups: GroupCoordinator
+    /// Transactional ids, their producers and open transactions (see `TransactionCoordinator`).
+    var transactions: TransactionCoordinator
+    let transactionEffects: TransactionEffects
     /// JoinGroup and SyncGroup requests waiting for the rebalance to progress.
     var parkedGroupRequests: [RequestToken: CheckedContinuation<GroupCompletion.Response?, Never>] = [:]
     var nextRequestToken: UInt64 = 0
@@ -70,11 +73,35 @@ actor BrokerCore: KafkaFrameHandler {
             throw BrokerError(.storage, "cannot open the data directory \(configuration.dataDirectory.path): \(error)")
         }
         self.clusterID = try ClusterIdentity.loadOrCreate(in: configuration.dataDirectory)
+        // Before the groups are restored: completing a transaction may commit a group's offsets.
+        (self.transactions, self.transactionEffects) = try Self.recoverTransactions(store: store, configuration: configuration, logger: logger)
         var groups = GroupCoordinator(logger: logger)
         for group in store.groupOffsets.groups {
             groups.restoreGroup(GroupID(group))
         }
         self.groups = groups
+    }
+
+    /// Restores the transaction coordinator and settles what a restart left undecided: open
+    /// transactions are aborted (markers written), preparing ones completed as decided, and
+    /// transactions open on partitions but unknown to the coordinator aborted as well, so no
+    /// last stable offset stays stuck.
+    private static func recoverTransactions(store: LogStore, configuration: BrokerConfiguration, logger: Logger)
+        throws -> (TransactionCoordinator, TransactionEffects)
+    {
+        let stateFile = TransactionStateFile(dataDirectory: configuration.dataDirectory)
+        let effects = TransactionEffects(store: store, stateFile: stateFile, logger: logger)
+        let restored = TransactionCoordinator.restored(try stateFile.load())
+        let nowMs = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        var coordinator = restored.0
+        let settled = effects.apply(restored.1, to: &coordinator, nowMs: nowMs)
+        let orphaned = effects.abortOrphanedTransactions(nowMs: nowMs)
+        if !settled.markedPartitions.isEmpty || !orphaned.isEmpty {
+            logger.warning("aborted or completed transactions left open by the previous run", metadata: [
+                "settledPartitions": "\(settled.markedPartitions.count)", "orphanedPartitions": "\(orphaned.count)",
+            ])
+        }
+        return (coordinator, effects)
     }
 
     // MARK: Frames
@@ -123,6 +150,10 @@ actor BrokerCore: KafkaFrameHandler {
         case .listOffsets(let r): return .listOffsets(listOffsets(r, version: version))
         case .findCoordinator(let r): return .findCoordinator(findCoordinator(r))
         case .initProducerId(let r): return .initProducerId(initProducerId(r))
+        case .addPartitionsToTxn(let r): return .addPartitionsToTxn(addPartitionsToTxn(r))
+        case .addOffsetsToTxn(let r): return .addOffsetsToTxn(addOffsetsToTxn(r))
+        case .txnOffsetCommit(let r): return .txnOffsetCommit(txnOffsetCommit(r))
+        case .endTxn(let r): return .endTxn(endTxn(r))
         case .joinGroup(let r): return .joinGroup(await joinGroup(r, version: version, client: client, clientID: header.clientId))
         case .syncGroup(let r): return .syncGroup(await syncGroup(r))
         case .heartbeat(let r): return .heartbeat(heartbeat(r))
@@ -170,6 +201,7 @@ actor BrokerCore: KafkaFrameHandler {
         while !Task.isCancelled {
             let now = ContinuousClock.now
             complete(groups.tick(now: now))
+            expireTransactions()
             if configuration.fsync == .interval, now - lastFlush >= configuration.fsyncInterval {
                 flushStorage()
                 lastFlush = now
@@ -185,6 +217,7 @@ actor BrokerCore: KafkaFrameHandler {
             // Group timers need about this resolution; a finer one would only burn CPU at idle.
             var wake = now + .milliseconds(100)
             if let deadline = groups.nextDeadline(), deadline < wake { wake = max(deadline, now) }
+            if let deadline = transactions.nextDeadline(), deadline < wake { wake = max(deadline, now) }
             try? await Task.sleep(until: wake, clock: .continuous)
         }
     }

@@ -68,6 +68,18 @@ enum InjectedFailure {
             }))
         case .initProducerId:
             return .initProducerId(InitProducerIdResponse(errorCode: code, producerId: -1, producerEpoch: -1))
+        case .addPartitionsToTxn(let r):
+            return .addPartitionsToTxn(AddPartitionsToTxnResponse(results: r.topics.map { topic in
+                .init(name: topic.name, results: topic.partitions.map { .init(partitionIndex: $0, errorCode: code) })
+            }))
+        case .addOffsetsToTxn:
+            return .addOffsetsToTxn(AddOffsetsToTxnResponse(errorCode: code))
+        case .endTxn:
+            return .endTxn(EndTxnResponse(errorCode: code))
+        case .txnOffsetCommit(let r):
+            return .txnOffsetCommit(TxnOffsetCommitResponse(topics: r.topics.map { topic in
+                .init(name: topic.name, partitions: topic.partitions.map { .init(partitionIndex: $0.partitionIndex, errorCode: code) })
+            }))
         case .describeConfigs(let r):
             return .describeConfigs(DescribeConfigsResponse(results: r.resources.map {
                 .init(errorCode: code, errorMessage: "injected fault", resourceType: $0.resourceType, resourceName: $0.resourceName)

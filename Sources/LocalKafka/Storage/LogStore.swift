@@ -297,7 +297,10 @@ public final class LogStore {
         do {
             try flush()
             for logs in partitions.values {
-                for log in logs { try log.writeProducerSnapshot() }
+                for log in logs {
+                    try log.writeProducerSnapshot()
+                    try log.writeTransactionSnapshot()
+                }
             }
             try DataDirectory.writeAtomically(ByteBuffer(string: "1\n"), to: root + "/" + Self.cleanShutdownMarker)
         } catch {

@@ -85,6 +85,7 @@ extension PartitionLog {
             logStartOffset: min(max(firstBase, checkpoint ?? firstBase), segments[segments.count - 1].nextOffset)
         )
         log.producers = producers
+        try log.recoverTransactions(cleanShutdown: fastPathWorked)
         return log
     }
 

@@ -41,6 +41,8 @@ public final class PartitionLog {
     /// Segments by base offset; never empty, the last one is the active segment.
     var segments: [LogSegment]
     var producers = ProducerStateTable()
+    /// Open transactions and the aborted transaction index (see `PartitionLog+Transactions`).
+    var transactions = PartitionTransactions()
     public internal(set) var logStartOffset: Int64
     /// The last cleaning, so the periodic cleaner skips partitions with nothing new.
     var compactionCheckpoint: CompactionCheckpoint?
@@ -125,6 +127,7 @@ public final class PartitionLog {
 
         try write(assigned)
         self.producers = producers
+        for (_, header) in assigned { transactions.recordData(header) }
         guard let first = assigned.first?.header, let last = assigned.last?.header else {
             throw StorageError(.corruptRecord, "produce request for \(topic)-\(partition) holds no record batches")
         }

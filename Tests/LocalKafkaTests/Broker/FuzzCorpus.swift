@@ -92,6 +92,18 @@ enum RequestCorpus {
             return .deleteRecords(DeleteRecordsRequest(topics: [.init(name: topic, partitions: [.init(partitionIndex: 0, offset: 1)])], timeoutMs: 1_000))
         case .initProducerId:
             return .initProducerId(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000))
+        case .addPartitionsToTxn:
+            return .addPartitionsToTxn(AddPartitionsToTxnRequest(
+                transactionalId: "fuzz-txn", producerId: 0, producerEpoch: 0, topics: [.init(name: topic, partitions: [0, 1])]
+            ))
+        case .addOffsetsToTxn:
+            return .addOffsetsToTxn(AddOffsetsToTxnRequest(transactionalId: "fuzz-txn", producerId: 0, producerEpoch: 0, groupId: group))
+        case .txnOffsetCommit:
+            return .txnOffsetCommit(TxnOffsetCommitRequest(transactionalId: "fuzz-txn", groupId: group, producerId: 0, producerEpoch: 0, topics: [
+                .init(name: topic, partitions: [.init(partitionIndex: 0, committedOffset: 1, committedMetadata: "m")]),
+            ]))
+        case .endTxn:
+            return .endTxn(EndTxnRequest(transactionalId: "fuzz-txn", producerId: 0, producerEpoch: 0, committed: true))
         case .describeConfigs:
             return .describeConfigs(DescribeConfigsRequest(resources: [.init(resourceType: 2, resourceName: topic, configurationKeys: ["retention.ms"])]))
         case .alterConfigs:

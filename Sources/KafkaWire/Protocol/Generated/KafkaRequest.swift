@@ -22,6 +22,10 @@ public enum KafkaRequest: Sendable, Equatable {
     case deleteTopics(DeleteTopicsRequest)
     case deleteRecords(DeleteRecordsRequest)
     case initProducerId(InitProducerIdRequest)
+    case addPartitionsToTxn(AddPartitionsToTxnRequest)
+    case addOffsetsToTxn(AddOffsetsToTxnRequest)
+    case endTxn(EndTxnRequest)
+    case txnOffsetCommit(TxnOffsetCommitRequest)
     case describeConfigs(DescribeConfigsRequest)
     case alterConfigs(AlterConfigsRequest)
     case createPartitions(CreatePartitionsRequest)
@@ -49,6 +53,10 @@ public enum KafkaRequest: Sendable, Equatable {
         case .deleteTopics: .deleteTopics
         case .deleteRecords: .deleteRecords
         case .initProducerId: .initProducerId
+        case .addPartitionsToTxn: .addPartitionsToTxn
+        case .addOffsetsToTxn: .addOffsetsToTxn
+        case .endTxn: .endTxn
+        case .txnOffsetCommit: .txnOffsetCommit
         case .describeConfigs: .describeConfigs
         case .alterConfigs: .alterConfigs
         case .createPartitions: .createPartitions
@@ -89,6 +97,10 @@ public enum KafkaRequest: Sendable, Equatable {
         case .deleteTopics: decoded = .deleteTopics(try DeleteTopicsRequest(from: &body, version: version))
         case .deleteRecords: decoded = .deleteRecords(try DeleteRecordsRequest(from: &body, version: version))
         case .initProducerId: decoded = .initProducerId(try InitProducerIdRequest(from: &body, version: version))
+        case .addPartitionsToTxn: decoded = .addPartitionsToTxn(try AddPartitionsToTxnRequest(from: &body, version: version))
+        case .addOffsetsToTxn: decoded = .addOffsetsToTxn(try AddOffsetsToTxnRequest(from: &body, version: version))
+        case .endTxn: decoded = .endTxn(try EndTxnRequest(from: &body, version: version))
+        case .txnOffsetCommit: decoded = .txnOffsetCommit(try TxnOffsetCommitRequest(from: &body, version: version))
         case .describeConfigs: decoded = .describeConfigs(try DescribeConfigsRequest(from: &body, version: version))
         case .alterConfigs: decoded = .alterConfigs(try AlterConfigsRequest(from: &body, version: version))
         case .createPartitions: decoded = .createPartitions(try CreatePartitionsRequest(from: &body, version: version))
@@ -122,6 +134,10 @@ public enum KafkaRequest: Sendable, Equatable {
         case .deleteTopics(let message): message.encode(into: &buffer, version: version)
         case .deleteRecords(let message): message.encode(into: &buffer, version: version)
         case .initProducerId(let message): message.encode(into: &buffer, version: version)
+        case .addPartitionsToTxn(let message): message.encode(into: &buffer, version: version)
+        case .addOffsetsToTxn(let message): message.encode(into: &buffer, version: version)
+        case .endTxn(let message): message.encode(into: &buffer, version: version)
+        case .txnOffsetCommit(let message): message.encode(into: &buffer, version: version)
         case .describeConfigs(let message): message.encode(into: &buffer, version: version)
         case .alterConfigs(let message): message.encode(into: &buffer, version: version)
         case .createPartitions(let message): message.encode(into: &buffer, version: version)

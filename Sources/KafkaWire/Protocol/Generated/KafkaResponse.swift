@@ -22,6 +22,10 @@ public enum KafkaResponse: Sendable, Equatable {
     case deleteTopics(DeleteTopicsResponse)
     case deleteRecords(DeleteRecordsResponse)
     case initProducerId(InitProducerIdResponse)
+    case addPartitionsToTxn(AddPartitionsToTxnResponse)
+    case addOffsetsToTxn(AddOffsetsToTxnResponse)
+    case endTxn(EndTxnResponse)
+    case txnOffsetCommit(TxnOffsetCommitResponse)
     case describeConfigs(DescribeConfigsResponse)
     case alterConfigs(AlterConfigsResponse)
     case createPartitions(CreatePartitionsResponse)
@@ -49,6 +53,10 @@ public enum KafkaResponse: Sendable, Equatable {
         case .deleteTopics: .deleteTopics
         case .deleteRecords: .deleteRecords
         case .initProducerId: .initProducerId
+        case .addPartitionsToTxn: .addPartitionsToTxn
+        case .addOffsetsToTxn: .addOffsetsToTxn
+        case .endTxn: .endTxn
+        case .txnOffsetCommit: .txnOffsetCommit
         case .describeConfigs: .describeConfigs
         case .alterConfigs: .alterConfigs
         case .createPartitions: .createPartitions
@@ -85,6 +93,10 @@ public enum KafkaResponse: Sendable, Equatable {
         case .deleteTopics: decoded = .deleteTopics(try DeleteTopicsResponse(from: &body, version: version))
         case .deleteRecords: decoded = .deleteRecords(try DeleteRecordsResponse(from: &body, version: version))
         case .initProducerId: decoded = .initProducerId(try InitProducerIdResponse(from: &body, version: version))
+        case .addPartitionsToTxn: decoded = .addPartitionsToTxn(try AddPartitionsToTxnResponse(from: &body, version: version))
+        case .addOffsetsToTxn: decoded = .addOffsetsToTxn(try AddOffsetsToTxnResponse(from: &body, version: version))
+        case .endTxn: decoded = .endTxn(try EndTxnResponse(from: &body, version: version))
+        case .txnOffsetCommit: decoded = .txnOffsetCommit(try TxnOffsetCommitResponse(from: &body, version: version))
         case .describeConfigs: decoded = .describeConfigs(try DescribeConfigsResponse(from: &body, version: version))
         case .alterConfigs: decoded = .alterConfigs(try AlterConfigsResponse(from: &body, version: version))
         case .createPartitions: decoded = .createPartitions(try CreatePartitionsResponse(from: &body, version: version))
@@ -118,6 +130,10 @@ public enum KafkaResponse: Sendable, Equatable {
         case .deleteTopics(let message): message.encode(into: &buffer, version: version)
         case .deleteRecords(let message): message.encode(into: &buffer, version: version)
         case .initProducerId(let message): message.encode(into: &buffer, version: version)
+        case .addPartitionsToTxn(let message): message.encode(into: &buffer, version: version)
+        case .addOffsetsToTxn(let message): message.encode(into: &buffer, version: version)
+        case .endTxn(let message): message.encode(into: &buffer, version: version)
+        case .txnOffsetCommit(let message): message.encode(into: &buffer, version: version)
         case .describeConfigs(let message): message.encode(into: &buffer, version: version)
         case .alterConfigs(let message): message.encode(into: &buffer, version: version)
         case .createPartitions(let message): message.encode(into: &buffer, version: version)

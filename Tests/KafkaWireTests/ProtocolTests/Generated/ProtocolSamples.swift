@@ -1078,6 +1078,169 @@ extension InitProducerIdResponse {
     }
 }
 
+extension AddPartitionsToTxnRequest {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.transactionalId = "transactionalId-\(index)"
+        sample.producerId = Int64(61 + index)
+        sample.producerEpoch = Int16(16 + index)
+        sample.topics = [AddPartitionsToTxnTopic.sample(version: version, index: 0), AddPartitionsToTxnTopic.sample(version: version, index: 1)]
+        return sample
+    }
+}
+
+extension AddPartitionsToTxnRequest.AddPartitionsToTxnTopic {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.name = "name-\(index)"
+        sample.partitions = [Int32(12 + index), Int32(12 + index) + 1]
+        return sample
+    }
+}
+
+extension AddPartitionsToTxnResponse {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.throttleTimeMs = Int32(7 + index)
+        sample.results = [AddPartitionsToTxnTopicResult.sample(version: version, index: 0), AddPartitionsToTxnTopicResult.sample(version: version, index: 1)]
+        return sample
+    }
+}
+
+extension AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.name = "name-\(index)"
+        sample.results = [AddPartitionsToTxnPartitionResult.sample(version: version, index: 0), AddPartitionsToTxnPartitionResult.sample(version: version, index: 1)]
+        return sample
+    }
+}
+
+extension AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult.AddPartitionsToTxnPartitionResult {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.partitionIndex = Int32(88 + index)
+        sample.errorCode = Int16(17 + index)
+        return sample
+    }
+}
+
+extension AddOffsetsToTxnRequest {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.transactionalId = "transactionalId-\(index)"
+        sample.producerId = Int64(72 + index)
+        sample.producerEpoch = Int16(18 + index)
+        sample.groupId = "groupId-\(index)"
+        return sample
+    }
+}
+
+extension AddOffsetsToTxnResponse {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.throttleTimeMs = Int32(85 + index)
+        sample.errorCode = Int16(3 + index)
+        return sample
+    }
+}
+
+extension EndTxnRequest {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.transactionalId = "transactionalId-\(index)"
+        sample.producerId = Int64(64 + index)
+        sample.producerEpoch = Int16(32 + index)
+        sample.committed = true
+        return sample
+    }
+}
+
+extension EndTxnResponse {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.throttleTimeMs = Int32(34 + index)
+        sample.errorCode = Int16(85 + index)
+        return sample
+    }
+}
+
+extension TxnOffsetCommitRequest {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.transactionalId = "transactionalId-\(index)"
+        sample.groupId = "groupId-\(index)"
+        sample.producerId = Int64(28 + index)
+        sample.producerEpoch = Int16(91 + index)
+        sample.topics = [TxnOffsetCommitRequestTopic.sample(version: version, index: 0), TxnOffsetCommitRequestTopic.sample(version: version, index: 1)]
+        return sample
+    }
+}
+
+extension TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.name = "name-\(index)"
+        sample.partitions = [TxnOffsetCommitRequestPartition.sample(version: version, index: 0), TxnOffsetCommitRequestPartition.sample(version: version, index: 1)]
+        return sample
+    }
+}
+
+extension TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic.TxnOffsetCommitRequestPartition {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.partitionIndex = Int32(85 + index)
+        sample.committedOffset = Int64(89 + index)
+        if version >= 2 {
+            sample.committedLeaderEpoch = Int32(37 + index)
+        }
+        sample.committedMetadata = "committedMetadata-\(index)"
+        return sample
+    }
+}
+
+extension TxnOffsetCommitResponse {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.throttleTimeMs = Int32(8 + index)
+        sample.topics = [TxnOffsetCommitResponseTopic.sample(version: version, index: 0), TxnOffsetCommitResponseTopic.sample(version: version, index: 1)]
+        return sample
+    }
+}
+
+extension TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.name = "name-\(index)"
+        sample.partitions = [TxnOffsetCommitResponsePartition.sample(version: version, index: 0), TxnOffsetCommitResponsePartition.sample(version: version, index: 1)]
+        return sample
+    }
+}
+
+extension TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic.TxnOffsetCommitResponsePartition {
+    /// A value with a distinctive non-default value in every field present in `version`.
+    static func sample(version: Int16, index: Int = 0) -> Self {
+        var sample = Self()
+        sample.partitionIndex = Int32(52 + index)
+        sample.errorCode = Int16(50 + index)
+        return sample
+    }
+}
+
 extension DescribeConfigsRequest {
     /// A value with a distinctive non-default value in every field present in `version`.
     static func sample(version: Int16, index: Int = 0) -> Self {
@@ -1406,6 +1569,10 @@ extension KafkaRequest {
         case .deleteTopics: .deleteTopics(DeleteTopicsRequest.sample(version: version))
         case .deleteRecords: .deleteRecords(DeleteRecordsRequest.sample(version: version))
         case .initProducerId: .initProducerId(InitProducerIdRequest.sample(version: version))
+        case .addPartitionsToTxn: .addPartitionsToTxn(AddPartitionsToTxnRequest.sample(version: version))
+        case .addOffsetsToTxn: .addOffsetsToTxn(AddOffsetsToTxnRequest.sample(version: version))
+        case .endTxn: .endTxn(EndTxnRequest.sample(version: version))
+        case .txnOffsetCommit: .txnOffsetCommit(TxnOffsetCommitRequest.sample(version: version))
         case .describeConfigs: .describeConfigs(DescribeConfigsRequest.sample(version: version))
         case .alterConfigs: .alterConfigs(AlterConfigsRequest.sample(version: version))
         case .createPartitions: .createPartitions(CreatePartitionsRequest.sample(version: version))
@@ -1435,6 +1602,10 @@ extension KafkaRequest {
         case .deleteTopics: .deleteTopics(DeleteTopicsRequest())
         case .deleteRecords: .deleteRecords(DeleteRecordsRequest())
         case .initProducerId: .initProducerId(InitProducerIdRequest())
+        case .addPartitionsToTxn: .addPartitionsToTxn(AddPartitionsToTxnRequest())
+        case .addOffsetsToTxn: .addOffsetsToTxn(AddOffsetsToTxnRequest())
+        case .endTxn: .endTxn(EndTxnRequest())
+        case .txnOffsetCommit: .txnOffsetCommit(TxnOffsetCommitRequest())
         case .describeConfigs: .describeConfigs(DescribeConfigsRequest())
         case .alterConfigs: .alterConfigs(AlterConfigsRequest())
         case .createPartitions: .createPartitions(CreatePartitionsRequest())
@@ -1466,6 +1637,10 @@ extension KafkaResponse {
         case .deleteTopics: .deleteTopics(DeleteTopicsResponse.sample(version: version))
         case .deleteRecords: .deleteRecords(DeleteRecordsResponse.sample(version: version))
         case .initProducerId: .initProducerId(InitProducerIdResponse.sample(version: version))
+        case .addPartitionsToTxn: .addPartitionsToTxn(AddPartitionsToTxnResponse.sample(version: version))
+        case .addOffsetsToTxn: .addOffsetsToTxn(AddOffsetsToTxnResponse.sample(version: version))
+        case .endTxn: .endTxn(EndTxnResponse.sample(version: version))
+        case .txnOffsetCommit: .txnOffsetCommit(TxnOffsetCommitResponse.sample(version: version))
         case .describeConfigs: .describeConfigs(DescribeConfigsResponse.sample(version: version))
         case .alterConfigs: .alterConfigs(AlterConfigsResponse.sample(version: version))
         case .createPartitions: .createPartitions(CreatePartitionsResponse.sample(version: version))
@@ -1495,6 +1670,10 @@ extension KafkaResponse {
         case .deleteTopics: .deleteTopics(DeleteTopicsResponse())
         case .deleteRecords: .deleteRecords(DeleteRecordsResponse())
         case .initProducerId: .initProducerId(InitProducerIdResponse())
+        case .addPartitionsToTxn: .addPartitionsToTxn(AddPartitionsToTxnResponse())
+        case .addOffsetsToTxn: .addOffsetsToTxn(AddOffsetsToTxnResponse())
+        case .endTxn: .endTxn(EndTxnResponse())
+        case .txnOffsetCommit: .txnOffsetCommit(TxnOffsetCommitResponse())
         case .describeConfigs: .describeConfigs(DescribeConfigsResponse())
         case .alterConfigs: .alterConfigs(AlterConfigsResponse())
         case .createPartitions: .createPartitions(CreatePartitionsResponse())
