@@ -21,17 +21,30 @@ struct AgentTrio {
     var tasks: [String: Task<Void, any Error>] = [:]
     var urls: [String: String] = [:]
 
-    static func start(brokerA: LocalKafkaBroker, brokerB: LocalKafkaBroker, directory: URL) throws -> AgentTrio {
+    /// One agent's configuration text, given its name, role, port, data directory and every
+    /// agent's port.
+    typealias ConfigurationText = (_ name: String, _ role: String, _ port: Int, _ dataDir: String, _ ports: [String: Int]) -> String
+
+    /// Starts dc-a, dc-b and the witness on free loopback ports beside `brokerA` and `brokerB`;
+    /// `yaml` writes each one's configuration (plain HTTP by default), `scheme` is its URLs'.
+    static func start(
+        brokerA: LocalKafkaBroker, brokerB: LocalKafkaBroker, directory: URL, scheme: String = "http",
+        yaml: ConfigurationText? = nil
+    ) throws -> AgentTrio {
         let names = ["dc-a", "dc-b", "witness"]
         var ports: [String: Int] = [:]
         for name in names { ports[name] = try freeLoopbackPort() }
+        let text: ConfigurationText = yaml ?? { name, role, port, dataDir, ports in
+            agentYAML(
+                name: name, role: role, port: port, dataDir: dataDir,
+                bootstrapA: brokerA.bootstrapServers, bootstrapB: brokerB.bootstrapServers, ports: ports)
+        }
         var trio = AgentTrio()
         for name in names {
-            let dataDir = directory.appendingPathComponent(name).path
-            let yaml = agentYAML(
-                name: name, role: name == "witness" ? "witness" : "member", port: ports[name]!, dataDir: dataDir,
-                bootstrapA: brokerA.bootstrapServers, bootstrapB: brokerB.bootstrapServers, ports: ports)
-            let configuration = try AgentConfiguration.parse(yaml: yaml, secrets: secrets)
+            let port = try #require(ports[name])
+            let configuration = try AgentConfiguration.parse(
+                yaml: text(name, name == "witness" ? "witness" : "member", port, directory.appendingPathComponent(name).path, ports),
+                secrets: secrets)
             var logger = Logger(label: "test.agent.\(name)")
             logger.logLevel = .warning
             let agent = Agent(configuration: configuration, logger: logger)
@@ -39,7 +52,7 @@ struct AgentTrio {
             trio.agents[name] = agent
             trio.groups[name] = group
             trio.tasks[name] = Task { try await group.run() }
-            trio.urls[name] = "http://127.0.0.1:\(ports[name]!)"
+            trio.urls[name] = "\(scheme)://127.0.0.1:\(port)"
         }
         return trio
     }

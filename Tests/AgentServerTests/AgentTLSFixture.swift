@@ -105,27 +105,11 @@ func withTLSAgent<T>(
 /// Three agents (dc-a, dc-b, witness) over HTTPS with mutual TLS, beside two LocalKafka
 /// brokers, as `AgentTrio.start` makes them over HTTP.
 func startTLSTrio(brokerA: LocalKafkaBroker, brokerB: LocalKafkaBroker, directory: URL, pki: TestCertificates) throws -> AgentTrio {
-    let names = ["dc-a", "dc-b", "witness"]
-    var ports: [String: Int] = [:]
-    for name in names { ports[name] = try freeLoopbackPort() }
-    var trio = AgentTrio()
-    for name in names {
-        let port = try #require(ports[name])
-        let yaml = tlsAgentYAML(
-            name: name, role: name == "witness" ? "witness" : "member", port: port, dataDir: directory.appendingPathComponent(name).path,
-            bootstrapA: brokerA.bootstrapServers, bootstrapB: brokerB.bootstrapServers, ports: ports, certificates: pki,
-            clientAuth: .required)
-        let configuration = try AgentConfiguration.parse(yaml: yaml, secrets: secrets)
-        var logger = Logger(label: "test.agent.\(name)")
-        logger.logLevel = .warning
-        let agent = Agent(configuration: configuration, logger: logger)
-        let group = ServiceGroup(services: [agent], logger: logger)
-        trio.agents[name] = agent
-        trio.groups[name] = group
-        trio.tasks[name] = Task { try await group.run() }
-        trio.urls[name] = "https://127.0.0.1:\(port)"
+    try AgentTrio.start(brokerA: brokerA, brokerB: brokerB, directory: directory, scheme: "https") { name, role, port, dataDir, ports in
+        tlsAgentYAML(
+            name: name, role: role, port: port, dataDir: dataDir, bootstrapA: brokerA.bootstrapServers,
+            bootstrapB: brokerB.bootstrapServers, ports: ports, certificates: pki, clientAuth: .required)
     }
-    return trio
 }
 
 /// Runs the `switchback` executable with `arguments` off the cooperative pool.
