@@ -128,11 +128,7 @@ import TestSupport
 
     @Test(arguments: codecs)
     func compressedRecordsThatDoNotDecompressAreRefused(codec: CompressionCodec) throws {
-        try withTemporaryDirectory { directory in
-            let store = try openStore(directory)
-            defer { store.close() }
-            _ = try store.createTopic("t", partitions: 1, configs: [:])
-            let log = try #require(store.partition("t", 0))
+        try withPartition { directory, store, log in
             var batch = try Self.compressedBatch([("a", String(repeating: "x", count: 300))], codec: codec)
             // Cut the compressed records short, then fix batchLength and the CRC: only the
             // codec can tell.
@@ -171,11 +167,7 @@ import TestSupport
 
     @Test(arguments: codecs)
     func offsetLookupsByTimestampLookInsideCompressedBatches(codec: CompressionCodec) throws {
-        try withTemporaryDirectory { directory in
-            let store = try openStore(directory)
-            defer { store.close() }
-            _ = try store.createTopic("t", partitions: 1, configs: [:])
-            let log = try #require(store.partition("t", 0))
+        try withPartition { directory, store, log in
             // Timestamps 1000, 1001, 1002 at offsets 0, 1, 2; then 5000.. at 3.
             _ = try log.append(try Self.compressedBatch([("a", "1"), ("b", "2"), ("c", "3")], codec: codec, timestamp: 1_000), nowMs: 0)
             var later = RecordBatchBuilder(baseTimestamp: 5_000)

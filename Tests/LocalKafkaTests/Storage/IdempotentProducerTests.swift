@@ -8,11 +8,7 @@ import Testing
     private func code(_ error: any Error) -> StorageError.Code? { (error as? StorageError)?.code }
 
     @Test func retriedBatchReturnsOriginalOffsetsWithoutWriting() throws {
-        try withTemporaryDirectory { directory in
-            let store = try openStore(directory)
-            defer { store.close() }
-            _ = try store.createTopic("t", partitions: 1, configs: [:])
-            let log = try #require(store.partition("t", 0))
+        try withPartition { directory, store, log in
             _ = try log.append(makeBatch(count: 2), nowMs: 0)
             let first = makeBatch(count: 3, producerId: 7, epoch: 0, sequence: 0)
             let second = makeBatch(count: 2, producerId: 7, epoch: 0, sequence: 3)
@@ -28,11 +24,7 @@ import Testing
     }
 
     @Test func sequenceGapAndOldEpochAreRejected() throws {
-        try withTemporaryDirectory { directory in
-            let store = try openStore(directory)
-            defer { store.close() }
-            _ = try store.createTopic("t", partitions: 1, configs: [:])
-            let log = try #require(store.partition("t", 0))
+        try withPartition { directory, store, log in
             _ = try log.append(makeBatch(count: 2, producerId: 9, epoch: 1, sequence: 0), nowMs: 0)
             #expect(performing: { try log.append(makeBatch(producerId: 9, epoch: 1, sequence: 5), nowMs: 0) }, throws: { code($0) == .outOfOrderSequence })
             #expect(performing: { try log.append(makeBatch(producerId: 9, epoch: 0, sequence: 2), nowMs: 0) }, throws: { code($0) == .invalidProducerEpoch })

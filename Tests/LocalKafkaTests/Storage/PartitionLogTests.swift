@@ -53,11 +53,7 @@ import TestSupport
     }
 
     @Test func storedBatchesAreByteForByteAsProducedExceptBaseOffset() throws {
-        try withTemporaryDirectory { directory in
-            let store = try openStore(directory)
-            defer { store.close() }
-            _ = try store.createTopic("t", partitions: 1, configs: [:])
-            let log = try #require(store.partition("t", 0))
+        try withPartition { directory, store, log in
             _ = try log.append(makeBatch(count: 2), nowMs: 0)
             var produced = makeBatch(count: 3, prefix: "x")
             produced.setInteger(Int64(999), at: 0)
@@ -150,11 +146,7 @@ import TestSupport
     }
 
     @Test func seededGarbageIsRejectedWithoutChangingTheLog() throws {
-        try withTemporaryDirectory { directory in
-            let store = try openStore(directory)
-            defer { store.close() }
-            _ = try store.createTopic("t", partitions: 1, configs: [:])
-            let log = try #require(store.partition("t", 0))
+        try withPartition { directory, store, log in
             _ = try log.append(makeBatch(count: 2), nowMs: 0)
             let valid = makeBatch(count: 3)
             var generator = SeededGenerator(seed: 11)

@@ -23,6 +23,18 @@ func openStore(_ directory: URL, segmentBytes: Int = 64 * 1024 * 1024, fsync: Fs
     try LogStore(configuration: storageConfiguration(directory, segmentBytes: segmentBytes, fsync: fsync), logger: testLogger)
 }
 
+/// Runs `body` with a fresh store in a temporary directory holding topic "t" with one
+/// partition, and that partition's log; the store is closed afterwards.
+func withPartition<T>(_ body: (URL, LogStore, PartitionLog) throws -> T) throws -> T {
+    try withTemporaryDirectory { directory in
+        let store = try openStore(directory)
+        defer { store.close() }
+        _ = try store.createTopic("t", partitions: 1, configs: [:])
+        guard let log = store.partition("t", 0) else { throw StorageError(.unknownTopicOrPartition, "topic t has no partition 0") }
+        return try body(directory, store, log)
+    }
+}
+
 /// An uncompressed batch of `count` records with values "<prefix>-<i>".
 func makeBatch(
     count: Int = 1,

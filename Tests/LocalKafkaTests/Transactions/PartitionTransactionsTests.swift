@@ -34,11 +34,7 @@ import Testing
     }
 
     @Test func lastStableOffsetStopsAtTheOldestOpenTransaction() throws {
-        try withTemporaryDirectory { directory in
-            let store = try openStore(directory)
-            defer { store.close() }
-            _ = try store.createTopic("t", partitions: 1, configs: [:])
-            let log = try #require(store.partition("t", 0))
+        try withPartition { directory, store, log in
             _ = try log.append(makeBatch(count: 2), nowMs: 0)
             #expect(log.lastStableOffset == 2)
             _ = try log.append(transactional(2, producerId: 5, sequence: 0, prefix: "a"), nowMs: 0)
@@ -67,11 +63,7 @@ import Testing
     }
 
     @Test func abortedTransactionsAreThoseOverlappingTheFetchedRange() throws {
-        try withTemporaryDirectory { directory in
-            let store = try openStore(directory)
-            defer { store.close() }
-            _ = try store.createTopic("t", partitions: 1, configs: [:])
-            let log = try #require(store.partition("t", 0))
+        try withPartition { directory, store, log in
             try writeInterleaved(log)
             let aborted = AbortedTransaction(producerId: 7, firstOffset: 2, lastOffset: 6)
             #expect(log.abortedTransactions(from: 0, upTo: 2) == [])
@@ -144,11 +136,7 @@ import Testing
     }
 
     @Test func clientsCannotWriteControlBatches() throws {
-        try withTemporaryDirectory { directory in
-            let store = try openStore(directory)
-            defer { store.close() }
-            _ = try store.createTopic("t", partitions: 1, configs: [:])
-            let log = try #require(store.partition("t", 0))
+        try withPartition { directory, store, log in
             let marker = RecordBatchBuilder.transactionMarker(producerId: 1, producerEpoch: 0, commit: true, coordinatorEpoch: 0, timestamp: 0).build()
             #expect(throws: StorageError.self) { try log.append(marker, nowMs: 0) }
             #expect(log.logEndOffset == 0)
