@@ -8,15 +8,18 @@ extension AgentConfiguration {
     /// Reads and validates the configuration file at `path`, resolving its secrets.
     /// - Throws: ``ConfigurationError`` naming the key, the bad value and the fix.
     public static func load(path: String, secrets: SecretResolver = SecretResolver()) throws(ConfigurationError) -> AgentConfiguration {
-        let text: String
+        let text = try readText(path, fix: "check the path given to --config and that the agent's user can read it")
+        return try parse(yaml: text, secrets: secrets)
+    }
+
+    /// The text of the configuration file at `path`, or an error saying so with `fix`.
+    static func readText(_ path: String, fix: String) throws(ConfigurationError) -> String {
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            return try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw ConfigurationError(
-                .unreadable, keyPath: "", problem: "cannot read \(path) (\((error as NSError).localizedDescription))",
-                fix: "check the path given to --config and that the agent's user can read it")
+                .unreadable, keyPath: "", problem: "cannot read \(path) (\((error as NSError).localizedDescription))", fix: fix)
         }
-        return try parse(yaml: text, secrets: secrets)
     }
 
     /// Parses and validates configuration text.

@@ -19,14 +19,7 @@ public struct OperatorTLSSettings: Sendable {
     /// The `tls:` section of the configuration file at `path`, or `nil` when it has none.
     /// - Throws: ``ConfigurationError`` naming the key, the bad value and the fix.
     public static func load(path: String, secrets: SecretResolver = SecretResolver()) throws(ConfigurationError) -> OperatorTLSSettings? {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(
-                .unreadable, keyPath: "", problem: "cannot read \(path) (\((error as NSError).localizedDescription))",
-                fix: "check the path given to --config, or pass --ca instead")
-        }
+        let text = try AgentConfiguration.readText(path, fix: "check the path given to --config, or pass --ca instead")
         let root: Node
         do {
             guard let composed = try Yams.compose(yaml: text) else { return nil }
