@@ -108,10 +108,35 @@ let package = Package(
             name: "SwitchbackConfigurationTests",
             dependencies: ["SwitchbackConfiguration", "Consensus", "Mirror", "Sites", "TestSupport"]
         ),
+        // Webhook alerts (DESIGN.md §8): a durable outbox per webhook, signed deliveries with retries.
+        .target(
+            name: "Alerts",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "AlertsTests",
+            dependencies: [
+                "Alerts", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The agent runtime (election driver, cluster probes, peer messaging) and its HTTP API.
         .target(
             name: "AgentServer",
             dependencies: [
+                "Alerts",
                 "SwitchbackConfiguration",
                 "Consensus",
                 "KafkaClient",
@@ -132,7 +157,9 @@ let package = Package(
         .testTarget(
             name: "AgentServerTests",
             dependencies: [
-                "AgentServer", "SwitchbackConfiguration", "Consensus", "KafkaClient", "LocalKafka", "Sites", "TestSupport",
+                "AgentServer", "Alerts", "SwitchbackConfiguration", "Consensus", "KafkaClient", "LocalKafka", "Sites", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
