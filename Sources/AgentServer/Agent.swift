@@ -1,3 +1,4 @@
+import Alerts
 import AsyncHTTPClient
 import Consensus
 import Foundation
@@ -57,7 +58,6 @@ public final class Agent: Service {
             throw AgentError("cannot create data_dir \(configuration.dataDirectory): \(error.localizedDescription)")
         }
         for warning in configuration.warnings { logger.warning("\(warning)") }
-        let audit = try AuditLog(directory: configuration.dataDirectory)
         let metrics = AgentMetrics()
         let probeBoard = ProbeBoard()
         let tls: AgentTLS?
@@ -67,6 +67,30 @@ public final class Agent: Service {
             throw AgentError("the agent cannot start: \(error)")
         }
         let server = try AgentTLS.listener(tls)
+        // Its own client: webhooks are outside the agents' CA and must not share their TLS trust.
+        let alertClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        let alerts: AlertDispatcher?
+        do {
+            alerts = try AgentAlerts.dispatcher(configuration, client: alertClient, logger: logger)
+        } catch {
+            try? await alertClient.shutdown()
+            throw error
+        }
+        let ownSite = configuration.ownSite?.name.rawValue
+        var observer: (@Sendable (AuditEntry) -> Void)? = nil
+        if let alerts {
+            observer = { [weak self] (entry: AuditEntry) -> Void in
+                let activeSite = self?.electionHost?.committed.activeSite.rawValue
+                if let alert = AgentAlerts.alert(for: entry, ownSite: ownSite, activeSite: activeSite) { alerts.raise(alert) }
+            }
+        }
+        let audit: AuditLog
+        do {
+            audit = try AuditLog(directory: configuration.dataDirectory, observer: observer)
+        } catch {
+            try? await alertClient.shutdown()
+            throw error
+        }
         let httpClient = tls.map { HTTPClient(eventLoopGroupProvider: .singleton, configuration: $0.httpClientConfiguration()) }
             ?? HTTPClient(eventLoopGroupProvider: .singleton)
         let transport = PeerTransport(
@@ -81,6 +105,7 @@ public final class Agent: Service {
             }
         } catch {
             try? await httpClient.shutdown()
+            try? await alertClient.shutdown()
             throw AgentError("the agent cannot start: the Kafka settings of a site were refused: \(error)")
         }
         // Before the election starts its clock: the failure detector gives probes only
@@ -103,10 +128,11 @@ public final class Agent: Service {
         } catch {
             for probe in probes { await probe.shutdown() }
             try? await httpClient.shutdown()
+            try? await alertClient.shutdown()
             throw AgentError("the agent cannot start: \(error)")
         }
         runtime.withLock { $0.host = host }
-        let api = AgentAPI(host: host, configuration: configuration, metrics: metrics, probes: probeBoard, logger: logger)
+        let api = AgentAPI(host: host, configuration: configuration, metrics: metrics, probes: probeBoard, logger: logger, alerts: alerts)
         let app = Application(
             router: api.router(),
             server: server,
@@ -122,6 +148,10 @@ public final class Agent: Service {
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>.self) { group in
             group.addTask { await Result(catching: { try await app.run() }) }
             group.addTask { await Result(catching: { try await host.run() }) }
+            if let alerts {
+                // Ends only when cancelled; what is undelivered then stays in the outbox.
+                group.addTask { await alerts.run(); return .success(()) }
+            }
             let tick = Self.tickInterval(candidateBackoff: configuration.electionPolicy().candidateBackoff)
             group.addTask { await Self.tickLoop(host, every: tick); return .success(()) }
             for probe in probes {
@@ -140,6 +170,7 @@ public final class Agent: Service {
         }
         for probe in probes { await probe.shutdown() }
         try? await httpClient.shutdown()
+        try? await alertClient.shutdown()
         await audit.flush()
         logger.notice("agent stopped")
         try outcome.get()

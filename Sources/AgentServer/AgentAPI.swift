@@ -1,3 +1,4 @@
+import Alerts
 import Consensus
 import Foundation
 import HTTPTypes
@@ -26,12 +27,14 @@ public struct AgentAPI: Sendable {
     let operatorToken: Secret
     let metrics: AgentMetrics
     let probes: ProbeBoard
+    let alerts: AlertDispatcher?
     let logger: Logger
 
     public init(
         host: ElectionHost, configuration: AgentConfiguration, metrics: AgentMetrics, probes: ProbeBoard, logger: Logger,
-        replay: ReplayGuard = ReplayGuard()
+        replay: ReplayGuard = ReplayGuard(), alerts: AlertDispatcher? = nil
     ) {
+        self.alerts = alerts
         self.host = host
         self.role = configuration.role
         self.mySite = configuration.ownSite?.name.rawValue
@@ -205,7 +208,8 @@ public struct AgentAPI: Sendable {
     func report() -> AgentStatusReport {
         AgentStatusReport(
             agent: host.agent.rawValue, role: role.rawValue, active: activeAnswer(host.board.current),
-            election: host.status(), probes: probes.all)
+            election: host.status(), probes: probes.all,
+            alerts: alerts?.depths.map { AlertOutboxStatus(webhook: $0.webhook, pending: $0.pending) })
     }
 
     func operatorEvent(_ event: ElectionEvent) async -> Response {

@@ -47,10 +47,14 @@ public final class AuditLog: Sendable {
     public let path: String
     private let descriptor: Int32
     private let io = BlockingIO(label: "switchback.audit")
+    /// Sees every entry as it is appended (the agent turns them into alerts); must not block.
+    private let observer: (@Sendable (AuditEntry) -> Void)?
 
     /// Opens (creating if needed) `audit.jsonl` in `directory`.
+    /// - Parameter observer: called with each entry, in order, on the appending task.
     /// - Throws: `AgentError` when the file cannot be opened for appending.
-    public init(directory: String) throws(AgentError) {
+    public init(directory: String, observer: (@Sendable (AuditEntry) -> Void)? = nil) throws(AgentError) {
+        self.observer = observer
         path = directory + "/audit.jsonl"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
@@ -64,6 +68,7 @@ public final class AuditLog: Sendable {
 
     /// Queues `entry` for appending and fsync.
     public func append(_ entry: AuditEntry) {
+        observer?(entry)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()

@@ -36,6 +36,15 @@ public struct AgentStatusReport: Codable, Sendable {
     public var active: ActiveAnswer
     public var election: ElectionStatus
     public var probes: [String: ProbeBoard.View]
+    /// Undelivered alerts per webhook (scheme and host only); absent without webhooks.
+    public var alerts: [AlertOutboxStatus]?
+}
+
+/// One webhook's outbox in the status report.
+public struct AlertOutboxStatus: Codable, Sendable, Hashable {
+    /// The format and the URL's scheme and host (never its path, which may hold a token).
+    public var webhook: String
+    public var pending: Int
 }
 
 /// The body of every error response.

@@ -1,0 +1,158 @@
+import AgentServer
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LocalKafka
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import Testing
+import TestSupport
+
+/// A loopback HTTP server that records every webhook delivery and answers 200.
+final class AlertReceiver: Sendable {
+    struct Delivery: Sendable {
+        var timestamp: String?
+        var signature: String?
+        var body: [UInt8]
+
+        var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] }
+        func field(_ name: String) -> String? { json?[name] as? String }
+
+        /// Whether the signature is HMAC-SHA256(secret, timestamp "." body).
+        func signed(with secret: String) -> Bool {
+            guard let timestamp, let signature else { return false }
+            let code = HMAC<SHA256>.authenticationCode(
+                for: Data((timestamp + ".").utf8) + Data(body), using: SymmetricKey(data: Data(secret.utf8)))
+            return signature == "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
+    private let received = Mutex<[Delivery]>([])
+    var deliveries: [Delivery] { received.withLock { $0 } }
+
+    func record(_ delivery: Delivery) { received.withLock { $0.append(delivery) } }
+
+    /// Runs `body` with a receiver at `url` (path `/hook`) on a free loopback port.
+    static func with<T>(_ body: (AlertReceiver, _ url: String) async throws -> T) async throws -> T {
+        let port = try freeLoopbackPort()
+        let receiver = AlertReceiver()
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            let buffer = try await request.body.collect(upTo: 1 << 20)
+            receiver.record(
+                Delivery(
+                    timestamp: request.headers[HTTPField.Name("X-Switchback-Timestamp")!],
+                    signature: request.headers[HTTPField.Name("X-Switchback-Signature")!], body: Array(buffer.readableBytesView)))
+            return Response(status: .ok)
+        }
+        var logger = Logger(label: "test.alert-receiver")
+        logger.logLevel = .warning
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        let task = Task { try await group.run() }
+        func stop() async {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+        }
+        do {
+            let result = try await body(receiver, "http://127.0.0.1:\(port)/hook")
+            await stop()
+            return result
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+}
+
+@Suite("Agents send webhook alerts", .serialized, .timeLimit(.minutes(3)))
+struct AgentAlertTests {
+    @Test("the active cluster blackholed: signed critical alerts for dc-b's failover and dc-a's lost lease")
+    func failoverAlerts() async throws {
+        let hookSecret = "hook-secret-for-alerts-0123"
+        try await AlertReceiver.with { receiver, hookURL in
+            try await withLocalKafka(control: true) { brokerA in
+                try await withLocalKafka(control: true) { brokerB in
+                    try await withTemporaryDirectory(prefix: "agent-alerts") { directory in
+                        let secretFile = directory.appendingPathComponent("hook-secret").path
+                        try Data(hookSecret.utf8).write(to: URL(fileURLWithPath: secretFile))
+                        let trio = try AgentTrio.start(brokerA: brokerA, brokerB: brokerB, directory: directory) { name, role, port, dataDir, ports in
+                            agentYAML(
+                                name: name, role: role, port: port, dataDir: dataDir,
+                                bootstrapA: brokerA.bootstrapServers, bootstrapB: brokerB.bootstrapServers, ports: ports)
+                                + """
+                                alerts:
+                                  webhooks:
+                                    - { url: "\(hookURL)", format: generic, secret: { file: "\(secretFile)" } }
+
+                                """
+                        }
+                        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                        do {
+                            try await check(trio: trio, brokerA: brokerA, receiver: receiver, secret: hookSecret, client: client)
+                        } catch {
+                            await trio.stopAll()
+                            try? await client.shutdown()
+                            throw error
+                        }
+                        await trio.stopAll()
+                        try await client.shutdown()
+                    }
+                }
+            }
+        }
+    }
+
+    private func check(
+        trio: AgentTrio, brokerA: LocalKafkaBroker, receiver: AlertReceiver, secret: String, client: HTTPClient
+    ) async throws {
+        let leased = await eventually(timeout: .seconds(60)) { await trio.active("dc-a", client: client)?.servingHere == true }
+        #expect(leased, "dc-a never got a lease")
+        guard leased else { return }
+        brokerA.faults.inject(.blackhole)
+
+        let promoted = await eventually(timeout: .seconds(60)) {
+            receiver.deliveries.contains {
+                $0.field("agent") == "dc-b" && $0.field("severity") == "critical"
+                    && ($0.field("kind") == "failover" || $0.field("kind") == "promoted") && $0.field("site") == "dc-b"
+            }
+        }
+        #expect(promoted, "no critical failover alert from dc-b; got \(receiver.deliveries.map { "\($0.field("agent") ?? "?") \($0.field("kind") ?? "?")" })")
+        let leaseLost = await eventually(timeout: .seconds(30)) {
+            receiver.deliveries.contains { $0.field("agent") == "dc-a" && $0.field("kind") == "leaseLost" && $0.field("severity") == "critical" }
+        }
+        #expect(leaseLost, "no lease-lost alert from dc-a; got \(receiver.deliveries.map { "\($0.field("agent") ?? "?") \($0.field("kind") ?? "?")" })")
+        // dc-b also saw dc-a's cluster go down.
+        #expect(await eventually {
+            receiver.deliveries.contains { $0.field("agent") == "dc-b" && $0.field("kind") == "siteDown" && $0.field("site") == "dc-a" }
+        })
+
+        let deliveries = receiver.deliveries
+        #expect(!deliveries.isEmpty)
+        #expect(deliveries.allSatisfy { $0.signed(with: secret) }, "an alert was unsigned or signed with another key")
+        #expect(!deliveries.contains { $0.signed(with: "wrong") })
+        // Each alert once per agent while the receiver answers 200: ids are unique.
+        let ids = deliveries.compactMap { $0.field("id") }
+        #expect(ids.count == deliveries.count)
+        #expect(Set(ids).count == ids.count, "an alert was delivered twice")
+
+        // The operator status shows the outbox, drained, without the webhook's path.
+        let reply = try await http(client, .GET, try #require(trio.urls["dc-b"]) + "/v1/status", headers: [("Authorization", "Bearer \(operatorToken)")])
+        #expect(reply.status == 200)
+        let report = try decodeJSON(AgentStatusReport.self, reply.body)
+        let outbox = try #require(report.alerts?.first)
+        #expect(outbox.webhook.hasPrefix("generic http://127.0.0.1:"))
+        #expect(!outbox.webhook.contains("/hook"))
+        #expect(await eventually {
+            guard let reply = try? await http(client, .GET, trio.urls["dc-b"]! + "/v1/status", headers: [("Authorization", "Bearer \(operatorToken)")]),
+                let report = try? decodeJSON(AgentStatusReport.self, reply.body)
+            else { return false }
+            return report.alerts?.first?.pending == 0
+        })
+        #expect(!String(decoding: reply.body, as: UTF8.self).contains(secret))
+    }
+}
