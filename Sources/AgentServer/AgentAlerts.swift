@@ -10,12 +10,12 @@ import SwitchbackConfiguration
 /// Every decision already flows through the audit log (election records, promotions, probe
 /// transitions), so alerts are derived from its entries: nothing is alerted that is not also
 /// in `audit.jsonl`.
-enum AgentAlerts {
+public enum AgentAlerts {
     /// The alert for an audit entry, or `nil` for routine steps (votes, candidacies, refusals).
     /// - Parameters:
     ///   - ownSite: this agent's site (`nil` for a witness): what lease and promotion alerts are about.
     ///   - activeSite: the active site after the entry's decision: what a failover alert is about.
-    static func alert(for entry: AuditEntry, ownSite: String?, activeSite: String?) -> Alert? {
+    public static func alert(for entry: AuditEntry, ownSite: String?, activeSite: String?) -> Alert? {
         let kind: AlertKind
         let severity: AlertSeverity
         var site = ownSite

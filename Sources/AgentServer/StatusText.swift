@@ -20,6 +20,7 @@ public enum StatusText {
             let probeText = probe.map { $0.healthy ? "probe ok \($0.latencyMilliseconds) ms" : "probe failed: \($0.failure ?? "?")" } ?? "not probed yet"
             lines.append("  \(view.site.rawValue): \(state); \(probeText); seen down by [\(view.seenDownBy.map(\.rawValue).joined(separator: ", "))]")
         }
+        for outbox in report.alerts ?? [] { lines.append("alerts to \(outbox.webhook): \(outbox.pending) undelivered") }
         for warning in election.warnings { lines.append("warning: \(warning)") }
         if !election.recentDecisions.isEmpty {
             lines.append("recent decisions:")

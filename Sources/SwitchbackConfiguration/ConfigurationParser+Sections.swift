@@ -120,6 +120,11 @@ extension ConfigurationParser {
             let url = try agentURL(try hook.required("url", example: "\"https://hooks.example/x\""))
             let format: WebhookSettings.Format = try hook["format"]?.choice([("generic", .generic), ("slack", .slack), ("pagerduty", .pagerduty)]) ?? .generic
             let secretValue = try hook["secret"].map { v throws(ConfigurationError) in try secret(v) }
+            if format == .pagerduty && secretValue == nil {
+                throw item.error(
+                    .missingKey, "a pagerduty webhook has no secret (PagerDuty's routing key)",
+                    fix: "add secret: { env: PAGERDUTY_ROUTING_KEY } with the integration's routing key")
+            }
             hooks.append(WebhookSettings(url: url, format: format, secret: secretValue))
         }
         return AlertSettings(webhooks: hooks)

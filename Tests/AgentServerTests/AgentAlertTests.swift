@@ -8,6 +8,7 @@ import LocalKafka
 import Logging
 import NIOCore
 import ServiceLifecycle
+import SwitchbackConfiguration
 import Synchronization
 import Testing
 import TestSupport
@@ -154,5 +155,42 @@ struct AgentAlertTests {
             return report.alerts?.first?.pending == 0
         })
         #expect(!String(decoding: reply.body, as: UTF8.self).contains(secret))
+    }
+}
+
+@Suite("Which audit entries become alerts")
+struct AgentAlertMappingTests {
+    func entry(_ kind: String, site: String? = nil, healthy: Bool? = nil) -> AuditEntry {
+        AuditEntry(time: Date(timeIntervalSince1970: 1_790_000_000), agent: "dc-b", epoch: 4, kind: kind, message: "m", site: site, healthy: healthy)
+    }
+
+    @Test("failovers, promotions and lost leases are critical; probe transitions name the probed site; votes are not alerts")
+    func mapping() throws {
+        let failover = try #require(AgentAlerts.alert(for: entry("committed"), ownSite: "dc-a", activeSite: "dc-b"))
+        #expect(failover.kind == .failover && failover.severity == .critical && failover.site == "dc-b" && failover.epoch == 4)
+        #expect(AgentAlerts.alert(for: entry("promote"), ownSite: "dc-b", activeSite: "dc-b")?.severity == .critical)
+        let lost = try #require(AgentAlerts.alert(for: entry("leaseLost"), ownSite: "dc-a", activeSite: "dc-b"))
+        #expect(lost.kind == .leaseLost && lost.severity == .critical && lost.site == "dc-a")
+        #expect(AgentAlerts.alert(for: entry("leaseAcquired"), ownSite: "dc-b", activeSite: "dc-b")?.severity == .info)
+        let down = try #require(AgentAlerts.alert(for: entry("probe", site: "dc-a", healthy: false), ownSite: "dc-b", activeSite: "dc-a"))
+        #expect(down.kind == .siteDown && down.severity == .warning && down.site == "dc-a")
+        let up = try #require(AgentAlerts.alert(for: entry("probe", site: "dc-a", healthy: true), ownSite: "dc-b", activeSite: "dc-a"))
+        #expect(up.kind == .siteUp && up.severity == .info)
+        #expect(AgentAlerts.alert(for: entry("electionAbandoned"), ownSite: nil, activeSite: "dc-a")?.severity == .warning)
+        #expect(AgentAlerts.alert(for: entry("operatorAction"), ownSite: nil, activeSite: "dc-a")?.severity == .info)
+        for routine in ["voteGranted", "voteRefused", "candidacy", "commitAccepted", "messageRefused", "elected"] {
+            #expect(AgentAlerts.alert(for: entry(routine), ownSite: "dc-b", activeSite: "dc-a") == nil, "\(routine) became an alert")
+        }
+    }
+
+    @Test("a pagerduty webhook without its routing key is refused when the configuration is read")
+    func pagerdutyNeedsRoutingKey() throws {
+        let text = agentYAML(name: "dc-a", port: 7070, dataDir: "/tmp/x", bootstrapA: "a:9092", bootstrapB: "b:9092", ports: [:])
+            + "alerts:\n  webhooks:\n    - { url: \"https://events.pagerduty.com/v2/enqueue\", format: pagerduty }\n"
+        #expect {
+            try AgentConfiguration.parse(yaml: text, secrets: secrets)
+        } throws: { error in
+            "\(error)".contains("routing key")
+        }
     }
 }
