@@ -149,8 +149,9 @@ public final class Agent: Service {
             group.addTask { await Result(catching: { try await app.run() }) }
             group.addTask { await Result(catching: { try await host.run() }) }
             if let alerts {
-                // Ends only when cancelled; what is undelivered then stays in the outbox.
-                group.addTask { await alerts.run(); return .success(()) }
+                // Ends only when cancelled (not at graceful shutdown, which would end the group
+                // before the HTTP server has drained); what is undelivered stays in the outbox.
+                group.addTask { await alerts.deliver(); return .success(()) }
             }
             let tick = Self.tickInterval(candidateBackoff: configuration.electionPolicy().candidateBackoff)
             group.addTask { await Self.tickLoop(host, every: tick); return .success(()) }

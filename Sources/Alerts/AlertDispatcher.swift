@@ -28,15 +28,21 @@ public final class AlertDispatcher: Service, Sendable {
         deliveries.map { ("\($0.endpoint)", $0.outbox.depth) }
     }
 
-    /// Stores raised alerts and delivers them until cancelled or shut down gracefully.
+    /// Stores raised alerts and delivers them until shut down gracefully (under a `ServiceGroup`)
+    /// or cancelled.
     public func run() async {
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                for delivery in self.deliveries { group.addTask { await delivery.run() } }
-                group.addTask { await self.store() }
-                await group.next()
-                group.cancelAll()
-            }
+        await cancelWhenGracefulShutdown { await self.deliver() }
+    }
+
+    /// Stores raised alerts and delivers them until the task is cancelled, ignoring graceful
+    /// shutdown: for an owner that stops its parts itself once its own shutdown is done (the
+    /// agent keeps raising alerts while its HTTP server drains).
+    public func deliver() async {
+        await withTaskGroup(of: Void.self) { group in
+            for delivery in self.deliveries { group.addTask { await delivery.run() } }
+            group.addTask { await self.store() }
+            await group.next()
+            group.cancelAll()
         }
     }
 

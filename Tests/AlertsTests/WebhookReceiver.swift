@@ -12,6 +12,8 @@ import TestSupport
 final class WebhookReceiver: Sendable {
     /// One request as received, with the status it was answered with (nil: never answered).
     struct Delivery: Sendable {
+        /// The request's path and query.
+        var uri: String
         var headers: [String: String]
         var body: [UInt8]
         var status: Int?
@@ -50,7 +52,7 @@ final class WebhookReceiver: Sendable {
     /// Successfully answered deliveries.
     var accepted: [Delivery] { deliveries.filter { $0.status.map { (200..<300).contains($0) } ?? false } }
 
-    fileprivate func handle(headers: HTTPFields, body: [UInt8]) async -> Int {
+    fileprivate func handle(uri: String, headers: HTTPFields, body: [UInt8]) async -> Int {
         var fields: [String: String] = [:]
         for field in headers { fields[field.name.canonicalName.lowercased()] = field.value }
         let answer = state.withLock { state -> Answer in
@@ -58,10 +60,10 @@ final class WebhookReceiver: Sendable {
         }
         switch answer {
         case .status(let status):
-            state.withLock { $0.deliveries.append(Delivery(headers: fields, body: body, status: status)) }
+            state.withLock { $0.deliveries.append(Delivery(uri: uri, headers: fields, body: body, status: status)) }
             return status
         case .hang:
-            state.withLock { $0.deliveries.append(Delivery(headers: fields, body: body, status: nil)) }
+            state.withLock { $0.deliveries.append(Delivery(uri: uri, headers: fields, body: body, status: nil)) }
             await withCheckedContinuation { continuation in
                 let release = state.withLock { state -> Bool in
                     if state.stopped { return true }
@@ -90,7 +92,7 @@ final class WebhookReceiver: Sendable {
         let router = Router()
         router.post("/hook") { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)
-            let status = await receiver.handle(headers: request.headers, body: Array(buffer.readableBytesView))
+            let status = await receiver.handle(uri: request.uri.description, headers: request.headers, body: Array(buffer.readableBytesView))
             return Response(status: HTTPResponse.Status(code: status))
         }
         var logger = Logger(label: "test.webhook-receiver")
