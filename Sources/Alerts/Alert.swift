@@ -70,7 +70,7 @@ public struct Alert: Hashable, Codable, Sendable {
         id: AlertID? = nil, kind: AlertKind, severity: AlertSeverity, agent: String, site: String?, epoch: UInt64,
         message: String, time: Date
     ) {
-        let milliseconds = Int64((time.timeIntervalSince1970 * 1000).rounded())
+        let milliseconds = Int64(exactly: (time.timeIntervalSince1970 * 1000).rounded()) ?? 0
         self.id = id ?? AlertID([agent, kind.rawValue, "e\(epoch)", site, "\(milliseconds)"].compactMap { $0 }.joined(separator: "."))
         self.kind = kind
         self.severity = severity
