@@ -33,9 +33,17 @@ final class AlertReceiver: Sendable {
     }
 
     private let received = Mutex<[Delivery]>([])
+    private let failing = Atomic(false)
     var deliveries: [Delivery] { received.withLock { $0 } }
 
-    func record(_ delivery: Delivery) { received.withLock { $0.append(delivery) } }
+    /// While set, every delivery is recorded and answered 503.
+    func fail(_ on: Bool) { failing.store(on, ordering: .sequentiallyConsistent) }
+
+    /// Records `delivery`; returns the status to answer with.
+    func record(_ delivery: Delivery) -> HTTPResponse.Status {
+        received.withLock { $0.append(delivery) }
+        return failing.load(ordering: .sequentiallyConsistent) ? .serviceUnavailable : .ok
+    }
 
     /// Runs `body` with a receiver at `url` (path `/hook`) on a free loopback port.
     static func with<T>(_ body: (AlertReceiver, _ url: String) async throws -> T) async throws -> T {
@@ -44,11 +52,11 @@ final class AlertReceiver: Sendable {
         let router = Router()
         router.post("/hook") { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)
-            receiver.record(
+            let status = receiver.record(
                 Delivery(
                     timestamp: request.headers[HTTPField.Name("X-Switchback-Timestamp")!],
                     signature: request.headers[HTTPField.Name("X-Switchback-Signature")!], body: Array(buffer.readableBytesView)))
-            return Response(status: .ok)
+            return Response(status: status)
         }
         var logger = Logger(label: "test.alert-receiver")
         logger.logLevel = .warning
@@ -155,6 +163,63 @@ struct AgentAlertTests {
             return report.alerts?.first?.pending == 0
         })
         #expect(!String(decoding: reply.body, as: UTF8.self).contains(secret))
+    }
+}
+
+@Suite("An agent's undelivered alerts across a restart", .serialized, .timeLimit(.minutes(2)))
+struct AgentAlertRestartTests {
+    @Test("alerts the receiver refused stay in data_dir/alerts through a stop and are delivered after the restart")
+    func pendingSurvivesRestart() async throws {
+        try await AlertReceiver.with { receiver, hookURL in
+            try await withLocalKafka { brokerA in
+                try await withTemporaryDirectory(prefix: "agent-alert-restart") { directory in
+                    // dc-b's cluster does not exist, so dc-a's probe of it fails at once: a siteDown alert.
+                    let ports = ["dc-a": try freeLoopbackPort(), "dc-b": try freeLoopbackPort(), "witness": try freeLoopbackPort()]
+                    let dataDir = directory.appendingPathComponent("dc-a").path
+                    let text = agentYAML(
+                        name: "dc-a", port: try #require(ports["dc-a"]), dataDir: dataDir, bootstrapA: brokerA.bootstrapServers,
+                        bootstrapB: "127.0.0.1:\(try freeLoopbackPort())", ports: ports)
+                        + "alerts:\n  webhooks:\n    - { url: \"\(hookURL)\", format: generic }\n"
+                    let configuration = try AgentConfiguration.parse(yaml: text, secrets: secrets)
+                    var logger = Logger(label: "test.agent.dc-a")
+                    logger.logLevel = .critical
+                    receiver.fail(true)
+
+                    func runAgent(until condition: () async -> Bool) async throws -> Bool {
+                        let agent = Agent(configuration: configuration, logger: logger, warmUpLimit: .milliseconds(500))
+                        let group = ServiceGroup(services: [agent], gracefulShutdownSignals: [], logger: logger)
+                        let task = Task { try await group.run() }
+                        let held = await eventually(timeout: .seconds(30), condition)
+                        await group.triggerGracefulShutdown()
+                        try await task.value
+                        return held
+                    }
+                    func siteDownAlerts() -> [AlertReceiver.Delivery] {
+                        receiver.deliveries.filter { $0.field("kind") == "siteDown" && $0.field("site") == "dc-b" }
+                    }
+
+                    // First life: the alert is refused (503) and retried; it is on disk when the agent stops.
+                    #expect(try await runAgent { !siteDownAlerts().isEmpty })
+                    let refused = try #require(siteDownAlerts().first?.field("id"))
+                    let outboxes = try FileManager.default.contentsOfDirectory(atPath: dataDir + "/alerts")
+                    #expect(outboxes.count == 1)
+                    let outbox = dataDir + "/alerts/" + (outboxes.first ?? "")
+                    #expect(try FileManager.default.contentsOfDirectory(atPath: outbox).contains { $0.hasSuffix(".json") })
+
+                    // Second life: the receiver works again and gets the very alert it refused, once.
+                    receiver.fail(false)
+                    let firstLife = receiver.deliveries.count
+                    func outboxDrained() -> Bool {
+                        (try? FileManager.default.contentsOfDirectory(atPath: outbox).contains { $0.hasSuffix(".json") }) == false
+                    }
+                    let delivered = try await runAgent {
+                        receiver.deliveries.dropFirst(firstLife).contains { $0.field("id") == refused } && outboxDrained()
+                    }
+                    #expect(receiver.deliveries.dropFirst(firstLife).filter { $0.field("id") == refused }.count == 1)
+                    #expect(delivered, "the alert refused before the restart was not delivered after it")
+                }
+            }
+        }
     }
 }
 
