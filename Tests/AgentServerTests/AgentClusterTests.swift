@@ -57,9 +57,15 @@ struct AgentTrio {
         return trio
     }
 
+    /// Stops `name` gracefully; an agent that does not shut down cleanly (its service group
+    /// throws: the HTTP server's drain cut short, a delivery loop failing) fails the test.
     func stop(_ name: String) async {
         await groups[name]?.triggerGracefulShutdown()
-        _ = try? await tasks[name]?.value
+        do {
+            try await tasks[name]?.value
+        } catch {
+            Issue.record("agent \(name) did not shut down cleanly: \(error)")
+        }
     }
 
     func stopAll() async {
