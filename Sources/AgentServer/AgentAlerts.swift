@@ -34,7 +34,12 @@ public enum AgentAlerts {
             (kind, severity, site) = healthy ? (.siteUp, .info, entry.site) : (.siteDown, .warning, entry.site)
         default: return nil
         }
-        return Alert(kind: kind, severity: severity, agent: entry.agent, site: site, epoch: entry.epoch, message: entry.message, time: entry.time)
+        // Every agent reports the same committed failover; one id for all of them lets receivers
+        // (and PagerDuty's dedup_key) treat it as one incident rather than one per agent.
+        let id = kind == .failover ? AlertID("failover.e\(entry.epoch).\(site ?? "unknown")") : nil
+        return Alert(
+            id: id, kind: kind, severity: severity, agent: entry.agent, site: site, epoch: entry.epoch, message: entry.message,
+            time: entry.time)
     }
 
     /// The dispatcher for `configuration.alerts`, or `nil` when no webhook is configured.

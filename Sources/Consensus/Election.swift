@@ -184,8 +184,11 @@ public struct Election: Sendable {
         for warning in warnings() { audit(.warning, warning, &actions) }
     }
 
-    mutating func audit(_ kind: AuditRecord.Kind, _ message: String, _ actions: inout [ElectionAction]) {
-        let record = AuditRecord(kind: kind, epoch: state.currentEpoch, message: message)
+    /// Records a decision, stamped with this agent's current epoch unless it is about another
+    /// (a commit is stamped with the committed configuration's epoch, which an agent that stood
+    /// in a newer, failed election may be past).
+    mutating func audit(_ kind: AuditRecord.Kind, _ message: String, epoch: Epoch? = nil, _ actions: inout [ElectionAction]) {
+        let record = AuditRecord(kind: kind, epoch: epoch ?? state.currentEpoch, message: message)
         recentDecisions.append(record)
         if recentDecisions.count > 32 { recentDecisions.removeFirst(recentDecisions.count - 32) }
         actions.append(.audit(record))
@@ -222,7 +225,7 @@ public struct Election: Sendable {
         if let accepted = state.accepted, accepted.epoch <= config.epoch { state.accepted = nil }
         highestEpochSeen = max(highestEpochSeen, config.epoch)
         persist(&actions)
-        audit(.committed, "adopted \(config) (via \(source); was \(previous.activeSite) in \(previous.epoch))", &actions)
+        audit(.committed, "adopted \(config) (via \(source); was \(previous.activeSite) in \(previous.epoch))", epoch: config.epoch, &actions)
         actions.append(.adoptConfig(config))
         lease.reset()
         staleEpochEvidence = nil

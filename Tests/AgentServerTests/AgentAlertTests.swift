@@ -144,10 +144,13 @@ struct AgentAlertTests {
         #expect(!deliveries.isEmpty)
         #expect(deliveries.allSatisfy { $0.signed(with: secret) }, "an alert was unsigned or signed with another key")
         #expect(!deliveries.contains { $0.signed(with: "wrong") })
-        // Each alert once per agent while the receiver answers 200: ids are unique.
-        let ids = deliveries.compactMap { $0.field("id") }
+        // Each alert once per agent while the receiver answers 200: (agent, id) pairs are unique.
+        // (A failover's id is the same from every agent, so receivers can treat it as one incident.)
+        let ids = deliveries.compactMap { delivery in delivery.field("id").map { "\(delivery.field("agent") ?? "?") \($0)" } }
         #expect(ids.count == deliveries.count)
         #expect(Set(ids).count == ids.count, "an alert was delivered twice")
+        let failoverIDs = Set(deliveries.filter { $0.field("kind") == "failover" }.compactMap { $0.field("id") })
+        #expect(failoverIDs.count == 1, "one failover, one incident id: \(failoverIDs)")
 
         // The operator status shows the outbox, drained, without the webhook's path.
         let reply = try await http(client, .GET, try #require(trio.urls["dc-b"]) + "/v1/status", headers: [("Authorization", "Bearer \(operatorToken)")])
@@ -233,6 +236,12 @@ struct AgentAlertMappingTests {
     func mapping() throws {
         let failover = try #require(AgentAlerts.alert(for: entry("committed"), ownSite: "dc-a", activeSite: "dc-b"))
         #expect(failover.kind == .failover && failover.severity == .critical && failover.site == "dc-b" && failover.epoch == 4)
+        // The same commit reported by another agent is the same incident.
+        var fromWitness = entry("committed")
+        fromWitness.agent = "witness"
+        fromWitness.time = fromWitness.time.addingTimeInterval(0.2)
+        #expect(AgentAlerts.alert(for: fromWitness, ownSite: nil, activeSite: "dc-b")?.id == failover.id)
+        #expect(AgentAlerts.alert(for: entry("leaseLost"), ownSite: "dc-a", activeSite: "dc-b")?.id != failover.id)
         #expect(AgentAlerts.alert(for: entry("promote"), ownSite: "dc-b", activeSite: "dc-b")?.severity == .critical)
         let lost = try #require(AgentAlerts.alert(for: entry("leaseLost"), ownSite: "dc-a", activeSite: "dc-b"))
         #expect(lost.kind == .leaseLost && lost.severity == .critical && lost.site == "dc-a")

@@ -57,4 +57,15 @@ struct FailureSeenLateTests {
         let request = try #require(later.voteRequests.first, "the witness never stood for dc-b")
         #expect(request.proposal.activeSite == Fixture.siteB && request.proposal.epoch == Epoch(2))
     }
+
+    @Test func aCommitIsAuditedWithTheCommittedEpochEvenByAnAgentPastIt() throws {
+        // The witness stood in e2 and lost; dc-b's e1 configuration reaches it afterwards.
+        let state = ElectionState(currentEpoch: Epoch(2), votedFor: Fixture.witness, committed: Fixture.initialConfig)
+        var witness = try Drive.election(Fixture.witness, state: state)
+        let committed = Drive.failoverProposal(epoch: Epoch(1))
+        let actions = witness.handle(Drive.heartbeat(from: Fixture.agentB, down: [Fixture.siteA], epoch: Epoch(1), committed: committed), now: .origin)
+        let record = try #require(actions.audits.first { $0.kind == .committed })
+        #expect(record.epoch == Epoch(1), "audited as \(record.epoch): alerts and audit readers key a commit by its epoch")
+        #expect(witness.state.committed == committed && witness.state.currentEpoch == Epoch(2))
+    }
 }
