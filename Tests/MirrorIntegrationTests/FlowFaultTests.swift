@@ -1,6 +1,7 @@
 import KafkaClient
 import KafkaWire
 import Mirror
+import TestSupport
 import Testing
 
 @Suite("Flow under faults of the target site", .timeLimit(.minutes(2)))

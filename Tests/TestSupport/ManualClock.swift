@@ -1,14 +1,15 @@
 import Synchronization
 
-/// A clock that moves only when the test advances it, so back-offs and intervals are driven
-/// by the test rather than waited out.
-final class ManualClock: Clock, Sendable {
-    struct Instant: InstantProtocol, Hashable {
-        var offset: Duration
+/// A clock that moves only when the test advances it, so back-offs are driven by the test
+/// rather than waited out. Records how long each sleep asked for.
+public final class ManualClock: Clock, Sendable {
+    public struct Instant: InstantProtocol, Hashable {
+        public var offset: Duration
+        public init(offset: Duration) { self.offset = offset }
 
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        public func duration(to other: Instant) -> Duration { other.offset - offset }
+        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
     private struct Sleeper {
@@ -21,19 +22,26 @@ final class ManualClock: Clock, Sendable {
         var now = Instant(offset: .zero)
         var nextID: UInt64 = 0
         var sleepers: [Sleeper] = []
+        var requested: [Duration] = []
     }
 
     private let state = Mutex(State())
 
-    var now: Instant { state.withLock { $0.now } }
-    var minimumResolution: Duration { .zero }
+    public init() {}
+
+    public var now: Instant { state.withLock { $0.now } }
+    public var minimumResolution: Duration { .zero }
 
     /// How many sleeps are waiting for the clock to move.
-    var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+    /// How long every sleep so far asked to sleep, in order.
+    public var requestedSleeps: [Duration] { state.withLock { $0.requested } }
+
+    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = state.withLock { state in
             state.nextID += 1
+            state.requested.append(state.now.duration(to: deadline))
             return state.nextID
         }
         try await withTaskCancellationHandler {
@@ -61,7 +69,7 @@ final class ManualClock: Clock, Sendable {
     }
 
     /// Moves time forward and wakes every sleep that is due.
-    func advance(by duration: Duration) {
+    public func advance(by duration: Duration) {
         let due = state.withLock { state -> [Sleeper] in
             state.now = state.now.advanced(by: duration)
             let now = state.now
