@@ -8,7 +8,7 @@ import SwitchbackConfiguration
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Run a site agent (or a witness): election, cluster probes and the HTTP API.",
+        abstract: "Run a site agent (or a witness): election, cluster probes, webhook alerts and the HTTP API.",
         discussion: """
             The configuration file is validated completely before anything starts; an error names
             the key, the bad value and the fix. Secrets are read from the environment variables and

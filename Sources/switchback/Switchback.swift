@@ -8,8 +8,9 @@ struct Switchback: AsyncParsableCommand {
         abstract: "Keeps Kafka applications running when a datacenter fails.",
         discussion: """
             Agents run beside each Kafka cluster (plus a witness in a third place), elect the \
-            active site by majority vote, mirror topics to the standby with an exact offset map, \
-            and move consumer groups on failover and failback.
+            active site by majority vote, tell applications which cluster is active and send \
+            webhook alerts. The mirror copies topics to the standby with an exact offset map, and \
+            `switchback offsets translate` moves consumer groups on failover and failback.
             """,
         version: SwitchbackVersion.current,
         subcommands: [VersionCommand.self, DemoCommand.self, BrokerCommand.self, AgentCommand.self, StatusCommand.self, MaintenanceCommand.self, AcknowledgeCommand.self, FailoverCommand.self, MirrorCommand.self, OffsetsCommand.self]
