@@ -117,33 +117,34 @@ extension Election {
         let proposal = request.proposal
         highestEpochSeen = max(highestEpochSeen, proposal.epoch)
         let repeated = proposal.epoch == state.currentEpoch && state.votedFor == peer
-        var objection: String?
+        var objection: Objection?
         if !(proposal.epoch > state.currentEpoch || repeated) {
-            objection = "epoch \(proposal.epoch) is not newer than \(state.currentEpoch) (voted for \(state.votedFor?.rawValue ?? "nobody"))"
+            objection = Objection("epoch \(proposal.epoch) is not newer than \(state.currentEpoch) (voted for \(state.votedFor?.rawValue ?? "nobody"))")
         } else if !isKnown(proposal) || !isKnown(request.base) {
-            objection = "the proposal names an unknown site"
+            objection = Objection("the proposal names an unknown site")
         } else if !repeated, proposal.cause.isAutomatic || proposal.cause == .reaffirm, let held = heldBackFor(now: now),
             held.candidate != peer
         {
-            objection = "supporting \(held.candidate)'s election in \(held.proposal.epoch) of \(held.proposal.activeSite) until it commits or times out"
+            objection = Objection(
+                "supporting \(held.candidate)'s election in \(held.proposal.epoch) of \(held.proposal.activeSite) until it commits or times out")
         } else {
             if request.base.epoch > state.committed.epoch {
                 adopt(request.base, via: "vote request from \(peer)", now: now, &actions)
             }
             if request.base.epoch < state.committed.epoch {
-                objection = "the candidate replaces \(request.base.epoch), but \(state.committed.epoch) is committed"
+                objection = Objection("the candidate replaces \(request.base.epoch), but \(state.committed.epoch) is committed")
             } else {
                 objection = disagreement(with: request, now: now)
             }
         }
         let remaining = min(max(grantedUntil - now, .zero), policy.leaseDuration)
-        if objection != nil, !repeated, isOnlyAheadOfMe(request, now: now) {
+        if objection?.failureNotSeenYet == true, !repeated {
             // The candidate saw the failure first; this voter would stand for the same change
             // moments later, in a newer epoch that would only compete with this one. It holds
             // back for this election as if it had voted (Support); the refusal stands.
             support(proposal, of: peer, until: now + remaining + policy.electionTimeout)
         }
-        if let objection {
+        if let objection = objection?.reason {
             audit(.voteRefused, "refused \(peer) in \(proposal.epoch): \(objection)", &actions)
             let response = VoteResponse(
                 epoch: proposal.epoch, granted: false, leaseRemaining: remaining, voterEpoch: state.currentEpoch,
@@ -169,45 +170,35 @@ extension Election {
     }
 
     /// Why this voter, from what it sees itself, does not support the proposal (`nil`: it does).
-    func disagreement(with request: VoteRequest, now: MonotonicInstant) -> String? {
+    func disagreement(with request: VoteRequest, now: MonotonicInstant) -> Objection? {
         let proposal = request.proposal
         let active = state.committed.activeSite
         let target = proposal.activeSite
         switch proposal.cause {
         case .initial:
-            return "the initial configuration is never elected"
+            return Objection("the initial configuration is never elected")
         case .automaticFailover, .automaticFailback:
-            if !automaticFailoverEnabled { return "automatic changes are disabled here" }
-            if state.maintenance.enabled { return "maintenance mode pauses automatic changes" }
-            if isBlocked(now: now) { return "automatic changes are blocked after the last one until acknowledged" }
-            if target == active { return "\(target) is already active" }
-            if detector.isDown(target, now: now) { return "\(target) looks down from here" }
+            if !automaticFailoverEnabled { return Objection("automatic changes are disabled here") }
+            if state.maintenance.enabled { return Objection("maintenance mode pauses automatic changes") }
+            if isBlocked(now: now) { return Objection("automatic changes are blocked after the last one until acknowledged") }
+            if target == active { return Objection("\(target) is already active") }
+            if detector.isDown(target, now: now) { return Objection("\(target) looks down from here") }
             if proposal.cause == .automaticFailover {
-                return detector.isDown(active, now: now) ? nil : "active site \(active) looks healthy from here"
+                // Everything else this voter checks agrees: it has just not seen the failure yet.
+                return detector.isDown(active, now: now)
+                    ? nil : Objection("active site \(active) looks healthy from here", failureNotSeenYet: true)
             }
-            guard case .automatic = policy.failback else { return "failback is manual here" }
-            return target == policy.homeSite ? nil : "\(target) is not the home site \(policy.homeSite)"
+            guard case .automatic = policy.failback else { return Objection("failback is manual here") }
+            return target == policy.homeSite ? nil : Objection("\(target) is not the home site \(policy.homeSite)")
         case .reaffirm:
-            if target != active { return "a reaffirmation must keep \(active) active" }
-            return detector.isDown(target, now: now) ? "\(target) looks down from here" : nil
+            if target != active { return Objection("a reaffirmation must keep \(active) active") }
+            return detector.isDown(target, now: now) ? Objection("\(target) looks down from here") : nil
         case .operatorSwitchover, .operatorFailover:
             if !request.override.ignoreHealth && detector.isDown(target, now: now) {
-                return "\(target) looks down from here (an operator may override the health check)"
+                return Objection("\(target) looks down from here (an operator may override the health check)")
             }
             return nil
         }
-    }
-
-    /// Whether `request` is an automatic failover this voter would support but for not seeing
-    /// the active site down yet: everything else it checks agrees.
-    func isOnlyAheadOfMe(_ request: VoteRequest, now: MonotonicInstant) -> Bool {
-        let proposal = request.proposal
-        let active = state.committed.activeSite
-        return proposal.cause == .automaticFailover && proposal.epoch > state.currentEpoch
-            && request.base == state.committed && isKnown(proposal)
-            && automaticFailoverEnabled && !state.maintenance.enabled && !isBlocked(now: now)
-            && proposal.activeSite != active && !detector.isDown(proposal.activeSite, now: now)
-            && !detector.isDown(active, now: now)
     }
 
     /// Stores a leader's configuration durably before acknowledging it. Refused for an epoch
@@ -237,5 +228,17 @@ extension Election {
         }
         let ack = CommitAck(epoch: config.epoch, accepted: true, voterEpoch: state.currentEpoch)
         actions.append(.send(PeerMessage(from: me, body: .commitAck(ack)), to: peer))
+    }
+}
+
+/// Why a voter refuses a vote; `failureNotSeenYet` when the only reason is that it does not see
+/// the active site down yet (an automatic failover it would otherwise support).
+struct Objection {
+    var reason: String
+    var failureNotSeenYet: Bool
+
+    init(_ reason: String, failureNotSeenYet: Bool = false) {
+        self.reason = reason
+        self.failureNotSeenYet = failureNotSeenYet
     }
 }
