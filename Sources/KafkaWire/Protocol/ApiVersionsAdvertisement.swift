@@ -19,3 +19,19 @@ extension ApiVersionsResponse {
         )
     }
 }
+
+extension SupportedApiVersions {
+    /// What a broker lists in its ApiVersions answer: ``ranges``, except that Produce is listed
+    /// from v0, as Kafka 3 brokers do, though only v3 and later is decoded. librdkafka before
+    /// 2.11.1 (Debian's 2.0.2) compresses with gzip, snappy or lz4 only when a broker lists
+    /// Produce v0, and otherwise sends those batches uncompressed. Clients pick the newest
+    /// common version, so none sends v0–v2 in practice; one that did would get its connection
+    /// closed, as for any version outside ``ranges``.
+    ///
+    /// Kept out of `SupportedApiVersions.swift`: the code generator reads that file's ranges.
+    public static let advertised: [ApiKey: ClosedRange<Int16>] = {
+        var advertised = ranges
+        if let produce = ranges[.produce] { advertised[.produce] = 0...produce.upperBound }
+        return advertised
+    }()
+}

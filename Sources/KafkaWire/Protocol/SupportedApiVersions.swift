@@ -11,10 +11,8 @@
 /// Produce starts at v3 and Fetch at v4 because those are the first versions that carry
 /// record batch v2, the only record format LocalKafka stores; every target client (librdkafka,
 /// confluent-kafka, kafka-python, kcat) uses v2 batches and these versions. Advertising older
-/// versions would invite message sets v0/v1 that the broker cannot store. One exception, made by
-/// LocalKafka's ApiVersions answer and not here: Produce is advertised from v0 (still decoded
-/// from v3 only), because librdkafka before 2.11.1 compresses with gzip, snappy or lz4 only
-/// when a broker lists Produce v0 (see `BrokerCore.apiVersionsResponse`).
+/// versions would invite message sets v0/v1 that the broker cannot store. One exception, in what
+/// a broker lists rather than here: Produce is listed from v0 (see `SupportedApiVersions.advertised`).
 public enum SupportedApiVersions {
     /// Advertised version range per API, inclusive.
     public static let ranges: [ApiKey: ClosedRange<Int16>] = [

@@ -174,17 +174,7 @@ actor BrokerCore: KafkaFrameHandler {
     }
 
     static func apiVersionsResponse(error: KafkaErrorCode) -> ApiVersionsResponse {
-        let keys = ApiKey.allCases.compactMap { api in
-            SupportedApiVersions.ranges[api].map {
-                // Produce is advertised from v0, as Kafka 3 brokers do, though only v3+ is decoded:
-                // librdkafka before 2.11.1 (Debian's 2.0.2) asks "is Produce v0 supported?" before
-                // compressing with gzip, snappy or lz4, and sends those batches uncompressed to a
-                // broker whose floor is higher. Clients pick the newest common version (v3+).
-                let floor = api == .produce ? 0 : $0.lowerBound
-                return ApiVersionsResponse.ApiVersion(apiKey: api.rawValue, minVersion: floor, maxVersion: $0.upperBound)
-            }
-        }
-        return ApiVersionsResponse(errorCode: error.rawValue, apiKeys: keys)
+        .advertising(SupportedApiVersions.advertised, errorCode: error)
     }
 
     // MARK: Time
