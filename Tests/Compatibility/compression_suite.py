@@ -20,16 +20,7 @@ import json
 import sys
 import time
 
-DEADLINE_SECONDS = 30.0
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
+from suite_support import DEADLINE_SECONDS, CheckFailed, check
 
 
 def read_confluent(bootstrap, topic, last):
@@ -133,6 +124,9 @@ def produce_keyless(bootstrap, topic, codec):
         key = message.key().decode() if message.key() is not None else None
         outcomes[key] = [error.code() if error is not None else None, message.offset()]
 
+    # Connected and with the partition's leader known before the first record, so the three
+    # records wait for linger.ms together instead of racing the connection set-up.
+    producer.list_topics(topic, timeout=DEADLINE_SECONDS)
     value = "compressible text " * 10
     for key in ["before", None, "after"]:
         producer.produce(topic, key=key, value=value, partition=0, on_delivery=report)

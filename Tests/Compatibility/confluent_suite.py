@@ -28,16 +28,7 @@ from confluent_kafka.admin import (
     OffsetSpec,
 )
 
-DEADLINE_SECONDS = 30.0
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
+from suite_support import DEADLINE_SECONDS, CheckFailed, check
 
 
 def wait_until(predicate, what, timeout=DEADLINE_SECONDS, tick=None):

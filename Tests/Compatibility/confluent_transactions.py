@@ -19,17 +19,9 @@ import time
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-DEADLINE_SECONDS = 30.0
+from suite_support import DEADLINE_SECONDS, CheckFailed, check
+
 GROUP = "txn-compat-group"
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
 
 
 def transactional_producer(bootstrap, transactional_id):

@@ -22,16 +22,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, KafkaAdminClient, OffsetSpec
 from kafka.structs import OffsetAndMetadata
 
-DEADLINE_SECONDS = 30.0
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
+from suite_support import DEADLINE_SECONDS, CheckFailed, check
 
 
 def wait_until(predicate, what, timeout=DEADLINE_SECONDS):
