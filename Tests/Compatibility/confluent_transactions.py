@@ -86,6 +86,9 @@ def main():
         send(producer, topic, p, [f"a1-{p}-{i}" for i in range(2)])
     producer.send_offsets_to_transaction(
         [TopicPartition(topic, 0, 99)], group_consumer.consumer_group_metadata(), DEADLINE_SECONDS)
+    # Written before the abort: librdkafka purges records still queued when a transaction is
+    # aborted, and this check wants the aborted records in the log (read_uncommitted sees them).
+    producer.flush(DEADLINE_SECONDS)
     producer.abort_transaction(DEADLINE_SECONDS)
 
     for p in (0, 1):
