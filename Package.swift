@@ -132,11 +132,32 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Procedures and the data-plane actions they are made of (DESIGN.md §7): flows that
+        // follow the election, promotion, fencing, reconcile, and the runbook engine.
+        .target(
+            name: "Orchestrator",
+            dependencies: [
+                "Alerts",
+                "Consensus",
+                "KafkaClient",
+                "Mirror",
+                "Sites",
+                "SwitchbackConfiguration",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(
+            name: "OrchestratorTests",
+            dependencies: ["Orchestrator", "Consensus", "Mirror", "KafkaClient", "LocalKafka", "Sites", "TestSupport"]
+        ),
         // The agent runtime (election driver, cluster probes, peer messaging) and its HTTP API.
         .target(
             name: "AgentServer",
             dependencies: [
                 "Alerts",
+                "Orchestrator",
                 "SwitchbackConfiguration",
                 "Consensus",
                 "KafkaClient",
