@@ -212,6 +212,7 @@ let package = Package(
         .executableTarget(
             name: "SwitchbackBench",
             dependencies: [
+                "CRdKafka",
                 "KafkaClient",
                 "Mirror",
                 "LocalKafka",
@@ -221,6 +222,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
