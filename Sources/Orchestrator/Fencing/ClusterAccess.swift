@@ -64,6 +64,7 @@ struct PartitionRangeReader {
         let deadline = ContinuousClock.now + timeout
         do throws(FencingError) {
             while !remaining.isEmpty {
+                if Task.isCancelled { throw FencingError.cancelled("reading \(remaining.sorted())") }
                 guard ContinuousClock.now < deadline else {
                     throw FencingError(.kafka, "reading \(remaining.sorted()) did not reach their ends \(stretches) within \(timeout); "
                         + "check the cluster at \(client.bootstrapServers)", isRetriable: true)

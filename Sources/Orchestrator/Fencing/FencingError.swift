@@ -17,6 +17,9 @@ public struct FencingError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A record cannot be copied where it must go (no target topic, or a shorter one).
         public static let cannotCopy = Code(rawValue: "cannot-copy")
 
+        /// The task was cancelled (a step's timeout, a stopped run); what was done stays done.
+        public static let cancelled = Code(rawValue: "cancelled")
+
         public var description: String { rawValue }
     }
 
@@ -41,6 +44,10 @@ public struct FencingError: Error, Hashable, Sendable, CustomStringConvertible {
 
     static func kafka(_ what: String, _ error: any Error) -> FencingError {
         FencingError(.kafka, "\(what) failed: \(error)", isRetriable: true)
+    }
+
+    static func cancelled(_ what: String) -> FencingError {
+        FencingError(.cancelled, "\(what) was cancelled", isRetriable: true)
     }
 
     public var description: String { "\(code): \(message)" }

@@ -113,7 +113,9 @@ public struct Reconciler: Sendable {
                 }
             }
         } catch {
-            await producer?.shutdown(timeout: .seconds(10))
+            // Cancelled: stop as a killed process would, dropping what is not yet sent (an
+            // in-order prefix of the stretch is in the target; a rerun continues after it).
+            await producer?.shutdown(timeout: error.code == .cancelled ? .zero : .seconds(10))
             throw error
         }
         await producer?.shutdown(timeout: .seconds(10))
@@ -179,6 +181,7 @@ public struct Reconciler: Sendable {
                     timestamp: record.timestamp), record.offset.rawValue))
             }
             for chunk in stride(from: 0, to: copies.count, by: batchSize).map({ copies[$0..<min($0 + batchSize, copies.count)] }) {
+                if Task.isCancelled { throw FencingError.cancelled("copying \(sourcePartition) to \(targetSite)") }
                 if let producer {
                     let delivered = await send(chunk.map(\.0), producer)
                     if let failure = delivered {

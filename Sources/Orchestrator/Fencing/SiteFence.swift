@@ -62,6 +62,12 @@ public struct SiteFence: Sendable {
             public var current: String?
             /// The value the action sets (`nil`: removes the topic's own value).
             public var planned: String?
+
+            public init(topic: String, current: String?, planned: String?) {
+                self.topic = topic
+                self.current = current
+                self.planned = planned
+            }
         }
 
         public var site: SiteID

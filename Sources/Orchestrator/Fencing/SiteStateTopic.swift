@@ -6,7 +6,7 @@ import Sites
 
 /// Each cluster's `__switchback_state` topic (compacted, one partition): the newest epoch and
 /// its ``SiteConfig`` (``ClusterEpochRecord``), and the fence records of the site
-/// (``FenceRecord``). Created on first use.
+/// (``FenceRecord``). Created on the first write.
 ///
 /// ## How read-check-write is made safe enough
 /// Kafka has no compare-and-set, so ``record(_:on:)`` cannot make "read, check, write" atomic.
@@ -78,12 +78,13 @@ public struct SiteStateTopic: Sendable {
 
     // MARK: Everything in the topic
 
-    /// Reads the whole topic to its end (creating it when missing).
+    /// Reads the whole topic to its end; an empty state when the topic does not exist yet (a
+    /// read never creates it, so a dry run changes nothing).
     public func readState(on cluster: FlowEndpoint) async throws(FencingError) -> SiteState {
         let admin = try cluster.admin("switchback-state", logger: logger)
-        try await ensureTopic(admin, cluster)
         let marks: Watermarks
         do {
+            guard try await admin.listTopics(timeout: timeout)[Self.name] != nil else { return SiteState() }
             marks = try await admin.watermarks(of: Self.partition, timeout: timeout)
         } catch {
             throw FencingError.kafka("reading the offsets of \(Self.name) on \(cluster.site)", error)
@@ -106,6 +107,7 @@ public struct SiteStateTopic: Sendable {
 
     /// Writes entries (each keyed by its epoch) and waits until the cluster has them.
     func write(_ entries: [SiteStateEntry], on cluster: FlowEndpoint) async throws(FencingError) {
+        try await ensureTopic(try cluster.admin("switchback-state", logger: logger), cluster)
         let producer = try cluster.idempotentProducer("switchback-state", deliveryTimeout: timeout, logger: logger)
         do throws(FencingError) {
             for entry in entries {
