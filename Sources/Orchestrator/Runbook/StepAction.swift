@@ -89,10 +89,13 @@ public struct StepParameterSpec: Sendable, Hashable {
     public var required: Bool
     /// One line for `switchback runbook show` and for the loader's fix hint.
     public var summary: String
+    /// The value is a condition (``Expression``), parsed at load and not `${…}`-substituted.
+    public var isExpression: Bool
 
-    public init(_ key: String, required: Bool = false, _ summary: String) {
+    public init(_ key: String, required: Bool = false, expression: Bool = false, _ summary: String) {
         self.key = key
         self.required = required
+        self.isExpression = expression
         self.summary = summary
     }
 }
@@ -117,13 +120,17 @@ public struct StepContext: Sendable {
     public var clock: any Clock<Duration>
     /// The outputs of the steps that have completed, by step id.
     public var outputs: [String: [String: String]]
+    /// The run's parameter values (what `params.NAME` reads in a condition).
+    public var runParameters: [String: String]
     public var logger: Logger
 
     public init(
         runID: String, runbook: String, step: String, attempt: Int = 1, parameters: StepParameters,
         epoch: Epoch, timeout: Duration? = nil, clock: any Clock<Duration> = ContinuousClock(),
-        outputs: [String: [String: String]] = [:], logger: Logger = Logger(label: "switchback.runbook")
+        outputs: [String: [String: String]] = [:], runParameters: [String: String] = [:],
+        logger: Logger = Logger(label: "switchback.runbook")
     ) {
+        self.runParameters = runParameters
         self.runID = runID
         self.runbook = runbook
         self.step = step
