@@ -46,6 +46,8 @@ import Testing
             } catch let error as FencingError {
                 #expect(error.code == .malformedState)
             }
+            try await state.admit(Epoch(3), action: "checkpoint", on: cluster)
+            await #expect(throws: FencingError.self) { try await state.admit(Epoch(2), action: "checkpoint", on: cluster) }
             try await state.record(Self.config(4, active: FencingLab.a), on: cluster)
             #expect(try await state.read(on: cluster) == Self.config(4, active: FencingLab.a))
             // The other cluster keeps its own record.

@@ -27,8 +27,9 @@ public struct SiteState: Sendable, Hashable {
         ([epochRecord?.epoch] + fences.values.map { Optional($0.epoch) }).compactMap { $0 }.max()
     }
 
-    /// Admits an action for `epoch`, or throws when this cluster has seen a newer one.
-    func admit(_ epoch: Epoch, action: String) throws(FencingError) {
+    /// Admits an action for `epoch`, or throws ``FencingError/Code/staleEpoch`` when this
+    /// cluster has seen a newer one.
+    public func admit(_ epoch: Epoch, action: String) throws(FencingError) {
         var fence = EpochFence(newest: newestEpoch)
         do {
             try fence.admit(epoch, action: action)

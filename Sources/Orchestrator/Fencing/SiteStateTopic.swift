@@ -76,6 +76,13 @@ public struct SiteStateTopic: Sendable {
         return after.epochRecord ?? record
     }
 
+    /// Reads the cluster's state and refuses `action` for `epoch` when a newer epoch is
+    /// recorded there: what a flow, a checkpoint writer or any other writer to the cluster
+    /// calls before acting (and stops on ``FencingError/Code/staleEpoch``).
+    public func admit(_ epoch: Epoch, action: String, on cluster: FlowEndpoint) async throws(FencingError) {
+        try await readState(on: cluster).admit(epoch, action: action)
+    }
+
     // MARK: Everything in the topic
 
     /// Reads the whole topic to its end; an empty state when the topic does not exist yet (a
