@@ -102,7 +102,9 @@ public struct SiteFence: Sendable {
         let unknown = selected.keys.filter { topic in !previous.contains { $0.topic == topic.rawValue } }.sorted()
         let current = try await currentValues(unknown, admin, site)
         previous += unknown.map { FenceRecord.PreviousSetting(topic: $0.rawValue, value: current[$0] ?? nil) }
-        let keptEnds = existing?.epoch == epoch && existing?.state == .fenced ? existing?.logEnds : nil
+        // A site already fenced keeps the ends of its first fence: acks=1 writes since then are
+        // past where fencing took effect.
+        let keptEnds = existing?.state == .fenced ? existing?.logEnds : nil
         var record = FenceRecord(site: site.site, epoch: epoch, state: .fenced, previous: previous, logEnds: keptEnds)
         // Written before any topic changes: the previous values must survive a crash mid-fence.
         try await state.write([.fence(record)], on: site)
@@ -110,8 +112,13 @@ public struct SiteFence: Sendable {
         for (topic, replicationFactor) in selected.sorted(by: { $0.key < $1.key }) {
             try await alter(topic, set: String(replicationFactor + 1), admin, site)
         }
-        if record.logEnds == nil {
-            record.logEnds = try await logEnds(of: selected, admin, site)
+        // Read once every topic refuses acks=all: no acks=all record can land past these.
+        let known = record.logEnds ?? []
+        let added = try await logEnds(of: selected, admin, site).filter { end in
+            !known.contains { $0.topic == end.topic && $0.partition == end.partition }
+        }
+        if record.logEnds == nil || !added.isEmpty {
+            record.logEnds = known + added
             try await state.write([.fence(record)], on: site)
         }
         logger.notice("fenced \(site.site) at \(epoch): \(selected.count) topic(s) refuse acks=all produces")
