@@ -42,9 +42,9 @@ import Testing
             #expect(try await lab.acksAllRefusal("orders", at: FencingLab.a) == nil, "the plan fenced")
 
             // Reconcile before the fence: the plan says why it cannot run; the run refuses.
-            let early = try await reconcile.plan(Self.context(["site": "dc-a"]))
+            let early = try await reconcile.plan(Self.context(["from": "dc-a"]))
             #expect(!early.ready && early.checks.map(\.name) == ["not-fenced"])
-            await #expect(throws: StepActionError.self) { try await reconcile.run(Self.context(["site": "dc-a"])) }
+            await #expect(throws: StepActionError.self) { try await reconcile.run(Self.context(["from": "dc-a", "to": "dc-b"])) }
 
             let fenced = try await fence.run(Self.context(["site": "dc-a"]))
             #expect(fenced.outputs["topics"] == "orders" && fenced.outputs["state"] == "fenced")

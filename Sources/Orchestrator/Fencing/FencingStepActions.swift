@@ -11,7 +11,7 @@ import SwitchbackConfiguration
 /// Parameters:
 /// - `fence-site`, `unfence-site`: `site` — the site whose producers are fenced (its cluster
 ///   is the one changed).
-/// - `reconcile`: `site` — the returned site; `to` — the active site the records go to
+/// - `reconcile`: `from` — the returned site; `to` — the active site the records go to
 ///   (default: this agent's site, where the reconcile runs).
 public struct FencingActions: Sendable {
     public let configuration: AgentConfiguration
@@ -45,13 +45,13 @@ public struct FencingActions: Sendable {
     }
 
     func reconciler(_ parameters: StepParameters) throws(StepActionError) -> Reconciler {
-        let returned = try parameters.site("site")
+        let returned = try parameters.site("from")
         let active = parameters["to"] == nil ? configuration.name : try parameters.site("to")
         do {
             let flow = try configuration.flowConfiguration(FlowRoute(from: returned, to: active))
             return Reconciler(flow: flow, state: state, logger: logger)
         } catch {
-            throw .parameter("site", "cannot name the flow \(returned)→\(active): \(error)")
+            throw .parameter("from", "cannot name the flow \(returned)→\(active): \(error)")
         }
     }
 
@@ -117,7 +117,7 @@ struct ReconcileAction: StepAction {
     var name: String { "reconcile" }
 
     var parameterSpecs: [StepParameterSpec]? {
-        [StepParameterSpec("site", required: true, "the returned site whose unmirrored records are copied"),
+        [StepParameterSpec("from", required: true, "the returned site whose unmirrored records are copied"),
          StepParameterSpec("to", "the active site they are copied to (default: this agent's site)")]
     }
 
