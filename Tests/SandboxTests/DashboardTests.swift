@@ -3,9 +3,8 @@ import Testing
 import TestSupport
 
 /// The interactive dashboard in a real pseudo-terminal (Python's `pty`): keys in, screen read
-/// back.
-@Suite("the sandbox dashboard in a terminal", .serialized, .timeLimit(.minutes(4)))
-struct DashboardTests {
+/// back. In the process suite, which is serialized: two labs at once would share two cores.
+extension SandboxProcessTests {
     @Test func failingDcAFromTheKeyboardShowsTheFaultThenDcBActiveAndQQuitsCleanly() async throws {
         try await withTemporaryDirectory(prefix: "sandbox-pty") { directory in
             let run = directory.appendingPathComponent("run", isDirectory: true)

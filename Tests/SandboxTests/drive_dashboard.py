@@ -48,7 +48,7 @@ wait_for("dc-a cluster blackholed", 20)
 wait_for("active site   dc-b", 90)
 screen = b""
 os.write(fd, b"q")
-deadline = time.time() + 60
+deadline = time.time() + 90
 while time.time() < deadline:
     done, status = os.waitpid(pid, os.WNOHANG)
     if done:
@@ -56,9 +56,9 @@ while time.time() < deadline:
         sys.exit(0)
     try:
         if select.select([fd], [], [], 0.2)[0]:
-            os.read(fd, 65536)
+            screen += os.read(fd, 65536)
     except OSError:
         time.sleep(0.2)
-print("missing: exit after q")
+print("missing: exit after q\n--- last screen ---\n" + screen[-3000:].decode("utf-8", "replace"))
 os.kill(pid, 9)
 sys.exit(1)
