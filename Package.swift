@@ -236,6 +236,7 @@ let package = Package(
         .executableTarget(
             name: "SwitchbackBench",
             dependencies: [
+                "CRdKafka",
                 "KafkaClient",
                 "Mirror",
                 "LocalKafka",
@@ -245,6 +246,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),

@@ -35,6 +35,10 @@ public struct BrokerConfiguration: Sendable {
     /// How often the log cleaner compacts the partitions of compacted topics (`cleanup.policy`
     /// including `compact`) that changed since their last cleaning.
     public var compactionInterval: Duration
+    /// The port given to clients in metadata instead of the bound one, for a broker that
+    /// clients reach through a proxy on `host` (the benchmarks' simulated WAN link); `nil`
+    /// advertises the bound port.
+    public var advertisedPort: Int? = nil
 
     public init(
         dataDirectory: URL,

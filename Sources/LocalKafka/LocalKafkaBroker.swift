@@ -58,7 +58,7 @@ public final class LocalKafkaBroker: Sendable {
         } catch {
             throw BrokerError(.network, "cannot listen on \(configuration.host):\(configuration.port): \(error). Choose another --listen address or stop what uses it.")
         }
-        let advertisedPort = listener.localAddress.port ?? configuration.port
+        let advertisedPort = configuration.advertisedPort ?? listener.localAddress.port ?? configuration.port
         let core: BrokerCore
         do {
             core = try BrokerCore(

@@ -25,12 +25,16 @@ struct BenchBrokerCommand: AsyncParsableCommand {
     @Option(help: "fsync policy: always or interval.")
     var fsync: FsyncPolicy = .always
 
+    @Option(help: "Port to advertise in metadata (clients then connect through a proxy listening there).")
+    var advertisedPort: Int?
+
     func run() async throws {
         var logger = Logger(label: "localkafka.bench")
         logger.logLevel = .error
-        let configuration = BrokerConfiguration(
+        var configuration = BrokerConfiguration(
             dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), port: 0, fsync: fsync
         )
+        configuration.advertisedPort = advertisedPort
         let broker = try await LocalKafkaBroker.start(configuration: configuration, logger: logger)
         FileHandle.standardOutput.write(Data((Self.readyPrefix + broker.bootstrapServers + "\n").utf8))
         let serving = Task { try await broker.run() }

@@ -14,7 +14,9 @@ final class BenchBrokerProcess {
     }
 
     /// Starts the broker on a fresh data directory and waits for its ready line.
-    init(fsync: FsyncPolicy) throws {
+    /// - Parameter advertisedPort: the port clients are told to connect to (a ``LinkProxy`` in
+    ///   front of the broker), or `nil` for the broker's own.
+    init(fsync: FsyncPolicy, advertisedPort: Int? = nil) throws {
         dataDirectory = FileManager.default.temporaryDirectory
             .appendingPathComponent("switchback-bench-\(fsync.rawValue)-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
@@ -24,6 +26,7 @@ final class BenchBrokerProcess {
         process = Process()
         process.executableURL = executable
         process.arguments = ["bench-broker", "--data-dir", dataDirectory.path, "--fsync", fsync.rawValue]
+            + (advertisedPort.map { ["--advertised-port", String($0)] } ?? [])
         lifeline = Pipe()
         let output = Pipe()
         process.standardInput = lifeline

@@ -8,14 +8,35 @@ import Mirror
 import Sites
 import Synchronization
 
-/// Mirror throughput and lag on two in-process LocalKafka brokers, next to a plain
-/// consume→produce loop written with KafkaClient over the same data and brokers, and the
-/// offset map's size after 10 million records.
+/// Mirror throughput and lag on two LocalKafka brokers, next to two baselines over the same
+/// data and brokers — a consume→produce pipe written directly against librdkafka's C API
+/// (``CPipe``, the plainest possible mirror) and a loop written with KafkaClient — optionally
+/// through a simulated WAN link, and the offset map's size after 10 million records.
 struct MirrorBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mirror",
-        abstract: "Mirror throughput and lag against a plain consume→produce loop, on two in-process LocalKafka brokers."
+        abstract: "Mirror throughput and lag against a librdkafka C pipe and a KafkaClient loop, on two LocalKafka brokers.",
+        discussion: """
+            Each record size copies the same input three ways, the three taking turns to go first: \
+            the mirror (a Flow), the C pipe, and the KafkaClient loop. The figure to read is \
+            mirror ÷ C pipe. With --wan-rtt the source broker is reached through a user-space \
+            proxy that adds that round trip (half each way) and, with --wan-bandwidth, caps each \
+            direction; the bytes that crossed it are reported per record.
+
+            Examples:
+              swift run -c release switchback-bench mirror
+              swift run -c release switchback-bench mirror --wan-rtt 50ms --wan-bandwidth 100MB
+            """
     )
+
+    @Option(help: "Where the two LocalKafka brokers run: process (child processes) or in-process.")
+    var brokers: MirrorBenchClusters.Placement = .process
+
+    @Option(help: "Round trip of a simulated WAN link in front of the source broker, e.g. 50ms (default: none).")
+    var wanRtt: String?
+
+    @Option(help: "Bandwidth of the simulated link per direction, e.g. 100MB or 12.5MB (bytes per second; needs --wan-rtt).")
+    var wanBandwidth: String?
 
     @Option(help: "Records per record size.")
     var records = 200_000
@@ -39,11 +60,33 @@ struct MirrorBenchmark: AsyncParsableCommand {
     var mapRecords = 10_000_000
 
     func validate() throws {
+        _ = try linkSettings
         guard records > 0, partitions > 0, rounds > 0, lagRate > 0, lagSeconds > 0, mapRecords > 0 else {
             throw ValidationError("--records, --partitions, --rounds, --lag-rate, --lag-seconds and --map-records must be positive")
         }
         guard !parsedSizes.isEmpty, parsedSizes.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--sizes must be positive integers separated by commas, for example 100,1024")
+        }
+    }
+
+    /// The simulated link, from --wan-rtt and --wan-bandwidth.
+    var linkSettings: LinkProxy.Settings? {
+        get throws {
+            guard let wanRtt else {
+                if wanBandwidth != nil { throw ValidationError("--wan-bandwidth needs --wan-rtt (the link's round trip)") }
+                return nil
+            }
+            guard wanRtt.hasSuffix("ms"), let milliseconds = Int(wanRtt.dropLast(2)), milliseconds >= 0 else {
+                throw ValidationError("--wan-rtt \(wanRtt): write the round trip in milliseconds, e.g. 50ms")
+            }
+            var rate: Int?
+            if let wanBandwidth {
+                guard wanBandwidth.hasSuffix("MB"), let megabytes = Double(wanBandwidth.dropLast(2)), megabytes > 0 else {
+                    throw ValidationError("--wan-bandwidth \(wanBandwidth): write megabytes per second, e.g. 100MB or 12.5MB")
+                }
+                rate = Int(megabytes * 1_000_000)
+            }
+            return LinkProxy.Settings(roundTrip: .milliseconds(milliseconds), bytesPerSecond: rate)
         }
     }
 
@@ -55,68 +98,90 @@ struct MirrorBenchmark: AsyncParsableCommand {
         var logger = Logger(label: "switchback.bench.mirror")
         logger.logLevel = .error
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("switchback-mirror-bench-\(UUID().uuidString.prefix(8))")
-        let brokerA = try await Self.startBroker(root.appendingPathComponent("a"), logger: logger)
-        let brokerB = try await Self.startBroker(root.appendingPathComponent("b"), logger: logger)
-        let runningA = Task { try await brokerA.run() }
-        let runningB = Task { try await brokerB.run() }
+        let clusters = try await MirrorBenchClusters.start(placement: brokers, link: try linkSettings, root: root, logger: logger)
         do {
-            try await measure(root: root, brokerA: brokerA, brokerB: brokerB, logger: logger)
+            try await measure(root: root, clusters: clusters, logger: logger)
         } catch {
-            await Self.stop(runningA, runningB, root: root)
+            await clusters.stop()
+            try? FileManager.default.removeItem(at: root)
             throw error
         }
-        await Self.stop(runningA, runningB, root: root)
-    }
-
-    /// Stops the brokers (they flush and close their logs), then removes their data.
-    static func stop(_ brokers: Task<Void, any Error>..., root: URL) async {
-        for broker in brokers { broker.cancel() }
-        for broker in brokers { _ = try? await broker.value }
+        await clusters.stop()
         try? FileManager.default.removeItem(at: root)
     }
 
-    private func measure(root: URL, brokerA: LocalKafkaBroker, brokerB: LocalKafkaBroker, logger: Logger) async throws {
-        let sites = BenchSites(a: brokerA.bootstrapServers, b: brokerB.bootstrapServers, dataDirectory: root.appendingPathComponent("mirror").path)
+    /// The three ways of copying a topic that the benchmark compares.
+    enum Copier: String, CaseIterable {
+        case mirror = "mirror (Flow)"
+        case cPipe = "C pipe (librdkafka API)"
+        case loop = "KafkaClient loop"
+    }
+
+    private func measure(root: URL, clusters: MirrorBenchClusters, logger: Logger) async throws {
+        let sites = BenchSites(a: clusters.source, b: clusters.target, dataDirectory: root.appendingPathComponent("mirror").path)
         try FileManager.default.createDirectory(atPath: sites.dataDirectory, withIntermediateDirectories: true)
 
-        print("Mirror benchmark: two in-process LocalKafka brokers, librdkafka \(Librdkafka.version)")
+        print("Mirror benchmark: two LocalKafka brokers (\(brokers.rawValue)), librdkafka \(Librdkafka.version)")
+        if let link = clusters.link { print("Source reached through a simulated link: \(link.settings)") }
         print("\(records) records per size, \(partitions) partitions, lz4, idempotent producer (acks=all), best of \(rounds) round(s)\n")
         var rows: [ThroughputTable.Row] = []
-        var ratios: [(Int, Double)] = []
-        var totals: [(Int, Duration, Duration)] = []
+        var ratios: [(Int, Double, Double)] = []
+        var totals: [(Int, [Copier: Duration])] = []
+        var linkBytes: [(Int, [Copier: Double])] = []
         for size in parsedSizes {
             // Each round copies a topic of its own (a flow never copies a record twice), the
-            // loop and the flow taking turns to go first; the best round of each is reported.
-            var mirrorBest = CopyTime.worst
-            var loopBest = CopyTime.worst
-            func better(_ a: CopyTime, _ b: CopyTime) -> CopyTime { a.rate(records) >= b.rate(records) ? a : b }
+            // three copiers taking turns to go first; the best round of each is reported.
+            var best: [Copier: CopyTime] = [:]
+            var bytesPerRecord: [Copier: Double] = [:]
             for round in 0..<rounds {
                 let topic = "bench-\(size)-\(round)"
                 try await createTopic(topic, on: sites.a, logger: logger)
                 try await produceInput(topic: topic, size: size, on: sites.a, logger: logger)
-                if round % 2 == 0 {
-                    mirrorBest = better(mirrorBest, try await mirror(topic: topic, sites: sites, logger: logger))
-                    loopBest = better(loopBest, try await baseline(topic: topic, sites: sites, logger: logger))
-                } else {
-                    loopBest = better(loopBest, try await baseline(topic: topic, sites: sites, logger: logger))
-                    mirrorBest = better(mirrorBest, try await mirror(topic: topic, sites: sites, logger: logger))
+                let order = Copier.allCases.indices.map { Copier.allCases[($0 + round) % Copier.allCases.count] }
+                for copier in order {
+                    let before = clusters.link?.counters.snapshot
+                    let time: CopyTime
+                    switch copier {
+                    case .mirror: time = try await mirror(topic: topic, sites: sites, logger: logger)
+                    case .cPipe: time = try await cPipe(topic: topic, sites: sites, logger: logger)
+                    case .loop: time = try await baseline(topic: topic, sites: sites, logger: logger)
+                    }
+                    if let before, let after = clusters.link?.counters.snapshot {
+                        let crossed = (after.toBroker - before.toBroker) + (after.fromBroker - before.fromBroker)
+                        bytesPerRecord[copier] = min(bytesPerRecord[copier] ?? .infinity, Double(crossed) / Double(records))
+                    }
+                    if let current = best[copier], current.rate(records) >= time.rate(records) { continue }
+                    best[copier] = time
                 }
             }
-            let mirrorRow = ThroughputTable.Row(operation: "mirror (Flow)", recordSize: size, records: records - mirrorBest.firstBatch, duration: mirrorBest.steady)
-            let baselineRow = ThroughputTable.Row(operation: "consume→produce loop", recordSize: size, records: records - loopBest.firstBatch, duration: loopBest.steady)
-            rows += [mirrorRow, baselineRow]
-            ratios.append((size, baselineRow.recordsPerSecond > 0 ? mirrorRow.recordsPerSecond / baselineRow.recordsPerSecond : 0))
-            totals.append((size, mirrorBest.total, loopBest.total))
+            var rates: [Copier: Double] = [:]
+            for copier in Copier.allCases {
+                guard let time = best[copier] else { continue }
+                let row = ThroughputTable.Row(operation: copier.rawValue, recordSize: size, records: records - time.firstBatch, duration: time.steady)
+                rows.append(row)
+                rates[copier] = row.recordsPerSecond
+            }
+            func ratio(_ other: Copier) -> Double { (rates[other] ?? 0) > 0 ? (rates[.mirror] ?? 0) / (rates[other] ?? 1) : 0 }
+            ratios.append((size, ratio(.cPipe), ratio(.loop)))
+            totals.append((size, best.mapValues(\.total)))
+            linkBytes.append((size, bytesPerRecord))
         }
         print(ThroughputTable(rows: rows).rendered)
-        for (size, ratio) in ratios {
-            print("mirror / loop throughput at \(size) B: \(TextTable.format(ratio, decimals: 2))")
+        for (size, cPipe, loop) in ratios {
+            print("at \(size) B: mirror ÷ C pipe \(TextTable.format(cPipe, decimals: 2)), mirror ÷ KafkaClient loop \(TextTable.format(loop, decimals: 2))")
         }
         print("Steady state: from the first acknowledged batch to the last (records in that batch not counted).")
         print("Start-up included (the flow also provisions, loads its map and finds where to resume):")
-        for (size, mirrorTotal, loopTotal) in totals {
-            print("  \(size) B: mirror \(TextTable.format(CopyTime.seconds(mirrorTotal), decimals: 3)) s, "
-                + "loop \(TextTable.format(CopyTime.seconds(loopTotal), decimals: 3)) s")
+        for (size, times) in totals {
+            let parts = Copier.allCases.compactMap { copier in times[copier].map { "\(copier.rawValue) \(TextTable.format(CopyTime.seconds($0), decimals: 3)) s" } }
+            print("  \(size) B: " + parts.joined(separator: ", "))
+        }
+        if clusters.link != nil {
+            print("Bytes that crossed the link per record (both directions, compressed batches and protocol overhead):")
+            for (size, perRecord) in linkBytes {
+                let parts = Copier.allCases.compactMap { copier in perRecord[copier].map { "\(copier.rawValue) \(TextTable.format($0, decimals: 1))" } }
+                print("  \(size) B: " + parts.joined(separator: ", "))
+            }
         }
         print("")
 
@@ -135,13 +200,6 @@ struct MirrorBenchmark: AsyncParsableCommand {
         var dataDirectory: String
     }
 
-    static func startBroker(_ directory: URL, logger: Logger) async throws -> LocalKafkaBroker {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var configuration = BrokerConfiguration(dataDirectory: directory, port: 0)
-        configuration.autoCreateTopics = false
-        return try await LocalKafkaBroker.start(configuration: configuration, logger: logger)
-    }
-
     func createTopic(_ topic: String, on bootstrap: String, logger: Logger) async throws {
         let admin = try KafkaAdmin(configuration: KafkaClientConfiguration(bootstrapServers: [bootstrap], logLevel: .error), logger: logger)
         for (_, result) in try await admin.createTopics([NewTopic(name: KafkaClient.TopicName(topic), partitions: partitions)]) {
@@ -151,15 +209,34 @@ struct MirrorBenchmark: AsyncParsableCommand {
 
     func produceInput(topic: String, size: Int, on bootstrap: String, logger: Logger) async throws {
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: [bootstrap]), logger: logger)
-        let value = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ ($0 >> 3)) }
         for start in stride(from: 0, to: records, by: 10_000) {
             let batch = (start..<min(records, start + 10_000)).map { index in
                 ProducerRecord(topic: KafkaClient.TopicName(topic), partition: KafkaClient.Partition(Int32(index) % partitions),
-                               key: Array("key-\(index)".utf8), value: value)
+                               key: Array("key-\(index)".utf8), value: Self.value(size: size, seed: UInt64(index)))
             }
             for outcome in try await producer.send(batch) { _ = try outcome.get() }
         }
         await producer.shutdown()
+    }
+
+    /// A record value of `size` bytes that compresses as text does, not as a repeated
+    /// constant: letters and digits drawn from a seeded generator (lz4 leaves most of it: the bytes are spread over 37 symbols), so
+    /// the bytes that cross the simulated link are not flattered by identical records.
+    static func value(size: Int, seed: UInt64) -> [UInt8] {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789 ".utf8)
+        // SplitMix64, its start scrambled by the seed so records are not shifted copies of
+        // one another (which lz4 would find across a batch).
+        func mix(_ value: UInt64) -> UInt64 {
+            var z = value
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var state = mix(seed &+ 0x5851_F42D_4C95_7F2D)
+        return (0..<size).map { _ in
+            state &+= 0x9E37_79B9_7F4A_7C15
+            return alphabet[Int(mix(state) % UInt64(alphabet.count))]
+        }
     }
 
     func flowConfiguration(_ sites: BenchSites, include: [String]) throws -> FlowConfiguration {
@@ -204,6 +281,16 @@ struct MirrorBenchmark: AsyncParsableCommand {
         guard copied == Int64(records) else { throw ValidationError("the flow copied \(copied) of \(records) records") }
         let (steady, firstBatch) = progress.steady
         return CopyTime(total: elapsed, steady: steady, firstBatch: firstBatch)
+    }
+
+    /// The librdkafka C pipe (``CPipe``) copying `topic` with the mirror's batching settings.
+    func cPipe(topic: String, sites: BenchSites, logger: Logger) async throws -> CopyTime {
+        let target = "c-pipe-\(topic)"
+        try await createTopic(target, on: sites.b, logger: logger)
+        let batching = FlowBatching()
+        return try await CPipe.copyOnThread(
+            topic: topic, partitions: partitions, records: records, source: sites.a, target: sites.b, targetTopic: target,
+            linger: batching.linger, batchBytes: batching.batchBytes)
     }
 
     /// What any user could write: read the source with KafkaClient, send each batch of read
