@@ -75,7 +75,7 @@ public final class Lab: Sendable {
                 for agent in LabLayout.agents { try await lab.startAgent(agent) }
                 progress("agents dc-a, dc-b, witness started; waiting for dc-a to hold its lease")
                 try await lab.waitUntilServing("dc-a", within: .seconds(90))
-                progress("dc-a serves as active")
+                progress("dc-a serves as active; status pages: " + LabLayout.agents.map { "\(layout.agentURL($0))/" }.joined(separator: " "))
             } catch {
                 await lab.stop()
                 throw error

@@ -9,7 +9,8 @@ import Glibc
 ///
 /// Secrets are made fresh for every run, written to files readable only by this user and
 /// handed to the agents through `{ file: … }` in their configuration: never on a command line,
-/// never printed.
+/// never printed. The agents serve their status page without the token (`status_page:
+/// public`): they listen on loopback only, and the page holds no secrets.
 public struct LabLayout: Sendable {
     /// The two sites with clusters, in order; the first is active at the start.
     public static let sites = ["dc-a", "dc-b"]
@@ -75,6 +76,7 @@ public struct LabLayout: Sendable {
                 mirror: { policy: prefix, topics: { include: ["\(Self.topic)"] }, flows: auto }
                 detection: { probe_interval: \(timings.probeInterval), down_after: \(timings.downAfter), lease: \(timings.lease), probe_timeout: \(timings.probeTimeout) }
                 failover: { automatic: true, failback: manual, candidate_backoff: \(timings.candidateBackoff) }
+                status_page: public
                 auth: { peer_secret: { file: \(secretsDirectory.appendingPathComponent("peer").path) }, operator_token: { file: \(secretsDirectory.appendingPathComponent("token").path) } }
 
                 """
