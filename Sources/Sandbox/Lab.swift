@@ -42,6 +42,7 @@ public final class Lab: Sendable {
     ) async throws -> Lab {
         var brokers: [String: ChildProcess] = [:]
         var links: [PeerLink] = []
+        try FileManager.default.createDirectory(at: layout.directory, withIntermediateDirectories: true)
         do {
             var bootstrap: [String: String] = [:]
             var control: [String: String] = [:]

@@ -13,7 +13,13 @@ extension SandboxProcessTests {
         try await withTemporaryDirectory(prefix: "sandbox-page") { directory in
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
             let layout = LabLayout(directory: directory.appendingPathComponent("lab"), agentPorts: try LabLayout.freeAgentPorts(), timings: LabTimings())
-            let lab = try await Lab.start(layout: layout, executable: try SandboxProcess.executable().path, http: LabHTTP(client: http)) { _ in }
+            let lab: Lab
+            do {
+                lab = try await Lab.start(layout: layout, executable: try SandboxProcess.executable().path, http: LabHTTP(client: http)) { _ in }
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
             do {
                 let before = ContinuousClock.now
                 try await lab.switchover(to: "dc-b", via: "dc-a")
