@@ -40,6 +40,7 @@ public final class Lab: Sendable {
     public static func start(
         layout: LabLayout, executable: String, http: LabHTTP, progress: @Sendable (String) -> Void
     ) async throws -> Lab {
+        var layout = layout
         var brokers: [String: ChildProcess] = [:]
         var links: [PeerLink] = []
         try FileManager.default.createDirectory(at: layout.directory, withIntermediateDirectories: true)
@@ -61,9 +62,22 @@ public final class Lab: Sendable {
                 control[site] = endpoint
                 progress("broker \(site) serving on \(kafka)")
             }
+            // The agents' ports were free when picked and released; the brokers may have been
+            // given one since (the links below avoid them).
+            let brokerPorts = Set(bootstrap.values.compactMap { Int($0.split(separator: ":").last ?? "") }
+                + control.values.compactMap { Int($0.split(separator: ":").last ?? "") })
+            for agent in LabLayout.agents where brokerPorts.contains(layout.agentPorts[agent] ?? 0) {
+                layout.agentPorts[agent] = try freeLoopbackPort()
+            }
             for from in LabLayout.agents {
                 for to in LabLayout.agents where to != from {
-                    links.append(try await PeerLink.open(from: from, to: to, targetPort: layout.agentPorts[to] ?? 0))
+                    var link = try await PeerLink.open(from: from, to: to, targetPort: layout.agentPorts[to] ?? 0)
+                    while layout.agentPorts.values.contains(link.port) {
+                        let taken = link
+                        link = try await PeerLink.open(from: from, to: to, targetPort: layout.agentPorts[to] ?? 0)
+                        await taken.close()
+                    }
+                    links.append(link)
                 }
             }
             try layout.writeConfigurations(bootstrap: bootstrap) { from, to in

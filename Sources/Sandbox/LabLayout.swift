@@ -22,8 +22,9 @@ public struct LabLayout: Sendable {
     public static let topicPattern = "^(.*\\.)?orders$"
 
     public let directory: URL
-    /// Each agent's API port (its sidecar, operator and peer routes).
-    public let agentPorts: [String: Int]
+    /// Each agent's API port (its sidecar, operator and peer routes); ``Lab/start`` replaces
+    /// one that a broker or a link was given meanwhile.
+    public internal(set) var agentPorts: [String: Int]
     public let peerSecret: String
     public let operatorToken: String
     public let timings: LabTimings

@@ -47,7 +47,7 @@ public final class SandboxSession: Sendable {
         var background = [Task { await watch.run() }, Task { await follower.run() }]
         var mirror: MirrorProcessFlows?
         if flowMode == .mirrorProcess {
-            let flows = MirrorProcessFlows(layout: layout, executable: executable)
+            let flows = MirrorProcessFlows(layout: lab.layout, executable: executable)
             background.append(Task { await flows.run { watch.activeSite } })
             mirror = flows
             progress("flows: mode mirror-process (the sandbox runs `switchback mirror` at the standby until the agents run flows)")

@@ -25,9 +25,9 @@ extension SandboxProcessTests {
                 try await lab.switchover(to: "dc-b", via: "dc-a")
                 try await lab.waitUntilServing("dc-b", within: .seconds(60))
                 #expect(ContinuousClock.now - before < .seconds(60))
-                let page = layout.agentURL("witness") + "/"
+                let page = lab.layout.agentURL("witness") + "/"
 
-                let unauthorized = await LabHTTP(client: http).get(layout.agentURL("witness") + "/v1/status")
+                let unauthorized = await LabHTTP(client: http).get(lab.layout.agentURL("witness") + "/v1/status")
                 #expect(unauthorized?.status == 401, "the operator API still needs the token; only the page is public here")
 
                 let dom = try await run(chromium, Self.flags(directory) + ["--dump-dom", page])
