@@ -36,9 +36,8 @@ public final class Ledger: Sendable {
         var phase = "steady"
         /// Extra deliveries (beyond the first) per phase.
         var duplicatesByPhase: [String: Int] = [:]
-        /// Deliveries per whole second since the origin, for the largest per-interval count.
+        /// Deliveries per whole second since the origin (what one checkpoint interval holds).
         var deliveriesPerSecond: [Int: Int] = [:]
-        var phaseOfSecond: [Int: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -68,7 +67,6 @@ public final class Ledger: Sendable {
             if count > 1 { state.duplicatesByPhase[state.phase, default: 0] += 1 }
             if recovered { state.recoveredKeys.insert(key) }
             state.deliveriesPerSecond[second, default: 0] += 1
-            state.phaseOfSecond[second] = state.phase
         }
     }
 
@@ -90,11 +88,10 @@ public final class Ledger: Sendable {
     /// Extra deliveries per phase.
     public var duplicatesByPhase: [String: Int] { state.withLock { $0.duplicatesByPhase } }
 
-    /// The most records the group consumed in any one second of `phase`.
-    public func largestDeliveriesPerSecond(in phase: String) -> Int {
-        state.withLock { state in
-            state.deliveriesPerSecond.filter { state.phaseOfSecond[$0.key] == phase }.values.max() ?? 0
-        }
+    /// The records the group consumed in the whole second before `instant`.
+    public func deliveries(inSecondBefore instant: ContinuousClock.Instant) -> Int {
+        let second = Int((instant - origin).seconds) - 1
+        return state.withLock { $0.deliveriesPerSecond[second] ?? 0 }
     }
 
     /// The acknowledged keys never delivered, with where they were acknowledged (up to `limit`).

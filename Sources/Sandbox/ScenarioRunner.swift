@@ -4,7 +4,8 @@ import Foundation
 public struct ScenarioRunner: Sendable {
     public let scenario: Scenario
     /// The group checkpoint interval: an unplanned failover may deliver twice what the group
-    /// consumed in this long (the group's position at the new site is that stale at most).
+    /// consumed in this long just before the fault (its position at the new site is that
+    /// stale at most).
     public let checkpointInterval: Duration
     public let progress: @Sendable (String) -> Void
 
@@ -43,12 +44,14 @@ public struct ScenarioRunner: Sendable {
         }
         progress("draining: producer stopped, waiting for every acknowledged record to be delivered")
         await session.drain()
-        return report(session, timings: timings, failoverSeconds: failoverSeconds)
+        return report(session, timings: timings, failoverSeconds: failoverSeconds, fault: clock.faultMarked ? clock.fault : nil)
     }
 
-    func report(_ session: SandboxSession, timings: [SandboxReport.StepTiming], failoverSeconds: Double?) -> SandboxReport {
+    func report(
+        _ session: SandboxSession, timings: [SandboxReport.StepTiming], failoverSeconds: Double?, fault: ContinuousClock.Instant?
+    ) -> SandboxReport {
         let totals = session.ledger.totals
-        let perInterval = Double(session.ledger.largestDeliveriesPerSecond(in: Scenario.Phase.steady.rawValue)) * checkpointInterval.seconds
+        let perInterval = Double(fault.map { session.ledger.deliveries(inSecondBefore: $0) } ?? 0) * checkpointInterval.seconds
         let records = SandboxReport.Records(
             sent: totals.sent, acknowledged: totals.acknowledged, refused: totals.refused, delivered: totals.delivered,
             lost: totals.lost, deliveredTwice: totals.duplicated, recoveredByReconcile: totals.recovered,

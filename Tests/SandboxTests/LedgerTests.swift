@@ -20,7 +20,7 @@ import Testing
         #expect(totals.recovered == 1)
         #expect(ledger.duplicatesByPhase == ["unplanned": 1])
         #expect(Array(ledger.lostKeys(limit: 5).keys) == [OrderProducer.key(3)])
-        #expect(ledger.largestDeliveriesPerSecond(in: "unplanned") == 2)
-        #expect(ledger.largestDeliveriesPerSecond(in: "steady") == 1)
+        #expect(ledger.deliveries(inSecondBefore: origin + .seconds(2)) == 2)
+        #expect(ledger.deliveries(inSecondBefore: origin + .seconds(1)) == 1)
     }
 }
