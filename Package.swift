@@ -190,9 +190,33 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // `switchback sandbox` (DESIGN.md §2): two LocalKafka clusters, three agents and a
+        // workload that follows the sidecar, as child processes on one machine.
+        .target(
+            name: "Sandbox",
+            dependencies: [
+                "AgentServer",
+                "KafkaClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "SandboxTests",
+            dependencies: [
+                "Sandbox", "AgentServer", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "switchback",
             dependencies: [
+                "Sandbox",
                 "KafkaClient",
                 "LocalKafka",
                 "AgentServer",

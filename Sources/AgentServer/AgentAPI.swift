@@ -28,6 +28,7 @@ public struct AgentAPI: Sendable {
     let metrics: AgentMetrics
     let probes: ProbeBoard
     let alerts: AlertDispatcher?
+    let statusPage: StatusPage
     let logger: Logger
 
     public init(
@@ -46,6 +47,7 @@ public struct AgentAPI: Sendable {
         self.operatorToken = configuration.auth.operatorToken
         self.metrics = metrics
         self.probes = probes
+        self.statusPage = StatusPage(configuration: configuration)
         self.logger = logger
     }
 
@@ -60,6 +62,7 @@ public struct AgentAPI: Sendable {
             let standby = mySite != nil && host.committed.activeSite.rawValue != mySite
             return standby ? json(["status": "standby"]) : json(["status": "not standby"], status: .serviceUnavailable)
         }
+        router.get("/") { request, _ in statusPage.response(request, report: report()) }
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
         router.get("/readyz") { _, _ in
             let probed = probes.all.count

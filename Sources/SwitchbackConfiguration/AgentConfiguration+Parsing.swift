@@ -46,7 +46,7 @@ struct ConfigurationParser {
     let secrets: SecretResolver
     var warnings: [String] = []
 
-    static let topKeys = ["site", "role", "listen", "data_dir", "sites", "witnesses", "mirror", "detection", "failover", "auth", "alerts", "tls"]
+    static let topKeys = ["site", "role", "listen", "data_dir", "sites", "witnesses", "mirror", "detection", "failover", "auth", "alerts", "tls", "status_page"]
 
     init(secrets: SecretResolver) { self.secrets = secrets }
 
@@ -105,6 +105,7 @@ struct ConfigurationParser {
         if detection.lease <= detection.probeInterval * 2 {
             warnings.append("detection.lease (\(DurationText.format(detection.lease))) is at most twice probe_interval: one late renewal fences the active site; a lease of 3–4 probe intervals is safer")
         }
+        configuration.statusPage = try parseStatusPage(top["status_page"])
         configuration.warnings = warnings
         return configuration
     }

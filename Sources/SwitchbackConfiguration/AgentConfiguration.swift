@@ -27,6 +27,8 @@ public struct AgentConfiguration: Sendable {
     public var alerts: AlertSettings
     /// HTTPS for the API and the calls to other agents; `nil` serves and calls plain HTTP.
     public var tls: TLSSettings?
+    /// Who may read the HTML status page (`status_page:`). Default: the operator token.
+    public var statusPage: StatusPageAccess = .operatorToken
     /// Things that work but deserve the operator's attention (printed at start).
     public var warnings: [String]
 
