@@ -88,7 +88,7 @@ public struct FlowConfiguration: Sendable {
     public var checkpointInterval: Duration = .seconds(1)
     /// Checkpoints older than this are reported rather than used when positioning groups from
     /// checkpoints (`mirror.checkpoint_max_age`; `nil`: no bound).
-    public var checkpointMaxAge: Duration? = .seconds(10)
+    public var checkpointMaxAge: Duration? = .seconds(30)
 
     public init(
         source: FlowEndpoint,

@@ -191,14 +191,17 @@ public struct GroupTranslationPlan: Hashable, Sendable, CustomStringConvertible 
     }
 
     /// Destination partitions whose committed offset must be removed so the destination matches
-    /// the origin: the group has no commit there at the origin, or nothing of the partition is
-    /// mirrored. A commit left from an earlier move would otherwise stay in force.
+    /// the origin: the group has no commit for the partition at the origin (never consumed it,
+    /// or its offsets were deleted or expired there), so it must start it from
+    /// `auto.offset.reset` at the destination too, not from a commit left by an earlier move.
+    ///
+    /// A partition of which nothing is mirrored keeps its destination commit: under the identity
+    /// policy that commit may point into the destination's own records, which this flow's map
+    /// does not describe.
     public var clears: [TopicPartition] {
         entries.compactMap { entry in
-            switch entry.action {
-            case .skip(.noCommittedOffset), .skip(.partitionNotMirrored): entry.destination
-            default: nil
-            }
+            if case .skip(.noCommittedOffset) = entry.action { return entry.destination }
+            return nil
         }
     }
 
