@@ -121,8 +121,6 @@ public struct OffsetTranslationService: Sendable {
         direction: TranslationDirection, dryRun: Bool, map givenMap: OffsetMap? = nil, groups only: [ConsumerGroupID]? = nil
     ) async throws(MirrorError) -> GroupTranslationResult {
         let flow = configuration.flow
-        let map: OffsetMap
-        if let givenMap { map = givenMap } else { map = try await loadCurrentOffsetMap() }
         let (origin, destination) = direction == .failover
             ? (configuration.source, configuration.target) : (configuration.target, configuration.source)
         let originAdmin: KafkaAdmin
@@ -161,6 +159,14 @@ public struct OffsetTranslationService: Sendable {
                 .sorted()
         } catch {
             throw MirrorError(.kafka, "cannot list topics on \(origin.site): \(error)", isRetriable: true)
+        }
+        let map: OffsetMap
+        if let givenMap {
+            map = givenMap
+        } else {
+            // Failover: every source partition may have copies the stored map lacks.
+            let sources = direction == .failover ? originPartitions.compactMap { TopicPartition(kafka: $0) } : []
+            map = try await loadCurrentOffsetMap(partitions: sources.filter { configuration.topics.decision(for: $0.topic).isSelected })
         }
 
         var result = GroupTranslationResult(report: TranslationReport(plans: []), dryRun: dryRun, commitFailures: [:], groupErrors: [:])
