@@ -89,7 +89,8 @@ func createDataDirectory(_ path: String) throws {
     do {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     } catch {
-        let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { "\($0)" } ?? error.localizedDescription
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
         FileHandle.standardError.write(Data(
             "switchback mirror: cannot create data_dir \(path): \(reason); create it, or point data_dir at a writable directory\n".utf8))
         throw ExitCode(2)
