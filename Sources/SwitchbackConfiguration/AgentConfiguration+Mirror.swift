@@ -42,7 +42,7 @@ extension AgentConfiguration {
             throw ConfigurationError(.invalidValue, keyPath: "mirror.flows", problem: "site \(route.to) is not configured",
                                      fix: "add \(route.to) under `sites`, or name one of: \(sites.map(\.name.rawValue).joined(separator: ", "))")
         }
-        return FlowConfiguration(
+        var configuration = FlowConfiguration(
             source: FlowEndpoint(site: source.name, bootstrapServers: source.bootstrapServers, properties: source.librdkafkaProperties()),
             target: FlowEndpoint(site: target.name, bootstrapServers: target.bootstrapServers, properties: target.librdkafkaProperties()),
             naming: TopicNaming(policy: mirror.policy, knownSites: Set(sites.map(\.name))),
@@ -50,5 +50,8 @@ extension AgentConfiguration {
             groups: mirror.groups,
             dataDirectory: dataDirectory
         )
+        configuration.checkpointInterval = mirror.checkpointInterval
+        configuration.checkpointMaxAge = mirror.checkpointMaxAge
+        return configuration
     }
 }

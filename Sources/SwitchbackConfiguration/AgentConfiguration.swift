@@ -110,6 +110,15 @@ public struct MirrorSettings: Sendable {
     public var groups: GroupSelection
     /// Default `auto`.
     public var flows: FlowSettings
+    /// `checkpoint_interval`, default 1 s: how often each flow checkpoints its groups' committed
+    /// offsets at the target. After losing the source site a group re-reads at most what it
+    /// consumed in one interval; each round costs the source one ListGroups and one OffsetFetch
+    /// per group, and the target one small record per group.
+    public var checkpointInterval: Duration = .seconds(1)
+    /// `checkpoint_max_age`, default the larger of 30 s and 5 intervals: checkpoints older than
+    /// this are reported, not used, when groups are positioned from checkpoints. The age is
+    /// measured when the failover translates, so it must cover detection and election.
+    public var checkpointMaxAge: Duration = .seconds(30)
 }
 
 /// `mirror.flows`: follow the election, or a fixed set for active–active and hub-and-spoke.

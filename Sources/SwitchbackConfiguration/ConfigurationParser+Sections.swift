@@ -5,7 +5,9 @@ import Sites
 /// The sections after `sites`: mirror, detection, failover, auth and alerts.
 extension ConfigurationParser {
     func parseMirror(_ value: YAMLValue?, sites: [SiteID]) throws(ConfigurationError) -> MirrorSettings {
-        let fields = try value?.mapping(allowed: ["policy", "topics", "groups", "flows"], example: "{ policy: prefix, topics: { include: [\".*\"] } }")
+        let fields = try value?.mapping(
+            allowed: ["policy", "topics", "groups", "flows", "checkpoint_interval", "checkpoint_max_age"],
+            example: "{ policy: prefix, topics: { include: [\".*\"] }, checkpoint_interval: 1s }")
         let policy: NamingPolicy = try fields?["policy"]?.choice([("prefix", .prefix), ("identity", .identity)]) ?? .prefix
         let (topicInclude, topicExclude) = try patterns(fields?["topics"])
         let (groupInclude, groupExclude) = try patterns(fields?["groups"])
@@ -43,7 +45,19 @@ extension ConfigurationParser {
                 flows = .fixed(routes)
             }
         }
-        return MirrorSettings(policy: policy, topics: topics, groups: groups, flows: flows)
+        let checkpointInterval = try fields?["checkpoint_interval"]?.positiveDuration() ?? .seconds(1)
+        let maxAgeValue = fields?["checkpoint_max_age"]
+        let checkpointMaxAge = try maxAgeValue?.positiveDuration() ?? max(.seconds(30), checkpointInterval * 5)
+        if let maxAgeValue, checkpointMaxAge < checkpointInterval * 2 {
+            throw maxAgeValue.error(
+                .invalidValue,
+                "\(DurationText.format(checkpointMaxAge)) is shorter than two checkpoint intervals (\(DurationText.format(checkpointInterval)))",
+                fix: "make checkpoint_max_age longer than the time from a fault to the failover's translation "
+                    + "(detection.down_after plus a few seconds), e.g. 30s")
+        }
+        return MirrorSettings(
+            policy: policy, topics: topics, groups: groups, flows: flows,
+            checkpointInterval: checkpointInterval, checkpointMaxAge: checkpointMaxAge)
     }
 
     func patterns(_ value: YAMLValue?) throws(ConfigurationError) -> ([String], [String]) {

@@ -16,6 +16,11 @@ struct MirrorCommand: AsyncParsableCommand {
             `data_dir` and the `mirror` section. With `mirror.flows: auto` the flow comes from \
             the other member site; with a list, every flow whose `to` is this site runs.
 
+            Beside each flow, its group checkpointer stores the selected groups' translated \
+            positions at this site every mirror.checkpoint_interval, for `switchback offsets \
+            translate --from-checkpoints` after an unplanned failover. data_dir is created when \
+            missing.
+
             SIGTERM or SIGINT stops the flows cleanly; a restart resumes exactly where they \
             stopped.
 
@@ -48,16 +53,46 @@ struct MirrorCommand: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             throw failure("mirror", config, error)
         }
+        try createDataDirectory(configuration.dataDirectory)
         bootstrapLogging(level: logLevel)
         let logger = Logger(label: "switchback.mirror")
-        for flow in flows {
-            logger.info("starting flow", metadata: ["flow": "\(flow.flow)", "offset-map": "\(flow.offsetMapTopic)"])
+        var services: [any Service] = []
+        for configuration in flows {
+            logger.info("starting flow", metadata: [
+                "flow": "\(configuration.flow)", "offset-map": "\(configuration.offsetMapTopic)",
+                "checkpoints": "\(configuration.checkpointTopic)",
+            ])
+            let flow = Flow(configuration: configuration, logger: logger)
+            services.append(flow)
+            services.append(GroupCheckpointer(flow: flow, logger: logger))
         }
         let group = ServiceGroup(
-            services: flows.map { Flow(configuration: $0, logger: logger) },
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
         try await group.run()
+    }
+}
+
+/// Creates `data_dir` (and its parents) when missing, as `switchback agent` does: the offset map
+/// and the checkpoints are kept there. Exits with status 2 and the reason when it cannot.
+func createDataDirectory(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else {
+            FileHandle.standardError.write(Data("switchback mirror: data_dir \(path) is a file, not a directory; point data_dir at a directory\n".utf8))
+            throw ExitCode(2)
+        }
+        return
+    }
+    do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
+        FileHandle.standardError.write(Data(
+            "switchback mirror: cannot create data_dir \(path): \(reason); create it, or point data_dir at a writable directory\n".utf8))
+        throw ExitCode(2)
     }
 }

@@ -29,8 +29,15 @@ struct TranslateOffsetsCommand: AsyncParsableCommand {
             to move groups back through the same map, pass --reverse: the flow --to → --from is \
             used in the failback direction.
 
+            With --from-checkpoints, the positions come from the group checkpoints the flow \
+            --from → --to stored at --to (its checkpoint topic, then the local file under \
+            data_dir), so it works with the --from cluster down: run it at the --to site after \
+            an unplanned failover. Checkpoints older than --max-age (default \
+            mirror.checkpoint_max_age) are reported and not used.
+
             Examples:
               switchback offsets translate --config agent-dc-b.yaml --from dc-a --to dc-b --dry-run
+              switchback offsets translate --config agent-dc-b.yaml --from dc-a --to dc-b --from-checkpoints
               switchback offsets translate --config agent-dc-b.yaml --from dc-a --to dc-b --group billing
             """
     )
@@ -53,11 +60,24 @@ struct TranslateOffsetsCommand: AsyncParsableCommand {
     @Flag(help: "Report what would be committed; change nothing.")
     var dryRun = false
 
+    @Flag(help: "Use the group checkpoints stored at --to instead of asking --from (which may be down).")
+    var fromCheckpoints = false
+
+    @Option(help: "With --from-checkpoints: the oldest checkpoint used, e.g. 30s (default mirror.checkpoint_max_age).")
+    var maxAge: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .warning
 
     func validate() throws {
         guard from != to else { throw ValidationError("--from and --to are both \(from); name two different sites") }
+        if fromCheckpoints && reverse {
+            throw ValidationError("--from-checkpoints positions groups at the flow's target; it cannot be combined with --reverse")
+        }
+        if maxAge != nil && !fromCheckpoints { throw ValidationError("--max-age applies only with --from-checkpoints") }
+        if let maxAge, DurationText.parse(maxAge).map({ $0 > .zero }) != true {
+            throw ValidationError("--max-age '\(maxAge)' is not a positive duration; write it like 30s, 2m or 500ms")
+        }
     }
 
     func run() async throws {
@@ -86,9 +106,15 @@ struct TranslateOffsetsCommand: AsyncParsableCommand {
                 return id
             }
         }
-        let result = try await service.translate(direction: reverse ? .failback : .failover, dryRun: dryRun, groups: groupIDs)
+        let result: GroupTranslationResult
+        if fromCheckpoints {
+            let bound = maxAge.flatMap(DurationText.parse) ?? flow.checkpointMaxAge
+            result = try await service.translateFromCheckpoints(dryRun: dryRun, maxAge: bound, groups: groupIDs)
+        } else {
+            result = try await service.translate(direction: reverse ? .failback : .failover, dryRun: dryRun, groups: groupIDs)
+        }
         print(result)
-        if !result.commitFailures.isEmpty || !result.groupErrors.isEmpty {
+        if !result.commitFailures.isEmpty || !result.groupErrors.isEmpty || !result.staleCheckpoints.isEmpty {
             throw ExitCode(1)
         }
     }

@@ -37,7 +37,9 @@ struct GroupTranslationPlanTests {
             tp("orders", 5): Offset(-1), tp("audit", 0): 0, tp("dc-b.orders", 0): 3, tp("__consumer_offsets", 0): 1,
         ])
         #expect(action(plan, tp("orders", 0)) == .commit(partition: tp("dc-a.orders", 0), offset: 59))
-        #expect(action(plan, tp("orders", 1)) == .skip(.beyondMirrored(lastCopied: 9, recordsAtRisk: 5)))
+        // Beyond the mirrored data: the end of it, with the records at risk reported.
+        #expect(action(plan, tp("orders", 1)) == .commit(partition: tp("dc-a.orders", 1), offset: 10))
+        #expect(plan.entries.first { $0.partition == tp("orders", 1) }?.translation == .beyondMirrored(lastCopied: 9, recordsAtRisk: 5))
         #expect(action(plan, tp("orders", 2)) == .skip(.beforeMapped(firstMapped: 100)))
         #expect(action(plan, tp("orders", 3)) == .skip(.partitionNotMirrored))
         #expect(action(plan, tp("orders", 4)) == .skip(.noCommittedOffset))
@@ -45,7 +47,8 @@ struct GroupTranslationPlanTests {
         #expect(action(plan, tp("audit", 0)) == .skip(.topicNotSelected(.excluded(pattern: "audit"))))
         #expect(action(plan, tp("dc-b.orders", 0)) == .skip(.topicNotMirrored(.cameFromTarget(dcB))))
         #expect(action(plan, tp("__consumer_offsets", 0)) == .skip(.topicNotSelected(.internalName)))
-        #expect(plan.commits == [tp("dc-a.orders", 0): 59])
+        #expect(plan.commits == [tp("dc-a.orders", 0): 59, tp("dc-a.orders", 1): 10])
+        #expect(plan.clears == [tp("dc-a.orders", 4), tp("dc-a.orders", 5)])
         #expect(plan.recordsAtRisk == 5)
         #expect(plan.entries.map(\.partition) == plan.entries.map(\.partition).sorted())
     }
@@ -81,7 +84,10 @@ struct GroupTranslationPlanTests {
         ], direction: .failback)
         #expect(action(plan, tp("dc-a.orders", 0)) == .commit(partition: tp("orders", 0), offset: 49))
         #expect(action(plan, tp("dc-a.orders", 1)) == .commit(partition: tp("orders", 1), offset: 10))
-        #expect(action(plan, tp("dc-a.orders", 2)) == .skip(.beyondMirrored(lastCopied: 9, recordsAtRisk: 2)))
+        // Past the last copy (local records under identity): the source's mirrored end.
+        #expect(action(plan, tp("dc-a.orders", 2)) == .commit(partition: tp("orders", 2), offset: 110))
+        #expect(plan.recordsAtRisk == 2)
+        #expect(plan.clears == [tp("orders", 4)])
         #expect(action(plan, tp("dc-a.orders", 3)) == .skip(.partitionNotMirrored))
         #expect(action(plan, tp("orders", 0)) == .skip(.notAMirrorTopic))
         #expect(action(plan, tp("dc-a.audit", 0)) == .skip(.topicNotSelected(.excluded(pattern: "audit"))))
@@ -102,10 +108,10 @@ struct GroupTranslationPlanTests {
     func report() throws {
         let plan = try plan([tp("orders", 0): 101, tp("orders", 1): 15, tp("orders", 4): nil])
         #expect(plan.description == """
-            group billing: failover dc-a → dc-b: 1 to commit, 2 skipped — DATA AT RISK: 5 record(s)
+            group billing: failover dc-a → dc-b: 2 to commit, 1 skipped — DATA AT RISK: 5 record(s)
               orders/0  committed 101 → commit dc-a.orders/0 at 100 (caught up)
-              orders/1  committed 15 → skip: offset beyond mirrored data (last copied 9; data at risk: 5 record(s))
-              orders/4  no commit → skip: no committed offset
+              orders/1  committed 15 → commit dc-a.orders/1 at 10 (end of the mirrored data, last copied 9; DATA AT RISK: 5 record(s))
+              orders/4  no commit → skip: no committed offset (any commit there is removed)
             """)
     }
 }
@@ -119,10 +125,10 @@ struct TranslationReportTests {
         let audit = try outer.plan([tp("orders", 0): 10, tp("orders", 4): nil], group: "analytics")
         let report = TranslationReport(plans: [billing, audit])
         #expect(report.plans.map(\.group) == [group("analytics"), group("billing")])
-        #expect(report.commitCount == 2)
-        #expect(report.skipCount == 2)
+        #expect(report.commitCount == 3)
+        #expect(report.skipCount == 1)
         #expect(report.recordsAtRisk == 5)
         #expect(report.groupsWithDataAtRisk == [group("billing")])
-        #expect(report.description.hasPrefix("2 group(s): 2 partition(s) to commit, 2 skipped — DATA AT RISK: 5 record(s) in billing\n\ngroup analytics:"))
+        #expect(report.description.hasPrefix("2 group(s): 3 partition(s) to commit, 1 skipped — DATA AT RISK: 5 record(s) in billing\n\ngroup analytics:"))
     }
 }
