@@ -5,9 +5,11 @@ import Sites
 enum Drive {
     static func election(
         _ agent: AgentID, state: ElectionState = Fixture.initialState, voters: Voters? = nil,
-        policy: ElectionPolicy = Fixture.policy(), seed: UInt64 = 1, now: MonotonicInstant = .origin
+        policy: ElectionPolicy = Fixture.policy(), seed: UInt64 = 1, now: MonotonicInstant = .origin, rejoining: Bool = false
     ) throws -> Election {
-        try Election(agent: agent, voters: voters ?? Fixture.voters(), policy: policy, state: state, randomSeed: seed, now: now)
+        try Election(
+            agent: agent, voters: voters ?? Fixture.voters(), policy: policy, state: state, randomSeed: seed, now: now,
+            rejoining: rejoining)
     }
 
     static func heartbeat(
