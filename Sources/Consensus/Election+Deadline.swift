@@ -8,7 +8,9 @@ extension Election {
     /// interval from the last heartbeat, so an idle agent wakes about once a second.
     /// Ticking earlier or more often is always allowed.
     public func nextDeadline(now: MonotonicInstant) -> MonotonicInstant {
-        var due: [MonotonicInstant] = [(lastPulseAt ?? now) + policy.probeInterval]
+        // Before the first tick the first heartbeat is due at once.
+        guard let lastPulseAt else { return now }
+        var due: [MonotonicInstant] = [lastPulseAt + policy.probeInterval]
         if let planned = plannedCandidacy { due.append(planned.startAt) }
         if let running = candidacy {
             if case .waitingOutLease(let until) = running.phase {

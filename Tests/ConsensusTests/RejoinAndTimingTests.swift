@@ -100,6 +100,10 @@ struct RejoinAndTimingTests {
     /// a planned candidacy and a lease wait bring it forward to the instant they are due.
     @Test func theNextDeadlineIsTheNextThingDue() throws {
         var clock = ManualClock()
+        // Before its first tick an agent is due at once (a deadline computed from "now" on
+        // every event would never come: the agent would never tick at all).
+        let fresh = try Drive.election(Fixture.agentB, now: clock.now)
+        #expect(fresh.nextDeadline(now: clock.now + .seconds(3)) == clock.now + .seconds(3))
         var standby = try Drive.election(Fixture.agentB, now: clock.now)
         _ = Drive.run(&standby, clock: &clock, for: .seconds(1), healthy: [Fixture.siteA, Fixture.siteB])
         let idle = standby.nextDeadline(now: clock.now)
