@@ -10,32 +10,29 @@ import Sites
 import SwitchbackConfiguration
 import Synchronization
 
-/// One Switchback agent (DESIGN.md §6, §8) as a `Service`: the election loop, a tick every
-/// few tens of milliseconds (see `tickInterval`), a probe loop per site's cluster, peer messaging and the HTTP API.
+/// One Switchback agent (DESIGN.md §6, §8) as a `Service`: the election loop, a timer that
+/// wakes it at its next deadline (`ElectionHost.runTimer`), a probe loop per site's cluster,
+/// peer messaging and the HTTP API.
 ///
 /// `run()` returns after a graceful shutdown (SIGTERM under `ServiceGroup`): the HTTP server
 /// drains, the loops stop, the audit log is flushed. It throws when the agent cannot work at
 /// all (the listen address is taken, the state file is unreadable, librdkafka refuses a
 /// property), with a message that says what to fix.
 public final class Agent: Service {
-    /// How often the election gets a `.tick`: a candidate's random back-off only takes
-    /// effect at a tick, so ticks must be fine compared with the back-off range or agents
-    /// that planned different back-offs start in the same tick and split the vote. 1/40 of
-    /// `failover.candidate_backoff`, between 10 ms and 100 ms (50 ms with the defaults).
-    public static func tickInterval(candidateBackoff: Duration) -> Duration {
-        min(max(candidateBackoff / 40, .milliseconds(10)), .milliseconds(100))
-    }
-
     public let configuration: AgentConfiguration
     private let logger: Logger
     private let runtime = Mutex<(port: Int?, host: ElectionHost?)>((nil, nil))
 
     /// How long the agent waits at start for a first good probe of every cluster.
     public let warmUpLimit: Duration
+    /// Whether the election starts in rejoin mode (`switchback agent --rejoin`).
+    public let rejoin: Bool
 
     /// - Parameter warmUpLimit: the longest wait at start for the clusters' first good
     ///   probes (see `run()`); default 10 s.
-    public init(configuration: AgentConfiguration, logger: Logger, warmUpLimit: Duration = .seconds(10)) {
+    /// - Parameter rejoin: start as a voter without durable state (see `ElectionHost`).
+    public init(configuration: AgentConfiguration, logger: Logger, warmUpLimit: Duration = .seconds(10), rejoin: Bool = false) {
+        self.rejoin = rejoin
         self.configuration = configuration
         self.warmUpLimit = warmUpLimit
         var logger = logger
@@ -124,7 +121,7 @@ public final class Agent: Service {
             host = try await ElectionHost(
                 agent: configuration.agentID, voters: try configuration.voters(), policy: configuration.electionPolicy(),
                 initial: configuration.initialSiteConfig, dataDirectory: configuration.dataDirectory, peers: transport,
-                audit: audit, metrics: metrics, logger: logger)
+                audit: audit, metrics: metrics, logger: logger, rejoin: rejoin)
         } catch {
             for probe in probes { await probe.shutdown() }
             try? await httpClient.shutdown()
@@ -153,8 +150,7 @@ public final class Agent: Service {
                 // before the HTTP server has drained); what is undelivered stays in the outbox.
                 group.addTask { await alerts.deliver(); return .success(()) }
             }
-            let tick = Self.tickInterval(candidateBackoff: configuration.electionPolicy().candidateBackoff)
-            group.addTask { await Self.tickLoop(host, every: tick); return .success(()) }
+            group.addTask { await host.runTimer(); return .success(()) }
             for probe in probes {
                 group.addTask { [logger] in
                     await Self.probeLoop(probe, host: host, board: probeBoard, metrics: metrics, audit: audit,
@@ -175,13 +171,6 @@ public final class Agent: Service {
         await audit.flush()
         logger.notice("agent stopped")
         try outcome.get()
-    }
-
-    static func tickLoop(_ host: ElectionHost, every interval: Duration) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            host.submit(.tick)
-        }
     }
 
     static func probeLoop(
@@ -208,7 +197,7 @@ public final class Agent: Service {
                     time: Date(), agent: host.agent.rawValue, epoch: host.committed.epoch.rawValue, kind: "probe",
                     message: message, site: probe.site.rawValue, healthy: outcome.healthy))
             }
-            host.submit(.probeResult(site: probe.site, healthy: outcome.healthy))
+            host.submit(.probeResult(site: probe.site, healthy: outcome.healthy, observedAt: host.instant(of: started)))
             try? await Task.sleep(until: started + interval, clock: .continuous)
         }
     }

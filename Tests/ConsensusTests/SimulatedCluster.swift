@@ -66,6 +66,8 @@ struct SimulatedCluster {
 
     let voters: Voters
     let policy: ElectionPolicy
+    /// Agents whose policy differs from `policy` (a rolling configuration change).
+    var policies: [AgentID: ElectionPolicy] = [:]
     private(set) var now: Duration = .zero
     private(set) var agents: [AgentID: Agent] = [:]
     var clusterUp: [SiteID: Bool]
@@ -79,6 +81,13 @@ struct SimulatedCluster {
     var longDelayProbability: Double = 0
     /// Chance that any one message is lost.
     var dropProbability: Double = 0
+    /// Chance that a message is delivered twice (the copy at its own random latency).
+    var duplicateProbability: Double = 0
+    /// Chance that a message is delivered to another voter than its addressee.
+    var misdirectProbability: Double = 0
+    /// When set, an agent gets a `.tick` only once its `nextDeadline` has come (the runtime's
+    /// behaviour), instead of at every simulation tick.
+    var ticksAtDeadlines = false
     var longDelay: Duration = .seconds(2)
     var rng: SplitMix64
 
@@ -97,9 +106,10 @@ struct SimulatedCluster {
 
     init(
         voters: Voters, policy: ElectionPolicy, initial: ElectionState = Fixture.initialState, seed: UInt64,
-        clockDrift: Double = 0
+        clockDrift: Double = 0, policies: [AgentID: ElectionPolicy] = [:]
     ) throws {
         self.voters = voters
+        self.policies = policies
         self.maxClockDrift = clockDrift
         self.policy = policy
         self.rng = SplitMix64(seed: seed)
@@ -114,6 +124,8 @@ struct SimulatedCluster {
     /// Largest relative clock rate error of any agent (0.01 = ±1 %); the lease safety margin
     /// must cover it.
     var maxClockDrift: Double = 0
+
+    func policy(of id: AgentID) -> ElectionPolicy { policies[id] ?? policy }
 
     func localNow(_ id: AgentID) -> MonotonicInstant {
         agents[id]?.local(at: now) ?? MonotonicInstant(sinceOrigin: now)
@@ -156,15 +168,26 @@ struct SimulatedCluster {
 
     mutating func crash(_ id: AgentID) { agents[id]?.election = nil }
 
+    /// Crashes an agent and loses its disk: it restarts from the initial state in rejoin mode.
+    /// Its epochs start over (that is the amnesia rejoin mode handles), so the checker's
+    /// record of its epochs starts over too.
+    mutating func crashLosingState(_ id: AgentID, initial: ElectionState = Fixture.initialState) throws {
+        crash(id)
+        agents[id]?.disk = initial
+        highestEpoch[id] = nil
+        try start(id, rejoining: true)
+    }
+
     /// Starts (or restarts) an agent from its disk, with a fresh seed and a new clock origin.
-    mutating func start(_ id: AgentID) throws {
+    mutating func start(_ id: AgentID, rejoining: Bool = false) throws {
         guard let agent = agents[id] else { return }
         let rate = maxClockDrift > 0 ? Double.random(in: (1 - maxClockDrift)...(1 + maxClockDrift), using: &rng) : 1
         agent.setClock(rate: rate, offset: .seconds(Int64(rng.next() % 10_000)))
         agent.lastProbeAt = nil
         agent.starts += 1
         agent.election = try Election(
-            agent: id, voters: voters, policy: policy, state: agent.disk, randomSeed: rng.next(), now: localNow(id))
+            agent: id, voters: voters, policy: policy(of: id), state: agent.disk, randomSeed: rng.next(), now: localNow(id),
+            rejoining: rejoining)
     }
 
     /// Replaces a crashed agent's disk and starts it (a state written by hand, for tests).
@@ -200,11 +223,14 @@ struct SimulatedCluster {
             }
             lastTickAt = next
             for id in voters.all where agents[id]?.election != nil {
-                if agents[id]?.lastProbeAt.map({ now - $0 >= policy.probeInterval }) ?? true {
+                if agents[id]?.lastProbeAt.map({ now - $0 >= policy(of: id).probeInterval }) ?? true {
                     agents[id]?.lastProbeAt = now
                     for site in voters.sites {
-                        handle(.probeResult(site: site, healthy: probe(site, from: id)), at: id)
+                        handle(.probeResult(site: site, healthy: probe(site, from: id), observedAt: localNow(id)), at: id)
                     }
+                }
+                if ticksAtDeadlines, let election = agents[id]?.election, election.nextDeadline(now: localNow(id)) > localNow(id) {
+                    continue
                 }
                 handle(.tick, at: id)
             }
@@ -259,7 +285,19 @@ struct SimulatedCluster {
         }
     }
 
-    private mutating func enqueue(_ message: PeerMessage, to: AgentID) {
+    private mutating func enqueue(_ message: PeerMessage, to addressee: AgentID) {
+        var to = addressee
+        if misdirectProbability > 0, Double.random(in: 0..<1, using: &rng) < misdirectProbability {
+            let others = voters.all.filter { $0 != message.from && $0 != addressee }
+            if let other = others.randomElement(using: &rng) { to = other }
+        }
+        if duplicateProbability > 0, Double.random(in: 0..<1, using: &rng) < duplicateProbability {
+            schedule(message, to: to)
+        }
+        schedule(message, to: to)
+    }
+
+    private mutating func schedule(_ message: PeerMessage, to: AgentID) {
         guard !cut.contains(Link(from: message.from, to: to)) else { return }
         if dropProbability > 0, Double.random(in: 0..<1, using: &rng) < dropProbability { return }
         var delay = Duration.milliseconds(Int.random(in: latencyMilliseconds, using: &rng))
