@@ -43,16 +43,13 @@ func withAgent<T>(
 
 let bearer = [("Authorization", "Bearer \(operatorToken)")]
 
-/// Signs `message` as `agent` the way peers do.
-func signedPeerRequest(_ message: PeerMessage, as agent: String, timestamp: Int64 = Int64(Date().timeIntervalSince1970)) throws
-    -> (headers: [(String, String)], body: [UInt8])
-{
+/// Signs `message` as `agent` for `recipient` the way peers do.
+func signedPeerRequest(
+    _ message: PeerMessage, as agent: String, to recipient: String = "dc-a", timestamp: Int64 = Int64(Date().timeIntervalSince1970)
+) throws -> (headers: [(String, String)], body: [UInt8]) {
     let body = Array(try JSONEncoder().encode(message))
-    let signature = PeerSignature(secret: peerSecret).sign(agent: agent, timestamp: timestamp, body: body)
-    return ([
-        (PeerSignature.agentHeader, agent), (PeerSignature.timestampHeader, String(timestamp)),
-        (PeerSignature.signatureHeader, signature), ("Content-Type", "application/json"),
-    ], body)
+    let headers = PeerSignature(secret: peerSecret).headers(sender: agent, recipient: recipient, timestamp: timestamp, body: body)
+    return (headers + [("Content-Type", "application/json")], body)
 }
 
 func heartbeat(from agent: String) -> PeerMessage {
@@ -130,15 +127,16 @@ struct AgentAPITests {
             let forged = try signedPeerRequest(heartbeat(from: "witness"), as: "dc-b", timestamp: Int64(Date().timeIntervalSince1970) - 2)
             #expect(try await http(client, .POST, url, headers: forged.headers, body: forged.body).status == 401)
 
-            let wrongKey = PeerSignature(secret: "another-secret-entirely-000000").sign(agent: "dc-b", timestamp: 5, body: good.body)
-            #expect(try await http(client, .POST, url, headers: [(PeerSignature.agentHeader, "dc-b"), (PeerSignature.timestampHeader, "5"), (PeerSignature.signatureHeader, wrongKey)], body: good.body).status == 401)
+            let wrongKey = PeerSignature(secret: "another-secret-entirely-000000")
+                .headers(sender: "dc-b", recipient: "dc-a", timestamp: Int64(Date().timeIntervalSince1970), body: good.body)
+            #expect(try await http(client, .POST, url, headers: wrongKey, body: good.body).status == 401)
             #expect(try await http(client, .POST, url, body: good.body).status == 401)
 
             // Authentic but not a peer message: 400, and the agent keeps serving.
             let garbage = Array("{\"from\":\"dc-b\",\"body\":{\"nonsense\":1}}".utf8)
             let now = Int64(Date().timeIntervalSince1970)
-            let signature = PeerSignature(secret: peerSecret).sign(agent: "dc-b", timestamp: now, body: garbage)
-            let malformed = try await http(client, .POST, url, headers: [(PeerSignature.agentHeader, "dc-b"), (PeerSignature.timestampHeader, String(now)), (PeerSignature.signatureHeader, signature)], body: garbage)
+            let signed = PeerSignature(secret: peerSecret).headers(sender: "dc-b", recipient: "dc-a", timestamp: now, body: garbage)
+            let malformed = try await http(client, .POST, url, headers: signed, body: garbage)
             #expect(malformed.status == 400)
             #expect(try await http(client, .GET, base + "/healthz").status == 200)
 
