@@ -83,6 +83,9 @@ struct ConfigurationParser {
         let alerts = try parseAlerts(top["alerts"])
         let http = try parseHTTP(top["http"])
         if let warning = Self.plaintextWarning(listen: listen, tls: tls != nil) { warnings.append(warning) }
+        if tls?.clientAuthentication == .required, let warning = Self.sharedHostWarning(sites: sites, witnesses: witnesses) {
+            warnings.append(warning)
+        }
 
         if sites.count == 2 && witnesses.isEmpty && failover.automatic {
             warnings.append(
