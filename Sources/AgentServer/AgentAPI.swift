@@ -50,7 +50,7 @@ public struct AgentAPI: Sendable {
         self.signature = PeerSignature(secret: configuration.auth.peerSecret.revealed())
         self.replay = replay
         self.identity = PeerCertificateIdentity(agentURLs: configuration.peerURLs.reduce(into: [:]) { $0[$1.key.rawValue] = $1.value })
-        self.longPolls = LongPollLimit(maximum: configuration.http.maxLongPolls)
+        self.longPolls = LongPollLimit(maximum: configuration.http.maxLongPolls, gauge: metrics.longPolls)
         self.operatorToken = configuration.auth.operatorToken
         self.metrics = metrics
         self.probes = probes

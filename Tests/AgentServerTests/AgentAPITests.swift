@@ -2,6 +2,7 @@ import AgentServer
 import AsyncHTTPClient
 import Consensus
 import Foundation
+import InMemoryLogging
 import Logging
 import ServiceLifecycle
 import SwitchbackConfiguration
@@ -9,15 +10,17 @@ import TestSupport
 import Testing
 
 /// Runs one real agent (its clusters unreachable, its peers absent) on a loopback port.
+/// `editYAML` changes the configuration text first; `log` records the agent's log.
 func withAgent<T>(
-    name: String = "dc-a", _ body: (Agent, String, HTTPClient, String) async throws -> T
+    name: String = "dc-a", editYAML: (String) -> String = { $0 }, log: InMemoryLogHandler? = nil,
+    _ body: (Agent, String, HTTPClient, String) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory(prefix: "agent-api") { directory in
-        let yaml = agentYAML(
+        let yaml = editYAML(agentYAML(
             name: name, port: 0, dataDir: directory.path, bootstrapA: "127.0.0.1:1", bootstrapB: "127.0.0.1:2",
-            ports: ["dc-a": 1, "dc-b": 2, "witness": 3])
+            ports: ["dc-a": 1, "dc-b": 2, "witness": 3]))
         let configuration = try AgentConfiguration.parse(yaml: yaml, secrets: secrets)
-        var logger = Logger(label: "test.agent.\(name)")
+        var logger = log.map { handler in Logger(label: "test.agent.\(name)", factory: { _ in handler }) } ?? Logger(label: "test.agent.\(name)")
         logger.logLevel = .warning
         // The clusters are unreachable on purpose: no point waiting for them at start.
         let agent = Agent(configuration: configuration, logger: logger, warmUpLimit: .zero)
