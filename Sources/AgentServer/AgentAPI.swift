@@ -65,16 +65,13 @@ public struct AgentAPI: Sendable {
             host.isServingActive() ? json(["status": "active"]) : json(["status": "not active"], status: .serviceUnavailable)
         }
         router.get("/v1/health/standby") { _, _ in
-            let standby = mySite != nil && host.committed.activeSite.rawValue != mySite
+            // The board holds the configuration adopted after its save, not the election's
+            // in-memory one, which runs ahead of the disk while the save is in progress (or failing).
+            let standby = mySite != nil && host.board.current.config.activeSite.rawValue != mySite
             return standby ? json(["status": "standby"]) : json(["status": "not standby"], status: .serviceUnavailable)
         }
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
-        router.get("/readyz") { _, _ in
-            let probed = probes.all.count
-            return probed >= bootstrap.count
-                ? json(["status": "ready"])
-                : json(["status": "waiting for the first probe of every site (\(probed)/\(bootstrap.count))"], status: .serviceUnavailable)
-        }
+        router.get("/readyz") { _, _ in readiness() }
         router.post("/v1/peer/message") { request, context in try await peerMessage(request, context: context) }
         router.get("/v1/status") { request, _ in
             if let refusal = authorizeOperator(request) { return refusal }
@@ -111,6 +108,34 @@ public struct AgentAPI: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
         return router
+    }
+
+    // MARK: - Readiness
+
+    /// `/readyz`: 200 when this agent's latest probes say it can do its job — for a member, the
+    /// latest probe of its own site's cluster succeeded; for a witness, the latest probes of a
+    /// majority of the sites did. Otherwise 503 saying which probe is missing or failed.
+    func readiness() -> Response {
+        let views = probes.all
+        if let mySite {
+            guard let own = views[mySite] else {
+                return json(["status": "waiting for the first probe of this site's cluster (\(mySite))"], status: .serviceUnavailable)
+            }
+            guard own.healthy else {
+                return json(
+                    ["status": "the latest probe of this site's cluster (\(mySite)) failed: \(own.failure ?? "unknown")"],
+                    status: .serviceUnavailable)
+            }
+            return json(["status": "ready"])
+        }
+        let healthy = bootstrap.keys.filter { views[$0]?.healthy == true }.sorted()
+        let needed = bootstrap.count / 2 + 1
+        guard healthy.count >= needed else {
+            return json(
+                ["status": "\(healthy.count) of \(bootstrap.count) sites' clusters probed healthy (\(healthy.joined(separator: ", "))); a witness needs \(needed)"],
+                status: .serviceUnavailable)
+        }
+        return json(["status": "ready"])
     }
 
     // MARK: - Sidecar
