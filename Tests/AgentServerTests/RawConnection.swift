@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 
 #if canImport(Glibc)
@@ -58,7 +59,17 @@ final class RawConnection: Sendable {
         return try await receive(within: timeout)
     }
 
-    func close() { Glibc.close(descriptor) }
+    private let closed = Mutex(false)
+
+    /// Closes the socket once; later calls do nothing (a second close could close a descriptor
+    /// the process has reused meanwhile — NIO's, for one).
+    func close() {
+        let first = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        if first { Glibc.close(descriptor) }
+    }
 }
 
 struct RawConnectionError: Error, CustomStringConvertible {
