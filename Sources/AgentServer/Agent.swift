@@ -63,7 +63,7 @@ public final class Agent: Service {
         } catch {
             throw AgentError("the agent cannot start: \(error)")
         }
-        let server = try AgentTLS.listener(tls)
+        let server = try AgentTLS.listener(tls, idleTimeout: configuration.http.idleTimeout)
         // Its own client: webhooks are outside the agents' CA and must not share their TLS trust.
         let alertClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let alerts: AlertDispatcher?
@@ -88,8 +88,7 @@ public final class Agent: Service {
             try? await alertClient.shutdown()
             throw error
         }
-        let httpClient = tls.map { HTTPClient(eventLoopGroupProvider: .singleton, configuration: $0.httpClientConfiguration()) }
-            ?? HTTPClient(eventLoopGroupProvider: .singleton)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: AgentTLS.peerClientConfiguration(tls))
         let transport = PeerTransport(
             me: configuration.agentID, peers: configuration.peerURLs, secret: configuration.auth.peerSecret.revealed(),
             client: httpClient, timeout: max(configuration.detection.probeInterval, .milliseconds(500)), logger: logger)
@@ -133,7 +132,10 @@ public final class Agent: Service {
         let app = Application(
             router: api.router(),
             server: server,
-            configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: nil),
+            configuration: .init(
+                address: .hostname(configuration.listen.host, port: configuration.listen.port), serverName: nil,
+                // Beyond the cap, connections wait in the accept queue until others close.
+                availableConnectionsDelegate: .maximum(configuration.http.maxConnections, logger: logger)),
             onServerRunning: { [self, logger] channel in
                 let port = channel.localAddress?.port
                 self.runtime.withLock { $0.port = port }

@@ -17,13 +17,18 @@ public struct AgentAPI: Sendable {
     public static let maxWait: Duration = .seconds(60)
     /// The largest request body read.
     static let maxBody = 1 << 20
+    /// The largest peer message read: heartbeats and votes are a few KiB.
+    static let maxPeerBody = 64 << 10
 
     let host: ElectionHost
     let role: AgentRole
     let mySite: String?
     let bootstrap: [String: [String]]
+    let me: String
     let signature: PeerSignature
     let replay: ReplayGuard
+    let identity: PeerCertificateIdentity
+    let longPolls: LongPollLimit
     let operatorToken: Secret
     let metrics: AgentMetrics
     let probes: ProbeBoard
@@ -42,8 +47,11 @@ public struct AgentAPI: Sendable {
         var bootstrap: [String: [String]] = [:]
         for site in configuration.sites { bootstrap[site.name.rawValue] = site.bootstrapServers }
         self.bootstrap = bootstrap
+        self.me = configuration.name.rawValue
         self.signature = PeerSignature(secret: configuration.auth.peerSecret.revealed())
         self.replay = replay
+        self.identity = PeerCertificateIdentity(agentURLs: configuration.peerURLs.reduce(into: [:]) { $0[$1.key.rawValue] = $1.value })
+        self.longPolls = LongPollLimit(maximum: configuration.http.maxLongPolls, gauge: metrics.longPolls)
         self.operatorToken = configuration.auth.operatorToken
         self.metrics = metrics
         self.probes = probes
@@ -52,25 +60,22 @@ public struct AgentAPI: Sendable {
     }
 
     /// The routes, ready for an `Application`.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<AgentRequestContext> {
+        let router = Router(context: AgentRequestContext.self)
         router.get("/v1/active") { request, _ in try await active(request) }
         router.get("/v1/health/active") { _, _ in
             host.isServingActive() ? json(["status": "active"]) : json(["status": "not active"], status: .serviceUnavailable)
         }
         router.get("/v1/health/standby") { _, _ in
-            let standby = mySite != nil && host.committed.activeSite.rawValue != mySite
+            // The board holds the configuration adopted after its save, not the election's
+            // in-memory one, which runs ahead of the disk while the save is in progress (or failing).
+            let standby = mySite != nil && host.board.current.config.activeSite.rawValue != mySite
             return standby ? json(["status": "standby"]) : json(["status": "not standby"], status: .serviceUnavailable)
         }
         router.get("/") { request, _ in statusPage.response(request, report: report()) }
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
-        router.get("/readyz") { _, _ in
-            let probed = probes.all.count
-            return probed >= bootstrap.count
-                ? json(["status": "ready"])
-                : json(["status": "waiting for the first probe of every site (\(probed)/\(bootstrap.count))"], status: .serviceUnavailable)
-        }
-        router.post("/v1/peer/message") { request, _ in try await peerMessage(request) }
+        router.get("/readyz") { _, _ in readiness() }
+        router.post("/v1/peer/message") { request, context in try await peerMessage(request, context: context) }
         router.get("/v1/status") { request, _ in
             if let refusal = authorizeOperator(request) { return refusal }
             return json(report())
@@ -108,6 +113,34 @@ public struct AgentAPI: Sendable {
         return router
     }
 
+    // MARK: - Readiness
+
+    /// `/readyz`: 200 when this agent's latest probes say it can do its job — for a member, the
+    /// latest probe of its own site's cluster succeeded; for a witness, the latest probes of a
+    /// majority of the sites did. Otherwise 503 saying which probe is missing or failed.
+    func readiness() -> Response {
+        let views = probes.all
+        if let mySite {
+            guard let own = views[mySite] else {
+                return json(["status": "waiting for the first probe of this site's cluster (\(mySite))"], status: .serviceUnavailable)
+            }
+            guard own.healthy else {
+                return json(
+                    ["status": "the latest probe of this site's cluster (\(mySite)) failed: \(own.failure ?? "unknown")"],
+                    status: .serviceUnavailable)
+            }
+            return json(["status": "ready"])
+        }
+        let healthy = bootstrap.keys.filter { views[$0]?.healthy == true }.sorted()
+        let needed = bootstrap.count / 2 + 1
+        guard healthy.count >= needed else {
+            return json(
+                ["status": "\(healthy.count) of \(bootstrap.count) sites' clusters probed healthy (\(healthy.joined(separator: ", "))); a witness needs \(needed)"],
+                status: .serviceUnavailable)
+        }
+        return json(["status": "ready"])
+    }
+
     // MARK: - Sidecar
 
     func activeAnswer(_ published: ActiveConfigBoard.Published) -> ActiveAnswer {
@@ -134,35 +167,66 @@ public struct AgentAPI: Sendable {
         } else {
             after = host.board.current.config.epoch.rawValue
         }
+        guard let admission = longPolls.admit() else {
+            return APIError(
+                .serviceUnavailable,
+                "\(longPolls.maximum) long-polls are already waiting here (http.max_long_polls); retry in a second, or ask without wait=").response
+        }
+        defer { admission.release() }
         let published = await host.board.wait(after: after, timeout: min(wait, Self.maxWait))
         return json(activeAnswer(published))
     }
 
     // MARK: - Peer
 
-    func peerMessage(_ request: Request) async throws -> Response {
-        let agentName = header(PeerSignature.agentHeader, in: request)
+    /// Checks everything the headers and the connection can tell — the sender is a configured
+    /// agent, the message is addressed to this agent, its time is inside the window, the TLS
+    /// client certificate (when there is one) belongs to the sender — before reading at most
+    /// `maxPeerBody` bytes of body, then the signature, the replay guard and the body itself.
+    func peerMessage(_ request: Request, context: AgentRequestContext) async throws -> Response {
+        let sender = header(PeerSignature.agentHeader, in: request)
+        let recipient = header(PeerSignature.recipientHeader, in: request)
         let timestampText = header(PeerSignature.timestampHeader, in: request)
         let signatureText = header(PeerSignature.signatureHeader, in: request)
-        guard let agentName, let timestampText, let signatureText, let timestamp = Int64(timestampText) else {
-            return refusePeer("missing or malformed authentication headers", agent: agentName)
+        guard let sender, let recipient, let timestampText, let signatureText, let timestamp = Int64(timestampText) else {
+            return refusePeer("missing or malformed authentication headers", agent: sender)
+        }
+        guard recipient == me else {
+            return refusePeer("the message is addressed to '\(recipient)', not to this agent ('\(me)')", agent: sender)
+        }
+        guard sender != me, let senderHost = identity.host(of: sender) else {
+            return refusePeer("'\(sender)' is not one of the other agents in this agent's configuration", agent: sender)
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        let (skew, overflow) = now.subtractingReportingOverflow(timestamp)
+        guard !overflow, skew.magnitude <= UInt64(replay.window) else {
+            return refusePeer(
+                "timestamp \(overflow ? Int64.max : skew) s away from this agent's clock (window ±\(replay.window) s); check NTP", agent: sender)
+        }
+        if let certificate = await context.peerCertificate(), !identity.certificate(certificate, speaksFor: sender) {
+            return refusePeer(
+                "the client certificate does not name \(senderHost), the host of \(sender)'s agent URL, so it cannot speak for \(sender)",
+                agent: sender)
+        }
+        if let length = header("Content-Length", in: request).flatMap(Int.init), length > Self.maxPeerBody {
+            return APIError(.contentTooLarge, "a peer message is at most \(Self.maxPeerBody) bytes; this one says \(length)").response
         }
         let body: [UInt8]
         do {
-            var buffer = try await request.body.collect(upTo: Self.maxBody)
+            var buffer = try await request.body.collect(upTo: Self.maxPeerBody)
             body = buffer.readBytes(length: buffer.readableBytes) ?? []
         } catch {
-            return APIError(.contentTooLarge, "the message is larger than \(Self.maxBody) bytes").response
+            return APIError(.contentTooLarge, "a peer message is at most \(Self.maxPeerBody) bytes").response
         }
-        guard signature.verify(signature: signatureText, agent: agentName, timestamp: timestamp, body: body) else {
-            return refusePeer("bad signature (wrong peer secret?)", agent: agentName)
+        guard signature.verify(signature: signatureText, sender: sender, recipient: recipient, timestamp: timestamp, body: body) else {
+            return refusePeer("bad signature (wrong peer secret?)", agent: sender)
         }
-        switch replay.admit(signature: signatureText, timestamp: timestamp, now: Int64(Date().timeIntervalSince1970)) {
+        switch replay.admit(signature: signatureText, sender: sender, recipient: recipient, timestamp: timestamp, now: now) {
         case .fresh: break
         case .stale(let skew):
-            return refusePeer("timestamp \(skew) s away from this agent's clock (window ±\(replay.window) s); check NTP", agent: agentName)
+            return refusePeer("timestamp \(skew) s away from this agent's clock (window ±\(replay.window) s); check NTP", agent: sender)
         case .replayed:
-            return refusePeer("replayed request (signature already seen)", agent: agentName)
+            return refusePeer("replayed request (signature already seen)", agent: sender)
         }
         let message: PeerMessage
         do {
@@ -170,8 +234,8 @@ public struct AgentAPI: Sendable {
         } catch {
             return APIError(.badRequest, "not a peer message: \(error)").response
         }
-        guard message.from.rawValue == agentName else {
-            return refusePeer("message claims to be from '\(message.from)' but was signed as '\(agentName)'", agent: agentName)
+        guard message.from.rawValue == sender else {
+            return refusePeer("message claims to be from '\(message.from)' but was signed as '\(sender)'", agent: sender)
         }
         host.submit(.received(message))
         return json(["status": "accepted"], status: .accepted)

@@ -29,6 +29,7 @@ public enum AgentAlerts {
         case "blocked": (kind, severity) = (.blocked, .warning)
         case "operatorAction": (kind, severity) = (.operatorAction, .info)
         case "warning": (kind, severity) = (.warning, .warning)
+        case "stateSaveFailed": (kind, severity) = (.stateSaveFailed, .critical)
         case "probe":
             guard let healthy = entry.healthy else { return nil }
             (kind, severity, site) = healthy ? (.siteUp, .info, entry.site) : (.siteDown, .warning, entry.site)

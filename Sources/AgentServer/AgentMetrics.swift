@@ -8,6 +8,8 @@ public final class AgentMetrics: Sendable {
     let servingActive: Gauge
     let decisions: Counter
     let peerRefused: Counter
+    let longPolls: Gauge
+    let stateSaveFailures: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -15,6 +17,10 @@ public final class AgentMetrics: Sendable {
         servingActive = registry.makeGauge(name: "switchback_serving_active", help: "1 while this agent's site serves as active under a valid lease.")
         decisions = registry.makeCounter(name: "switchback_election_decisions_total", help: "Audit records the election emitted.")
         peerRefused = registry.makeCounter(name: "switchback_peer_requests_refused_total", help: "Peer requests refused (bad signature, stale, replayed).")
+        longPolls = registry.makeGauge(name: "switchback_sidecar_long_polls", help: "Sidecar long-polls waiting now (at most http.max_long_polls).")
+        stateSaveFailures = registry.makeCounter(
+            name: "switchback_state_save_failures_total",
+            help: "Election state saves that failed (disk full, read-only, I/O error): while they fail, no new configuration is adopted.")
     }
 
     /// The health gauge of probes of `site` (1 healthy, 0 not).

@@ -70,12 +70,24 @@ public struct AgentTLS: Sendable, CustomStringConvertible {
         HTTPClient.Configuration(tlsConfiguration: client)
     }
 
+    /// The configuration of the client that sends peer messages, TLS or not: pooled connections
+    /// are given up well before the peers' `http.idle_timeout` (default 10 s) closes them, so a
+    /// message is rarely sent on a connection the server is closing.
+    static func peerClientConfiguration(_ tls: AgentTLS?) -> HTTPClient.Configuration {
+        var configuration = tls?.httpClientConfiguration() ?? HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(4))
+        return configuration
+    }
+
     /// The listener's channel for the agent's `Application`: HTTP/1.1 over TLS with `tls`,
-    /// plain HTTP/1.1 without.
-    static func listener(_ tls: AgentTLS?) throws(AgentError) -> HTTPServerBuilder {
-        guard let tls else { return .http1() }
+    /// plain HTTP/1.1 without. A connection with no traffic for `idleTimeout` is closed —
+    /// before its TLS handshake is done, before its request head or between requests — so
+    /// sockets that are opened and left idle cannot hold the listener's descriptors.
+    static func listener(_ tls: AgentTLS?, idleTimeout: Duration) throws(AgentError) -> HTTPServerBuilder {
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .nanoseconds(idleTimeout.nanoseconds)))
+        guard let tls else { return http1 }
         do {
-            return try .tls(.http1(), tlsConfiguration: tls.server)
+            return try .tls(http1, tlsConfiguration: tls.server)
         } catch {
             throw AgentError("the agent cannot start: TLS cannot be set up for the listener: \(error)")
         }

@@ -187,6 +187,12 @@ public final class ElectionHost: Sendable {
                     try await io.run { () throws(ElectionStoreError) in try store.save(state) }
                 } catch {
                     logger.error("cannot save the election state; dropping this step's actions and reloading from disk", metadata: ["error": "\(error)"])
+                    metrics.stateSaveFailures.increment()
+                    // Through the audit log to the webhooks: a standby that cannot save adopts no
+                    // new configuration, and nothing else would say so.
+                    audit.append(AuditEntry(
+                        time: Date(), agent: agent.rawValue, epoch: board.current.config.epoch.rawValue, kind: "stateSaveFailed",
+                        message: "cannot save the election state in \(store.path): \(error); no new configuration is adopted until it can (check free space and permissions of data_dir)"))
                     try await reload()
                     return records
                 }

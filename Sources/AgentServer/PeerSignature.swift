@@ -4,12 +4,15 @@ import Synchronization
 
 /// HMAC-SHA256 signatures of peer messages with the shared peer secret.
 ///
-/// The signed text is `agent \n timestamp \n body`: the claimed sender, the sender's wall-clock
-/// time in Unix seconds and the exact body bytes. A shared secret proves only that the sender
-/// is one of the agents; the election additionally requires the signed sender to be the
-/// message's `from`, so one agent's request cannot be replayed as another's.
+/// The signed text is `sender \n recipient \n timestamp \n body`: the claimed sender, the agent
+/// the message is addressed to, the sender's wall-clock time in Unix seconds and the exact body
+/// bytes. A shared secret proves only that the sender is one of the agents; naming the recipient
+/// means a message captured on its way to one agent (a vote for candidate A) is refused by every
+/// other agent, and the election additionally requires the signed sender to be the message's
+/// `from`, so one agent's message cannot be replayed as another's.
 public struct PeerSignature: Sendable {
     public static let agentHeader = "X-Switchback-Agent"
+    public static let recipientHeader = "X-Switchback-Recipient"
     public static let timestampHeader = "X-Switchback-Timestamp"
     public static let signatureHeader = "X-Switchback-Signature"
 
@@ -21,20 +24,30 @@ public struct PeerSignature: Sendable {
 
     private var key: SymmetricKey { SymmetricKey(data: secret) }
 
-    /// The hex signature of `body` sent by `agent` at `timestamp`.
-    public func sign(agent: String, timestamp: Int64, body: [UInt8]) -> String {
-        var mac = HMAC<SHA256>(key: key)
-        mac.update(data: Data("\(agent)\n\(timestamp)\n".utf8))
-        mac.update(data: body)
-        return Self.hex(mac.finalize().withUnsafeBytes { Array($0) })
+    /// The hex signature (lower case) of `body` sent by `sender` to `recipient` at `timestamp`.
+    public func sign(sender: String, recipient: String, timestamp: Int64, body: [UInt8]) -> String {
+        Self.hex(HMAC<SHA256>.authenticationCode(for: Self.signedText(sender, recipient, timestamp, body), using: key))
     }
 
-    /// Whether `signature` is the right one, compared in constant time.
-    public func verify(signature: String, agent: String, timestamp: Int64, body: [UInt8]) -> Bool {
+    /// Whether `signature` (hex, either case) is the right one, compared in constant time.
+    public func verify(signature: String, sender: String, recipient: String, timestamp: Int64, body: [UInt8]) -> Bool {
         guard let given = Self.bytes(fromHex: signature) else { return false }
-        var data = Data("\(agent)\n\(timestamp)\n".utf8)
-        data.append(contentsOf: body)
-        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: data, using: key)
+        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: Self.signedText(sender, recipient, timestamp, body), using: key)
+    }
+
+    /// The header lines that carry `body` from `sender` to `recipient`, signed now (or at `timestamp`).
+    public func headers(sender: String, recipient: String, timestamp: Int64, body: [UInt8]) -> [(String, String)] {
+        [
+            (Self.agentHeader, sender), (Self.recipientHeader, recipient), (Self.timestampHeader, String(timestamp)),
+            (Self.signatureHeader, sign(sender: sender, recipient: recipient, timestamp: timestamp, body: body)),
+        ]
+    }
+
+    private static func signedText(_ sender: String, _ recipient: String, _ timestamp: Int64, _ body: [UInt8]) -> Data {
+        // Agent names are [a-z0-9-] (SiteID), so the separators cannot occur inside them.
+        var text = Data("\(sender)\n\(recipient)\n\(timestamp)\n".utf8)
+        text.append(contentsOf: body)
+        return text
     }
 
     static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
@@ -44,6 +57,7 @@ public struct PeerSignature: Sendable {
         }.joined()
     }
 
+    /// The 32 bytes of a 64-digit hex signature, or `nil` when it is anything else.
     static func bytes(fromHex text: String) -> [UInt8]? {
         let characters = Array(text.utf8)
         guard characters.count == 64 else { return nil }
@@ -68,7 +82,10 @@ public struct PeerSignature: Sendable {
     }
 }
 
-/// Refuses peer requests outside the time window and signatures seen before within it.
+/// Refuses peer requests outside the time window and messages seen before within it.
+///
+/// A message is known by its sender, its recipient and its signature's bytes — not the text of
+/// the header, which can spell the same bytes in upper- or lower-case hex.
 public final class ReplayGuard: Sendable {
     /// How far a request's timestamp may be from this agent's clock.
     public let window: Int64
@@ -84,15 +101,17 @@ public final class ReplayGuard: Sendable {
         case replayed
     }
 
-    /// Records `signature` if it is fresh; a signature is remembered for the whole window.
-    public func admit(signature: String, timestamp: Int64, now: Int64) -> Verdict {
+    /// Records the message if it is fresh; it is remembered for the whole window.
+    public func admit(signature: String, sender: String, recipient: String, timestamp: Int64, now: Int64) -> Verdict {
         let (skew, overflow) = now.subtractingReportingOverflow(timestamp)
         guard !overflow, skew.magnitude <= UInt64(window) else { return .stale(skewSeconds: overflow ? .max : skew) }
+        let canonical = PeerSignature.bytes(fromHex: signature).map { PeerSignature.hex($0) } ?? signature.lowercased()
+        let key = "\(sender)>\(recipient):\(canonical)"
         return seen.withLock { seen in
             // Forget what can no longer pass the window check anyway; keeps memory bounded.
             if seen.count > 1024 { seen = seen.filter { now - $0.value <= window } }
-            if seen[signature] != nil { return .replayed }
-            seen[signature] = timestamp
+            if seen[key] != nil { return .replayed }
+            seen[key] = timestamp
             return .fresh
         }
     }

@@ -24,6 +24,9 @@ public enum AlertKind: String, Hashable, Codable, Sendable {
     case operatorAction
     /// Something that works but deserves attention.
     case warning
+    /// The agent cannot save its election state (disk full, read-only, I/O error): until it
+    /// can, it adopts no new configuration and a standby cannot be promoted.
+    case stateSaveFailed
 }
 
 /// How urgently a person should look (PagerDuty's severities of the same names).

@@ -11,6 +11,13 @@ import Musl
 import Darwin
 #endif
 
+/// Why an outbox entry's file could not be read: the `errno` of the failing call.
+public struct OutboxReadFailure: Error, Sendable, CustomStringConvertible {
+    public var errno: Int32
+    public init(errno: Int32) { self.errno = errno }
+    public var description: String { String(cString: strerror(errno)) }
+}
+
 /// One pending alert in an outbox.
 public struct OutboxEntry: Sendable {
     /// Its position: entries are delivered in increasing sequence.
@@ -36,11 +43,18 @@ public final class AlertOutbox: Sendable {
     private let logger: Logger
     /// Sequences of the entries on disk, oldest first.
     private let pending: Mutex<(sequences: [UInt64], next: UInt64)>
+    private let readEntry: @Sendable (String) throws(OutboxReadFailure) -> [UInt8]
 
     /// Opens (creating if needed) the outbox in `directory` and finds the entries already there.
+    /// - Parameter read: reads one entry's file (tests inject failures; the default reads it
+    ///   with `open`/`read`).
     /// - Throws: `AlertError` when the directory cannot be created or listed.
-    public init(directory: String, maximumPending: Int = 1000, logger: Logger) throws(AlertError) {
+    public init(
+        directory: String, maximumPending: Int = 1000, logger: Logger,
+        read: @escaping @Sendable (String) throws(OutboxReadFailure) -> [UInt8] = AlertOutbox.readFile
+    ) throws(AlertError) {
         self.directory = directory
+        self.readEntry = read
         self.maximumPending = max(1, maximumPending)
         self.logger = logger
         do {
@@ -117,12 +131,27 @@ public final class AlertOutbox: Sendable {
     }
 
     /// The oldest pending alert, skipping (and setting aside) entries that do not decode.
-    public func oldest() -> OutboxEntry? {
+    ///
+    /// Only content that does not decode is corrupt. A file that cannot be read — no
+    /// descriptor left (EMFILE, ENFILE), an I/O error, a permission changed by hand — may read
+    /// fine in a moment, so the entry stays pending and the caller retries later: an attack
+    /// that exhausts descriptors must not turn into alerts lost.
+    /// - Throws: `AlertError` when the oldest entry cannot be read now.
+    public func oldest() throws(AlertError) -> OutboxEntry? {
         while let sequence = pending.withLock({ $0.sequences.first }) {
             let file = path(sequence)
+            let bytes: [UInt8]
             do {
-                let data = try Data(contentsOf: URL(fileURLWithPath: file))
-                return OutboxEntry(sequence: sequence, alert: try Alert.decoder().decode(Alert.self, from: data))
+                bytes = try readEntry(file)
+            } catch where error.errno == ENOENT {
+                // Removed behind our back (by hand, or dropped by the bound meanwhile).
+                pending.withLock { state in state.sequences.removeAll { $0 == sequence } }
+                continue
+            } catch {
+                throw AlertError("cannot read the alert outbox entry \(file) now (\(error)); it stays pending and is retried")
+            }
+            do {
+                return OutboxEntry(sequence: sequence, alert: try Alert.decoder().decode(Alert.self, from: Data(bytes)))
             } catch {
                 logger.warning("skipping an unreadable alert outbox entry", metadata: ["file": "\(file)", "error": "\(error)"])
                 rename(file, file + ".corrupt")
@@ -130,6 +159,24 @@ public final class AlertOutbox: Sendable {
             }
         }
         return nil
+    }
+
+    /// Reads the whole file at `path`.
+    public static func readFile(_ path: String) throws(OutboxReadFailure) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw OutboxReadFailure(errno: errno) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw OutboxReadFailure(errno: errno)
+            }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
     }
 
     /// Forgets a delivered (or undeliverable) entry.

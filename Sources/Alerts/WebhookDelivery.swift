@@ -68,8 +68,25 @@ public final class WebhookDelivery: Sendable {
     public func run() async {
         var wakeUps = self.wakeUps.makeAsyncIterator()
         let outbox = self.outbox
+        var unreadable = 0
         while !Task.isCancelled {
-            guard let entry = await files.run({ outbox.oldest() }) else {
+            let head = await files.run { () -> Result<OutboxEntry?, AlertError> in
+                do throws(AlertError) { return .success(try outbox.oldest()) } catch { return .failure(error) }
+            }
+            let entry: OutboxEntry?
+            switch head {
+            case .success(let found):
+                entry = found
+                unreadable = 0
+            case .failure(let error):
+                // Out of descriptors or an I/O error: the entry stays; try again after a pause.
+                unreadable += 1
+                let delay = backoff.delay(retry: unreadable, random: random())
+                logger.warning("alert outbox unreadable for now; retrying", metadata: ["error": "\(error)", "in": "\(delay)"])
+                do { try await clock.sleep(for: delay) } catch { return }
+                continue
+            }
+            guard let entry else {
                 guard await wakeUps.next() != nil else { return }
                 continue
             }

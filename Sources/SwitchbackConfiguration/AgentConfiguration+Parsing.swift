@@ -46,7 +46,7 @@ struct ConfigurationParser {
     let secrets: SecretResolver
     var warnings: [String] = []
 
-    static let topKeys = ["site", "role", "listen", "data_dir", "sites", "witnesses", "mirror", "detection", "failover", "auth", "alerts", "tls", "status_page"]
+    static let topKeys = ["site", "role", "listen", "data_dir", "sites", "witnesses", "mirror", "detection", "failover", "auth", "alerts", "tls", "http", "status_page"]
 
     init(secrets: SecretResolver) { self.secrets = secrets }
 
@@ -81,6 +81,11 @@ struct ConfigurationParser {
         var failover = try parseFailover(top["failover"], sites: siteNames)
         let auth = try parseAuth(try top.required("auth", example: "{ peer_secret: { env: SWITCHBACK_PEER_SECRET }, operator_token: { env: SWITCHBACK_TOKEN } }"))
         let alerts = try parseAlerts(top["alerts"])
+        let http = try parseHTTP(top["http"])
+        if let warning = Self.plaintextWarning(listen: listen, tls: tls != nil) { warnings.append(warning) }
+        if tls?.clientAuthentication == .required, let warning = Self.sharedHostWarning(sites: sites, witnesses: witnesses) {
+            warnings.append(warning)
+        }
 
         if sites.count == 2 && witnesses.isEmpty && failover.automatic {
             warnings.append(
@@ -93,7 +98,7 @@ struct ConfigurationParser {
 
         var configuration = AgentConfiguration(
             name: name, role: role, listen: listen, dataDirectory: dataDirectory, sites: sites, witnesses: witnesses,
-            mirror: mirror, detection: detection, failover: failover, auth: auth, alerts: alerts, tls: tls, warnings: [])
+            mirror: mirror, detection: detection, failover: failover, auth: auth, alerts: alerts, tls: tls, http: http, warnings: [])
         // The election has its own consistency rules (lease longer than the probe interval…);
         // check them now so a bad file fails at load, naming the key.
         do {

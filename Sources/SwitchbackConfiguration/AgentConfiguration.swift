@@ -29,6 +29,8 @@ public struct AgentConfiguration: Sendable {
     public var tls: TLSSettings?
     /// Who may read the HTML status page (`status_page:`). Default: the operator token.
     public var statusPage: StatusPageAccess = .operatorToken
+    /// Limits of the HTTP listener (`http:`); defaults when the section is absent.
+    public var http: HTTPSettings
     /// Things that work but deserve the operator's attention (printed at start).
     public var warnings: [String]
 
@@ -174,8 +176,12 @@ public struct FailoverSettings: Sendable, Hashable {
 public struct AuthSettings: Sendable, Hashable {
     /// Shared by every agent; signs peer messages (HMAC-SHA256).
     public var peerSecret: Secret
-    /// Bearer token for the operator API.
+    /// Bearer token for the operator API: it can order a failover without a majority, so it is
+    /// at least ``minimumOperatorTokenBytes`` long.
     public var operatorToken: Secret
+
+    /// The shortest operator token accepted (bytes).
+    public static let minimumOperatorTokenBytes = 16
 }
 
 /// `alerts:` — where decisions are announced.

@@ -121,7 +121,16 @@ extension ConfigurationParser {
         guard peer.revealed().utf8.count >= 16 else {
             throw peerValue.error(.invalidValue, "the peer secret is shorter than 16 bytes", fix: "use a random secret of at least 32 characters (openssl rand -hex 32)")
         }
-        let token = try secret(try fields.required("operator_token", example: "{ env: SWITCHBACK_TOKEN }"))
+        let tokenValue = try fields.required("operator_token", example: "{ env: SWITCHBACK_TOKEN }")
+        let token = try secret(tokenValue)
+        let tokenBytes = token.revealed().utf8.count
+        guard tokenBytes >= AuthSettings.minimumOperatorTokenBytes else {
+            // The token can order a failover without a majority: a short one can be guessed.
+            throw tokenValue.error(
+                .invalidValue,
+                "the operator token from \(token.source) is \(tokenBytes) bytes; at least \(AuthSettings.minimumOperatorTokenBytes) are required",
+                fix: "use a random token of at least 32 characters (openssl rand -hex 32) in \(token.source)")
+        }
         return AuthSettings(peerSecret: peer, operatorToken: token)
     }
 

@@ -112,4 +112,19 @@ extension ConfigurationParser {
         }
         return url
     }
+
+    /// The warning for agents whose URLs share a host: with `client_auth: required` a peer's
+    /// certificate is bound to the agent whose URL host it names, so such agents cannot be told
+    /// apart by their certificates.
+    static func sharedHostWarning(sites: [SiteSettings], witnesses: [WitnessSettings]) -> String? {
+        var agents: [String: [String]] = [:]
+        for (name, url) in sites.map({ ($0.name.rawValue, $0.agentURL) }) + witnesses.map({ ($0.name.rawValue, $0.agentURL) }) {
+            if let host = URL(string: url)?.host?.lowercased() { agents[host, default: []].append(name) }
+        }
+        let shared = agents.filter { $0.value.count > 1 }.sorted { $0.key < $1.key }
+        guard !shared.isEmpty else { return nil }
+        let list = shared.map { "\($0.value.joined(separator: ", ")) at \($0.key)" }.joined(separator: "; ")
+        return "agents share a host in their URLs (\(list)): with tls.client_auth: required a certificate cannot tell them apart, "
+            + "so one of them could speak for the other; give each agent a host name of its own in its certificate and URL"
+    }
 }

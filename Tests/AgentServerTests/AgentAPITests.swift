@@ -2,6 +2,7 @@ import AgentServer
 import AsyncHTTPClient
 import Consensus
 import Foundation
+import InMemoryLogging
 import Logging
 import ServiceLifecycle
 import SwitchbackConfiguration
@@ -9,15 +10,17 @@ import TestSupport
 import Testing
 
 /// Runs one real agent (its clusters unreachable, its peers absent) on a loopback port.
+/// `editYAML` changes the configuration text first; `log` records the agent's log.
 func withAgent<T>(
-    name: String = "dc-a", _ body: (Agent, String, HTTPClient, String) async throws -> T
+    name: String = "dc-a", editYAML: (String) -> String = { $0 }, log: InMemoryLogHandler? = nil,
+    _ body: (Agent, String, HTTPClient, String) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory(prefix: "agent-api") { directory in
-        let yaml = agentYAML(
+        let yaml = editYAML(agentYAML(
             name: name, port: 0, dataDir: directory.path, bootstrapA: "127.0.0.1:1", bootstrapB: "127.0.0.1:2",
-            ports: ["dc-a": 1, "dc-b": 2, "witness": 3])
+            ports: ["dc-a": 1, "dc-b": 2, "witness": 3]))
         let configuration = try AgentConfiguration.parse(yaml: yaml, secrets: secrets)
-        var logger = Logger(label: "test.agent.\(name)")
+        var logger = log.map { handler in Logger(label: "test.agent.\(name)", factory: { _ in handler }) } ?? Logger(label: "test.agent.\(name)")
         logger.logLevel = .warning
         // The clusters are unreachable on purpose: no point waiting for them at start.
         let agent = Agent(configuration: configuration, logger: logger, warmUpLimit: .zero)
@@ -43,16 +46,13 @@ func withAgent<T>(
 
 let bearer = [("Authorization", "Bearer \(operatorToken)")]
 
-/// Signs `message` as `agent` the way peers do.
-func signedPeerRequest(_ message: PeerMessage, as agent: String, timestamp: Int64 = Int64(Date().timeIntervalSince1970)) throws
-    -> (headers: [(String, String)], body: [UInt8])
-{
+/// Signs `message` as `agent` for `recipient` the way peers do.
+func signedPeerRequest(
+    _ message: PeerMessage, as agent: String, to recipient: String = "dc-a", timestamp: Int64 = Int64(Date().timeIntervalSince1970)
+) throws -> (headers: [(String, String)], body: [UInt8]) {
     let body = Array(try JSONEncoder().encode(message))
-    let signature = PeerSignature(secret: peerSecret).sign(agent: agent, timestamp: timestamp, body: body)
-    return ([
-        (PeerSignature.agentHeader, agent), (PeerSignature.timestampHeader, String(timestamp)),
-        (PeerSignature.signatureHeader, signature), ("Content-Type", "application/json"),
-    ], body)
+    let headers = PeerSignature(secret: peerSecret).headers(sender: agent, recipient: recipient, timestamp: timestamp, body: body)
+    return (headers + [("Content-Type", "application/json")], body)
 }
 
 func heartbeat(from agent: String) -> PeerMessage {
@@ -77,7 +77,8 @@ struct AgentAPITests {
             #expect(try await http(client, .GET, base + "/v1/health/active").status == 503)
             #expect(try await http(client, .GET, base + "/v1/health/standby").status == 503)
             #expect(try await http(client, .GET, base + "/healthz").status == 200)
-            #expect(await eventually { (try? await http(client, .GET, base + "/readyz").status) == 200 })
+            // Its cluster is unreachable: not ready (AgentHealthTests has the ready case).
+            #expect(await eventually { (try? await http(client, .GET, base + "/readyz").status) == 503 })
             #expect(try await http(client, .GET, base + "/v1/active?wait=soon").status == 400)
             #expect(try await http(client, .GET, base + "/v1/active?wait=1s&after=-3").status == 400)
         }
@@ -130,15 +131,16 @@ struct AgentAPITests {
             let forged = try signedPeerRequest(heartbeat(from: "witness"), as: "dc-b", timestamp: Int64(Date().timeIntervalSince1970) - 2)
             #expect(try await http(client, .POST, url, headers: forged.headers, body: forged.body).status == 401)
 
-            let wrongKey = PeerSignature(secret: "another-secret-entirely-000000").sign(agent: "dc-b", timestamp: 5, body: good.body)
-            #expect(try await http(client, .POST, url, headers: [(PeerSignature.agentHeader, "dc-b"), (PeerSignature.timestampHeader, "5"), (PeerSignature.signatureHeader, wrongKey)], body: good.body).status == 401)
+            let wrongKey = PeerSignature(secret: "another-secret-entirely-000000")
+                .headers(sender: "dc-b", recipient: "dc-a", timestamp: Int64(Date().timeIntervalSince1970), body: good.body)
+            #expect(try await http(client, .POST, url, headers: wrongKey, body: good.body).status == 401)
             #expect(try await http(client, .POST, url, body: good.body).status == 401)
 
             // Authentic but not a peer message: 400, and the agent keeps serving.
             let garbage = Array("{\"from\":\"dc-b\",\"body\":{\"nonsense\":1}}".utf8)
             let now = Int64(Date().timeIntervalSince1970)
-            let signature = PeerSignature(secret: peerSecret).sign(agent: "dc-b", timestamp: now, body: garbage)
-            let malformed = try await http(client, .POST, url, headers: [(PeerSignature.agentHeader, "dc-b"), (PeerSignature.timestampHeader, String(now)), (PeerSignature.signatureHeader, signature)], body: garbage)
+            let signed = PeerSignature(secret: peerSecret).headers(sender: "dc-b", recipient: "dc-a", timestamp: now, body: garbage)
+            let malformed = try await http(client, .POST, url, headers: signed, body: garbage)
             #expect(malformed.status == 400)
             #expect(try await http(client, .GET, base + "/healthz").status == 200)
 

@@ -68,16 +68,16 @@ func withTLSClient(
 /// fresh `TestPKI` (dc-a's certificate naming `certificateNames` when given); `body` gets the agent, its https:// base URL, the PKI, the agent's
 /// configuration file and the agent's log.
 func withTLSAgent<T>(
-    clientAuth: TLSSettings.ClientAuthentication, certificateNames: String? = nil,
+    clientAuth: TLSSettings.ClientAuthentication, certificateNames: String? = nil, editYAML: (String) -> String = { $0 },
     _ body: (Agent, String, TestPKI, URL, InMemoryLogHandler) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory(prefix: "agent-tls") { directory in
         let pki = try await TestPKI.issue(in: directory)
         if let certificateNames { try await pki.pki.issueLeaf("dc-a", alternativeNames: certificateNames) }
         let port = try freeLoopbackPort()
-        let yaml = tlsAgentYAML(
+        let yaml = editYAML(tlsAgentYAML(
             name: "dc-a", port: port, dataDir: directory.appendingPathComponent("data").path, bootstrapA: "127.0.0.1:1",
-            bootstrapB: "127.0.0.1:2", ports: ["dc-a": port, "dc-b": 2, "witness": 3], certificates: pki.pki, clientAuth: clientAuth)
+            bootstrapB: "127.0.0.1:2", ports: ["dc-a": port, "dc-b": 2, "witness": 3], certificates: pki.pki, clientAuth: clientAuth))
         let configFile = directory.appendingPathComponent("agent.yaml")
         try yaml.write(to: configFile, atomically: true, encoding: .utf8)
         let configuration = try AgentConfiguration.load(path: configFile.path, secrets: secrets)

@@ -7,7 +7,7 @@ import Testing
 /// with links cut by iptables (TESTING.md), clusters blackholed through the brokers' control
 /// endpoints and agents killed with SIGKILL. Runs only as root with `ip` and `iptables`.
 /// Whole sites failing (issue 5's scenarios) are in `SiteFailureTests.swift`, in this suite.
-@Suite("Partitions between agent processes", .serialized, .timeLimit(.minutes(4)), .enabled(if: NetworkLab.isAvailable))
+@Suite("Partitions between agent processes", .serialized, .timeLimit(.minutes(4)), .enabled(if: NetworkLab.shouldRun, "needs root, ip, iptables and curl (the reason is printed)"))
 struct PartitionTests {
     @Test("site a cut off from b and the witness: b takes over, a fences itself, never both serving; a follows after healing")
     func isolatedActiveSite() async throws {

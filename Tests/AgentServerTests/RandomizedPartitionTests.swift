@@ -11,7 +11,7 @@ import Testing
 /// one schedule) and `SWITCHBACK_CHAOS_SEED` (default 20261124; schedule i uses seed + i) set
 /// the run; each schedule prints its seed, so `SWITCHBACK_CHAOS_SEED=<seed>
 /// SWITCHBACK_CHAOS_SCHEDULES=1` replays it.
-@Suite("Randomized partitions between agent processes", .serialized, .timeLimit(.minutes(60)), .enabled(if: NetworkLab.isAvailable))
+@Suite("Randomized partitions between agent processes", .serialized, .timeLimit(.minutes(60)), .enabled(if: NetworkLab.shouldRun, "needs root, ip, iptables and curl (the reason is printed)"))
 struct RandomizedPartitionTests {
     static let failover = "{ candidate_backoff: 1s, block_period: 3s, failback: automatic, failback_after: 3s }"
 

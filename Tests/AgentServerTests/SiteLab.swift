@@ -39,6 +39,7 @@ final class SiteLab: @unchecked Sendable {
     static func with(
         prefix: String, failover: String = "{ candidate_backoff: 1s }", _ body: (SiteLab) async throws -> Void
     ) async throws {
+        try NetworkLab.requireAvailable()
         let executable = try switchbackExecutable().path
         try await withTemporaryDirectory(prefix: prefix) { directory in
             let network = NetworkLab()

@@ -2,6 +2,7 @@ import Consensus
 import Foundation
 import Sites
 import SwitchbackConfiguration
+import TestSupport
 import Testing
 
 /// The environment the examples and the minimal config resolve their secrets from.
@@ -47,9 +48,27 @@ let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 
 @Suite("Agent configuration")
 struct AgentConfigurationTests {
-    @Test("the shipped examples load, with the documented values")
-    func examplesLoad() throws {
-        let a = try AgentConfiguration.load(path: examples.appendingPathComponent("agent-dc-a.yaml").path, secrets: resolver)
+    @Test("the shipped examples load, with the documented values (TLS on, certificates from a test CA in place of /etc/switchback/tls)")
+    func examplesLoad() async throws {
+        try await withTemporaryDirectory(prefix: "examples") { directory in
+            try await checkExamples(in: directory)
+        }
+    }
+
+    /// Loads the examples with their `/etc/switchback/tls/` files replaced by test certificates.
+    private func checkExamples(in directory: URL) async throws {
+        let pki = try await TestCertificates.issue(in: directory.appendingPathComponent("tls"), names: ["agent-a", "agent-b", "witness"])
+        func load(_ name: String) throws -> AgentConfiguration {
+            let text = try String(contentsOf: examples.appendingPathComponent(name), encoding: .utf8)
+                .replacingOccurrences(of: "/etc/switchback/tls/", with: pki.directory.path + "/")
+            let file = directory.appendingPathComponent(name)
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return try AgentConfiguration.load(path: file.path, secrets: resolver)
+        }
+        let a = try load("agent-dc-a.yaml")
+        #expect(a.tls?.clientAuthentication == .required)
+        #expect(a.tls?.certificatePath == pki.certificatePath("agent-a"))
+        #expect(a.http == HTTPSettings(maxConnections: 512, idleTimeout: .seconds(10), maxLongPolls: 256))
         #expect(a.name.rawValue == "dc-a")
         #expect(a.role == .member)
         #expect(a.listen == ListenAddress(host: "0.0.0.0", port: 7070))
@@ -61,14 +80,17 @@ struct AgentConfigurationTests {
         #expect(a.failover.blockPeriod == .seconds(600))
         #expect(a.alerts.webhooks.first?.format == .slack)
         #expect(a.automaticFailoverEnabled)
-        #expect(a.warnings.isEmpty)
-        #expect(a.peerURLs == [AgentID("dc-b"): "http://agent-b:7070", AgentID("witness"): "http://witness:7070"])
+        #expect(a.warnings.isEmpty, "\(a.warnings)")
+        #expect(a.peerURLs == [AgentID("dc-b"): "https://agent-b:7070", AgentID("witness"): "https://witness:7070"])
 
-        let b = try AgentConfiguration.load(path: examples.appendingPathComponent("agent-dc-b.yaml").path, secrets: resolver)
+        let b = try load("agent-dc-b.yaml")
+        #expect(b.warnings.isEmpty, "\(b.warnings)")
+        #expect(b.tls?.certificatePath == pki.certificatePath("agent-b"))
         #expect(b.name.rawValue == "dc-b")
         #expect(b.initialSiteConfig == SiteConfig.initial(activeSite: "dc-a", standbySite: "dc-b"))
 
-        let witness = try AgentConfiguration.load(path: examples.appendingPathComponent("agent-witness.yaml").path, secrets: resolver)
+        let witness = try load("agent-witness.yaml")
+        #expect(witness.warnings.isEmpty, "\(witness.warnings)")
         #expect(witness.role == .witness)
         #expect(witness.ownSite == nil)
         let voters = try witness.voters()
