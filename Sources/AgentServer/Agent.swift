@@ -11,7 +11,8 @@ import SwitchbackConfiguration
 import Synchronization
 
 /// One Switchback agent (DESIGN.md §6, §8) as a `Service`: the election loop, a tick every
-/// few tens of milliseconds (see `tickInterval`), a probe loop per site's cluster, peer messaging and the HTTP API.
+/// few tens of milliseconds (see `tickInterval`), a probe loop per site's cluster, peer messaging,
+/// alert delivery and the HTTP API, each a `Service` under one `ServiceGroup`.
 ///
 /// `run()` returns after a graceful shutdown (SIGTERM under `ServiceGroup`): the HTTP server
 /// drains, the loops stop, the audit log is flushed. It throws when the agent cannot work at
@@ -145,31 +146,24 @@ public final class Agent: Service {
             logger: logger)
 
         defer { runtime.withLock { $0 = (nil, nil) } }
-        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>.self) { group in
-            group.addTask { await Result(catching: { try await app.run() }) }
-            group.addTask { await Result(catching: { try await host.run() }) }
-            if let alerts {
-                // Ends only when cancelled (not at graceful shutdown, which would end the group
-                // before the HTTP server has drained); what is undelivered stays in the outbox.
-                group.addTask { await alerts.deliver(); return .success(()) }
-            }
-            let tick = Self.tickInterval(candidateBackoff: configuration.electionPolicy().candidateBackoff)
-            group.addTask { await Self.tickLoop(host, every: tick); return .success(()) }
-            for probe in probes {
-                group.addTask { [logger] in
-                    await Self.probeLoop(probe, host: host, board: probeBoard, metrics: metrics, audit: audit,
-                                         interval: configuration.detection.probeInterval, logger: logger)
-                    return .success(())
-                }
-            }
-            // The HTTP server returns after a graceful shutdown; anything ending first is a failure.
-            let first = await group.next() ?? .success(())
-            group.cancelAll()
-            host.finish()
-            while await group.next() != nil {}
-            return first
+        let tick = Self.tickInterval(candidateBackoff: configuration.electionPolicy().candidateBackoff)
+        // Started in this order and shut down in the reverse one: the HTTP server drains first
+        // (sidecars and operators get their answers), the election keeps running while it does,
+        // and alert delivery stops last so the alerts raised while stopping are stored.
+        var services: [any Service] = []
+        if let alerts { services.append(alerts) }
+        services.append(ElectionLoopService(host: host))
+        services.append(ElectionTickService(host: host, interval: tick))
+        for probe in probes {
+            services.append(ProbeService(
+                probe: probe, host: host, board: probeBoard, metrics: metrics, audit: audit,
+                interval: configuration.detection.probeInterval, logger: logger))
         }
-        for probe in probes { await probe.shutdown() }
+        services.append(app)
+        // Any part ending on its own (before a graceful shutdown) or failing ends the agent:
+        // a half-running agent would answer sidecars without an election behind the answers.
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
+        let outcome = await Result(catching: { try await group.run() })
         try? await httpClient.shutdown()
         try? await alertClient.shutdown()
         await audit.flush()

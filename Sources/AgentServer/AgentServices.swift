@@ -1,0 +1,45 @@
+import Logging
+import ServiceLifecycle
+
+/// The election's event loop as a `Service`: graceful shutdown lets the events already queued
+/// finish (their persists and replies), then the loop ends.
+struct ElectionLoopService: Service {
+    let host: ElectionHost
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await host.run()
+        } onGracefulShutdown: {
+            host.finish()
+        }
+    }
+}
+
+/// The election's clock (`Agent.tickLoop`) as a `Service`; it stops at graceful shutdown.
+struct ElectionTickService: Service {
+    let host: ElectionHost
+    let interval: Duration
+
+    func run() async {
+        await cancelWhenGracefulShutdown { await Agent.tickLoop(host, every: interval) }
+    }
+}
+
+/// One cluster's probe loop (`Agent.probeLoop`) as a `Service`; at graceful shutdown it stops
+/// and closes the probe's Kafka clients.
+struct ProbeService: Service {
+    let probe: ClusterProbe
+    let host: ElectionHost
+    let board: ProbeBoard
+    let metrics: AgentMetrics
+    let audit: AuditLog
+    let interval: Duration
+    let logger: Logger
+
+    func run() async {
+        await cancelWhenGracefulShutdown {
+            await Agent.probeLoop(probe, host: host, board: board, metrics: metrics, audit: audit, interval: interval, logger: logger)
+        }
+        await probe.shutdown()
+    }
+}
