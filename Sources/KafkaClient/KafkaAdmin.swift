@@ -158,6 +158,16 @@ public final class KafkaAdmin: Sendable {
         try await run { client throws(KafkaError) in try client.alterGroupOffsets(group, nextOffsets, timeout: timeout) }
     }
 
+    /// Removes the committed offsets of `group` for `partitions` (OffsetDelete), so the group
+    /// starts them from `auto.offset.reset` again. Kafka accepts it per partition only while the
+    /// group is not subscribed to the partition's topic.
+    public func deleteCommittedOffsets(
+        group: GroupID, partitions: [TopicPartition], timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> [TopicPartition: Result<Void, KafkaError>] {
+        guard !partitions.isEmpty else { return [:] }
+        return try await run { client throws(KafkaError) in try client.deleteGroupOffsets(group, partitions, timeout: timeout) }
+    }
+
     /// Deletes the records before the given offsets; each outcome is the partition's new log start.
     public func deleteRecords(before offsets: [TopicPartition: Offset], timeout: Duration = .seconds(30)) async throws(KafkaError)
         -> [TopicPartition: Result<Offset, KafkaError>]

@@ -46,6 +46,8 @@ public final class Flow: Service, Sendable {
         var wake: RecordQueue?
         var positions: [TopicPartition: Offset] = [:]
         var retries = 0
+        /// The session's offset map as of its last store (see ``Flow/offsetMapSnapshot()``).
+        var map: OffsetMap?
         var finishWaiters: [CheckedContinuation<Void, any Error>] = []
     }
 
@@ -76,6 +78,13 @@ public final class Flow: Service, Sendable {
     /// The flow's phase and positions.
     public var status: Status {
         shared.withLock { Status(phase: $0.machine.phase, positions: $0.positions, retries: $0.retries) }
+    }
+
+    /// The running session's offset map, as of its last store (at most one map-store interval
+    /// behind the copies), or `nil` before the first session has loaded it. What the
+    /// ``GroupCheckpointer`` beside the flow translates with.
+    public func offsetMapSnapshot() -> OffsetMap? {
+        shared.withLock { $0.map }
     }
 
     /// Stops copying; the flow stays connected and positioned.
@@ -196,7 +205,10 @@ public final class Flow: Service, Sendable {
                 await session.abandon()
                 throw CancellationError()
             }
-            shared.withLock { $0.wake = session.queue }
+            shared.withLock {
+                $0.wake = session.queue
+                $0.map = session.map
+            }
             _ = machine { $0.setUpFinished() }
             do {
                 try await copy(session, clock: clock)
@@ -276,6 +288,8 @@ public final class Flow: Service, Sendable {
                 }
                 if now >= nextStore {
                     try await session.storeMapInBackground()
+                    let map = session.map
+                    shared.withLock { $0.map = map }
                     nextStore = now.advanced(by: configuration.mapStoreInterval)
                 }
                 if now >= nextLag {

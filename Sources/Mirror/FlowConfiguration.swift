@@ -82,6 +82,13 @@ public struct FlowConfiguration: Sendable {
     public var lagInterval: Duration
     /// How long to wait before starting over after a retriable failure.
     public var retryBackoff: Duration
+    /// How often the ``GroupCheckpointer`` beside the flow reads the selected groups' committed
+    /// offsets at the source and stores their translation at the target (`mirror.checkpoint_interval`).
+    /// After losing the source site a group re-reads at most what it consumed in one interval.
+    public var checkpointInterval: Duration = .seconds(1)
+    /// Checkpoints older than this are reported rather than used when positioning groups from
+    /// checkpoints (`mirror.checkpoint_max_age`; `nil`: no bound).
+    public var checkpointMaxAge: Duration? = .seconds(10)
 
     public init(
         source: FlowEndpoint,

@@ -71,6 +71,9 @@ public struct GroupTranslationEntry: Hashable, Sendable {
 
     /// The partition on the cluster translated from.
     public var partition: TopicPartition
+    /// The partition on the cluster committed to (absent when the topic is not one this flow
+    /// mirrors, or the group is skipped as a whole).
+    public var destination: TopicPartition?
     /// The group's committed offset there, if any.
     public var committed: Offset?
     /// What translation said (absent when skipped before translating).
@@ -110,15 +113,16 @@ public struct GroupTranslationPlan: Hashable, Sendable, CustomStringConvertible 
         entries = offsets.committed.keys.sorted().map { partition in
             let raw = offsets.committed[partition] ?? nil
             let committed = raw.flatMap { $0.rawValue >= 0 ? $0 : nil }
+            var destination: TopicPartition?
             func skip(_ reason: GroupTranslationEntry.SkipReason, _ translation: OffsetTranslation? = nil) -> GroupTranslationEntry {
-                GroupTranslationEntry(partition: partition, committed: committed, translation: translation, action: .skip(reason))
+                GroupTranslationEntry(partition: partition, destination: destination, committed: committed,
+                                      translation: translation, action: .skip(reason))
             }
             if !groupDecision.isSelected { return skip(.groupNotSelected(groupDecision)) }
             if activeMembersAtDestination { return skip(.groupActiveAtDestination) }
 
             // The source topic-partition (the map's key) and the destination topic-partition.
             let sourcePartition: TopicPartition
-            let destination: TopicPartition
             switch direction {
             case .failover:
                 sourcePartition = partition
@@ -137,18 +141,38 @@ public struct GroupTranslationPlan: Hashable, Sendable, CustomStringConvertible 
                 destination = sourcePartition
             }
             let topicDecision = topics.decision(for: sourcePartition.topic)
-            if !topicDecision.isSelected { return skip(.topicNotSelected(topicDecision)) }
+            if !topicDecision.isSelected {
+                destination = nil
+                return skip(.topicNotSelected(topicDecision))
+            }
             guard let committed else { return skip(.noCommittedOffset) }
+            guard let destination else { return skip(.notAMirrorTopic) }
 
             let translation = direction == .failover
                 ? map.translate(sourcePartition, sourceOffset: committed)
                 : map.translate(sourcePartition, targetOffset: committed)
+            func commit(_ offset: Offset) -> GroupTranslationEntry {
+                GroupTranslationEntry(partition: partition, destination: destination, committed: committed,
+                                      translation: translation, action: .commit(partition: destination, offset: offset))
+            }
             switch translation {
             case .mapped(let offset), .caughtUp(let offset):
-                return GroupTranslationEntry(partition: partition, committed: committed, translation: translation,
-                                             action: .commit(partition: destination, offset: offset))
-            case .beyondMirrored(let lastCopied, let atRisk):
-                return skip(.beyondMirrored(lastCopied: lastCopied, recordsAtRisk: atRisk), translation)
+                return commit(offset)
+            case .beyondMirrored:
+                // The group consumed records the destination does not have (the unmirrored
+                // tail): its position there is the end of the mirrored data, so it reads what
+                // the destination takes next — never an older commit left from an earlier move.
+                let end = map[sourcePartition]
+                let endTranslation = direction == .failover
+                    ? end.translate(sourceOffset: end.accountedEnd)
+                    : end.translate(targetOffset: end.ranges.last?.targetEnd ?? 0)
+                guard let offset = endTranslation.offsetToCommit else {
+                    if case .beyondMirrored(let lastCopied, let atRisk) = translation {
+                        return skip(.beyondMirrored(lastCopied: lastCopied, recordsAtRisk: atRisk), translation)
+                    }
+                    return skip(.partitionNotMirrored, translation)
+                }
+                return commit(offset)
             case .beforeMapped(let first):
                 return skip(.beforeMapped(firstMapped: first), translation)
             case .noMirroredRecords:
@@ -166,10 +190,22 @@ public struct GroupTranslationPlan: Hashable, Sendable, CustomStringConvertible 
         return commits
     }
 
+    /// Destination partitions whose committed offset must be removed so the destination matches
+    /// the origin: the group has no commit there at the origin, or nothing of the partition is
+    /// mirrored. A commit left from an earlier move would otherwise stay in force.
+    public var clears: [TopicPartition] {
+        entries.compactMap { entry in
+            switch entry.action {
+            case .skip(.noCommittedOffset), .skip(.partitionNotMirrored): entry.destination
+            default: nil
+            }
+        }
+    }
+
     /// Records at risk summed over partitions whose committed offset is beyond the mirrored data.
     public var recordsAtRisk: Int64 {
         entries.reduce(0) { total, entry in
-            if case .skip(.beyondMirrored(_, let atRisk)) = entry.action { return total &+ atRisk }
+            if case .beyondMirrored(_, let atRisk) = entry.translation { return total &+ atRisk }
             return total
         }
     }
@@ -191,10 +227,16 @@ public struct GroupTranslationPlan: Hashable, Sendable, CustomStringConvertible 
             let committed = entry.committed.map { "committed \($0)" } ?? "no commit"
             switch entry.action {
             case .commit(let partition, let offset):
-                let note = if case .caughtUp = entry.translation { " (caught up)" } else { "" }
+                let note = switch entry.translation {
+                case .caughtUp: " (caught up)"
+                case .beyondMirrored(let lastCopied, let atRisk):
+                    " (end of the mirrored data, last copied \(lastCopied); DATA AT RISK: \(atRisk) record(s))"
+                default: ""
+                }
                 return "  \(name)  \(committed) → commit \(partition) at \(offset)\(note)"
             case .skip(let reason):
-                return "  \(name)  \(committed) → skip: \(reason)"
+                let clear = clears.contains { $0 == entry.destination } ? " (any commit there is removed)" : ""
+                return "  \(name)  \(committed) → skip: \(reason)\(clear)"
             }
         }
         return ([summary] + lines).joined(separator: "\n")

@@ -225,13 +225,16 @@ public final class OffsetMapFile {
 
     // MARK: System calls
 
-    private static func writeAtomically(_ bytes: [UInt8], to path: String) throws(MirrorError) {
+    /// Replaces the file at `path` with `bytes` so that a crash leaves the old file or the new
+    /// one, never a mix: `<path>.tmp`, fsync, rename, fsync of the directory. Also used for other
+    /// small files of the data directory (`kind` names the file in errors).
+    static func writeAtomically(_ bytes: [UInt8], to path: String, kind: String = "offset-map file") throws(MirrorError) {
         let temporary = path + ".tmp"
         let descriptor = systemOpen(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw storageError("create", temporary) }
+        guard descriptor >= 0 else { throw storageError("create", temporary, kind) }
         do throws(MirrorError) {
-            try writeAll(bytes, to: descriptor, path: temporary)
-            guard fsync(descriptor) == 0 else { throw storageError("fsync", temporary) }
+            try writeAll(bytes, to: descriptor, path: temporary, kind: kind)
+            guard fsync(descriptor) == 0 else { throw storageError("fsync", temporary, kind) }
         } catch {
             _ = systemClose(descriptor)
             _ = unlink(temporary)
@@ -239,17 +242,19 @@ public final class OffsetMapFile {
         }
         _ = systemClose(descriptor)
         guard rename(temporary, path) == 0 else {
-            let error = storageError("rename \(temporary) over", path)
+            let error = storageError("rename \(temporary) over", path, kind)
             _ = unlink(temporary)
             throw error
         }
         let directory = systemOpen(directoryName(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directory >= 0 else { throw storageError("open the directory of", path) }
+        guard directory >= 0 else { throw storageError("open the directory of", path, kind) }
         defer { _ = systemClose(directory) }
-        guard fsync(directory) == 0 else { throw storageError("fsync the directory of", path) }
+        guard fsync(directory) == 0 else { throw storageError("fsync the directory of", path, kind) }
     }
 
-    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws(MirrorError) {
+    private static func writeAll(
+        _ bytes: [UInt8], to descriptor: Int32, path: String, kind: String = "offset-map file"
+    ) throws(MirrorError) {
         var written = 0
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { buffer in
@@ -257,7 +262,7 @@ public final class OffsetMapFile {
             }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw storageError("write", path)
+                throw storageError("write", path, kind)
             }
             written += count
         }
@@ -288,9 +293,9 @@ public final class OffsetMapFile {
         #endif
     }
 
-    private static func storageError(_ operation: String, _ path: String) -> MirrorError {
+    private static func storageError(_ operation: String, _ path: String, _ kind: String = "offset-map file") -> MirrorError {
         let reason = String(cString: strerror(errno))
-        return MirrorError(.storage, "cannot \(operation) offset-map file \(path): \(reason); check the data "
+        return MirrorError(.storage, "cannot \(operation) \(kind) \(path): \(reason); check the data "
             + "directory's permissions and free space", isRetriable: true)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import KafkaClient
 import Logging
 
@@ -12,6 +13,17 @@ public struct GroupTranslationResult: Sendable, CustomStringConvertible {
     public var commitFailures: [ConsumerGroupID: [TopicPartition: String]]
     /// Groups whose offsets or membership could not be read, with the reason; not translated.
     public var groupErrors: [ConsumerGroupID: String]
+    /// Destination partitions whose stale committed offset was removed (or, in a dry run, would
+    /// be), per group: the origin has no commit there, or nothing of the partition is mirrored.
+    public var cleared: [ConsumerGroupID: [TopicPartition]] = [:]
+    /// From checkpoints: how old each used group's checkpoint was (now − when its source offsets
+    /// were read); the group re-reads at most what it consumed in that time.
+    public var checkpointAges: [ConsumerGroupID: Duration] = [:]
+    /// From checkpoints: groups whose checkpoint was older than the bound, with its age; they
+    /// were not positioned (position them by hand, or translate again with a larger bound).
+    public var staleCheckpoints: [ConsumerGroupID: Duration] = [:]
+    /// What could not be read but did not stop the translation (one store of the checkpoints).
+    public var warnings: [String] = []
 
     /// Partitions committed on the destination (0 in a dry run).
     public var committedCount: Int {
@@ -28,6 +40,17 @@ public struct GroupTranslationResult: Sendable, CustomStringConvertible {
         for (group, reason) in groupErrors.sorted(by: { $0.key < $1.key }) {
             lines.append("NOT TRANSLATED \(group): \(reason)")
         }
+        for (group, partitions) in cleared.sorted(by: { $0.key < $1.key }) where !partitions.isEmpty {
+            let verb = dryRun ? "would remove" : "removed"
+            lines.append("\(group): \(verb) the stale commit of \(partitions.sorted().map(\.description).joined(separator: ", "))")
+        }
+        for (group, age) in checkpointAges.sorted(by: { $0.key < $1.key }) {
+            lines.append("\(group): from a checkpoint \(age) old")
+        }
+        for (group, age) in staleCheckpoints.sorted(by: { $0.key < $1.key }) {
+            lines.append("STALE CHECKPOINT \(group): \(age) old, beyond the bound; not positioned")
+        }
+        for warning in warnings { lines.append("WARNING: \(warning)") }
         return lines.joined(separator: "\n")
     }
 }
@@ -40,11 +63,19 @@ public struct GroupTranslationResult: Sendable, CustomStringConvertible {
 /// This is what `switchback offsets translate` and the runbooks' translate-offsets step call.
 public struct OffsetTranslationService: Sendable {
     public let configuration: FlowConfiguration
-    private let logger: Logger
+    let logger: Logger
+    /// The wall clock that checkpoint ages are measured against.
+    let now: @Sendable () -> Date
 
-    public init(configuration: FlowConfiguration, logger: Logger = Logger(label: "switchback.mirror.translate")) {
+    /// - Parameter now: the current time, against which checkpoint ages are measured (tests
+    ///   pass a fixed one).
+    public init(
+        configuration: FlowConfiguration, logger: Logger = Logger(label: "switchback.mirror.translate"),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.configuration = configuration
         self.logger = logger
+        self.now = now
     }
 
     /// The flow's offset map as stored at the target site: the local cache file (read, not
@@ -91,7 +122,7 @@ public struct OffsetTranslationService: Sendable {
     ) async throws(MirrorError) -> GroupTranslationResult {
         let flow = configuration.flow
         let map: OffsetMap
-        if let givenMap { map = givenMap } else { map = try await loadOffsetMap() }
+        if let givenMap { map = givenMap } else { map = try await loadCurrentOffsetMap() }
         let (origin, destination) = direction == .failover
             ? (configuration.source, configuration.target) : (configuration.target, configuration.source)
         let originAdmin: KafkaAdmin
@@ -132,9 +163,9 @@ public struct OffsetTranslationService: Sendable {
             throw MirrorError(.kafka, "cannot list topics on \(origin.site): \(error)", isRetriable: true)
         }
 
+        var result = GroupTranslationResult(report: TranslationReport(plans: []), dryRun: dryRun, commitFailures: [:], groupErrors: [:])
         var plans: [GroupTranslationPlan] = []
-        var groupErrors: [ConsumerGroupID: String] = [:]
-        var commitFailures: [ConsumerGroupID: [TopicPartition: String]] = [:]
+        let mirrored = mirroredPartitions(on: direction, map: map)
         for group in groupIDs where !group.isInternal {
             let committed: [KafkaClient.TopicPartition: KafkaClient.Offset]
             let active: Bool
@@ -143,10 +174,12 @@ public struct OffsetTranslationService: Sendable {
                     ? [:] : try await originAdmin.committedOffsets(group: group.kafka, partitions: originPartitions)
                 active = try await hasActiveMembers(group, admin: destinationAdmin)
             } catch {
-                groupErrors[group] = "\(error)"
+                result.groupErrors[group] = "\(error)"
                 continue
             }
-            var offsets: [TopicPartition: Offset?] = [:]
+            // Every mirrored partition the group has no commit for is in the plan too, so a
+            // commit left at the destination by an earlier move is removed, not left in force.
+            var offsets: [TopicPartition: Offset?] = Dictionary(uniqueKeysWithValues: mirrored.map { ($0, nil) })
             for (partition, offset) in committed {
                 guard let converted = TopicPartition(kafka: partition) else { continue }
                 offsets[converted] = Offset(kafka: offset)
@@ -156,26 +189,68 @@ public struct OffsetTranslationService: Sendable {
                 naming: configuration.naming, topics: configuration.topics, groups: configuration.groups,
                 activeMembersAtDestination: active)
             plans.append(plan)
-            let commits = plan.commits
-            guard !dryRun, !commits.isEmpty else { continue }
+            await execute(plan, dryRun: dryRun, admin: destinationAdmin, into: &result)
+        }
+        result.report = TranslationReport(plans: plans)
+        return result
+    }
+
+    /// The partitions, as named on the origin cluster, of which the map holds anything.
+    func mirroredPartitions(on direction: TranslationDirection, map: OffsetMap) -> [TopicPartition] {
+        let flow = configuration.flow
+        return map.partitions.keys.compactMap { source in
+            guard direction == .failback else { return source }
+            guard case .mirror(let target) = configuration.naming.decision(for: source.topic, from: flow.source, to: flow.target)
+            else { return nil }
+            return TopicPartition(target, source.partition)
+        }
+    }
+
+    /// Commits a plan's offsets on the destination and removes the commits its ``GroupTranslationPlan/clears``
+    /// name (only those the destination has), recording what failed and what was removed.
+    func execute(_ plan: GroupTranslationPlan, dryRun: Bool, admin: KafkaAdmin, into result: inout GroupTranslationResult) async {
+        let group = plan.group
+        let clears = plan.clears
+        var stale: [TopicPartition] = []
+        if !clears.isEmpty {
+            do {
+                let present = try await admin.committedOffsets(group: group.kafka, partitions: clears.map(\.kafka))
+                stale = present.keys.compactMap { TopicPartition(kafka: $0) }.sorted()
+            } catch {
+                for partition in clears { result.commitFailures[group, default: [:]][partition] = "cannot read the commit to remove: \(error)" }
+            }
+        }
+        if !stale.isEmpty { result.cleared[group] = stale }
+        let commits = plan.commits
+        guard !dryRun else { return }
+        if !commits.isEmpty {
             var request: [KafkaClient.TopicPartition: KafkaClient.Offset] = [:]
             for (partition, offset) in commits { request[partition.kafka] = offset.kafka }
             do {
-                for (partition, outcome) in try await destinationAdmin.alterCommittedOffsets(group: group.kafka, nextOffsets: request) {
+                for (partition, outcome) in try await admin.alterCommittedOffsets(group: group.kafka, nextOffsets: request) {
                     if case .failure(let error) = outcome, let converted = TopicPartition(kafka: partition) {
-                        commitFailures[group, default: [:]][converted] = "\(error)"
+                        result.commitFailures[group, default: [:]][converted] = "\(error)"
                     }
                 }
             } catch {
-                for partition in commits.keys { commitFailures[group, default: [:]][partition] = "\(error)" }
+                for partition in commits.keys { result.commitFailures[group, default: [:]][partition] = "\(error)" }
             }
-            logger.info("\(group): \(direction) \(origin.site) → \(destination.site): committed \(commits.count) partition(s)")
         }
-        return GroupTranslationResult(
-            report: TranslationReport(plans: plans), dryRun: dryRun, commitFailures: commitFailures, groupErrors: groupErrors)
+        if !stale.isEmpty {
+            do {
+                for (partition, outcome) in try await admin.deleteCommittedOffsets(group: group.kafka, partitions: stale.map(\.kafka)) {
+                    if case .failure(let error) = outcome, let converted = TopicPartition(kafka: partition) {
+                        result.commitFailures[group, default: [:]][converted] = "cannot remove the stale commit: \(error)"
+                    }
+                }
+            } catch {
+                for partition in stale { result.commitFailures[group, default: [:]][partition] = "cannot remove the stale commit: \(error)" }
+            }
+        }
+        logger.info("\(group): \(plan.direction) \(plan.originSite) → \(plan.destinationSite): committed \(commits.count), removed \(stale.count) partition(s)")
     }
 
-    private func hasActiveMembers(_ group: ConsumerGroupID, admin: KafkaAdmin) async throws -> Bool {
+    func hasActiveMembers(_ group: ConsumerGroupID, admin: KafkaAdmin) async throws -> Bool {
         let described = try await admin.describeConsumerGroups([group.kafka])
         switch described[group.kafka] {
         case .success(let description): return description.hasActiveMembers

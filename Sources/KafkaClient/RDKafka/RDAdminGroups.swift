@@ -134,6 +134,30 @@ extension RDClient {
         }
     }
 
+    func deleteGroupOffsets(_ group: GroupID, _ partitions: [TopicPartition], timeout: Duration) throws(KafkaError)
+        -> [TopicPartition: Result<Void, KafkaError>]
+    {
+        let list = RDTopicPartitionList(Array(Set(partitions)))
+        var request: OpaquePointer? = rd_kafka_DeleteConsumerGroupOffsets_new(group.rawValue, list.pointer)
+        defer { rd_kafka_DeleteConsumerGroupOffsets_destroy(request) }
+        let what = "deleting the committed offsets of group \(group)"
+        return try adminRequest(RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS, what, timeout: timeout) { options, queue in
+            rd_kafka_DeleteConsumerGroupOffsets(handle, &request, 1, options, queue)
+        } parse: { event throws(KafkaError) in
+            var count = 0
+            let results = rd_kafka_DeleteConsumerGroupOffsets_result_groups(rd_kafka_event_DeleteConsumerGroupOffsets_result(event), &count)
+            var outcomes: [TopicPartition: Result<Void, KafkaError>] = [:]
+            for element in try Self.groupPartitions(results, count: count, what) {
+                let tp = element.topicPartition
+                outcomes[tp] =
+                    element.error == RD_KAFKA_RESP_ERR_NO_ERROR
+                    ? .success(())
+                    : .failure(RDErrorCode.error(element.error, while: "\(what) for \(tp)", topic: tp.topic, partition: tp.partition))
+            }
+            return outcomes
+        }
+    }
+
     /// The partitions of the single group result, or the group's error.
     private static func groupPartitions(
         _ results: UnsafeMutablePointer<OpaquePointer?>?, count: Int, _ what: String
