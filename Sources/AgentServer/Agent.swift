@@ -10,33 +10,29 @@ import Sites
 import SwitchbackConfiguration
 import Synchronization
 
-/// One Switchback agent (DESIGN.md §6, §8) as a `Service`: the election loop, a tick every
-/// few tens of milliseconds (see `tickInterval`), a probe loop per site's cluster, peer messaging,
-/// alert delivery and the HTTP API, each a `Service` under one `ServiceGroup`.
+/// One Switchback agent (DESIGN.md §6, §8) as a `Service`: the election loop, a timer that
+/// wakes it at its next deadline (`ElectionHost.runTimer`), a probe loop per site's cluster,
+/// peer messaging, alert delivery and the HTTP API, each a `Service` under one `ServiceGroup`.
 ///
 /// `run()` returns after a graceful shutdown (SIGTERM under `ServiceGroup`): the HTTP server
 /// drains, the loops stop, the audit log is flushed. It throws when the agent cannot work at
 /// all (the listen address is taken, the state file is unreadable, librdkafka refuses a
 /// property), with a message that says what to fix.
 public final class Agent: Service {
-    /// How often the election gets a `.tick`: a candidate's random back-off only takes
-    /// effect at a tick, so ticks must be fine compared with the back-off range or agents
-    /// that planned different back-offs start in the same tick and split the vote. 1/40 of
-    /// `failover.candidate_backoff`, between 10 ms and 100 ms (50 ms with the defaults).
-    public static func tickInterval(candidateBackoff: Duration) -> Duration {
-        min(max(candidateBackoff / 40, .milliseconds(10)), .milliseconds(100))
-    }
-
     public let configuration: AgentConfiguration
     private let logger: Logger
     private let runtime = Mutex<(port: Int?, host: ElectionHost?)>((nil, nil))
 
     /// How long the agent waits at start for a first good probe of every cluster.
     public let warmUpLimit: Duration
+    /// Whether the election starts in rejoin mode (`switchback agent --rejoin`).
+    public let rejoin: Bool
 
     /// - Parameter warmUpLimit: the longest wait at start for the clusters' first good
     ///   probes (see `run()`); default 10 s.
-    public init(configuration: AgentConfiguration, logger: Logger, warmUpLimit: Duration = .seconds(10)) {
+    /// - Parameter rejoin: start as a voter without durable state (see `ElectionHost`).
+    public init(configuration: AgentConfiguration, logger: Logger, warmUpLimit: Duration = .seconds(10), rejoin: Bool = false) {
+        self.rejoin = rejoin
         self.configuration = configuration
         self.warmUpLimit = warmUpLimit
         var logger = logger
@@ -125,7 +121,7 @@ public final class Agent: Service {
             host = try await ElectionHost(
                 agent: configuration.agentID, voters: try configuration.voters(), policy: configuration.electionPolicy(),
                 initial: configuration.initialSiteConfig, dataDirectory: configuration.dataDirectory, peers: transport,
-                audit: audit, metrics: metrics, logger: logger)
+                audit: audit, metrics: metrics, logger: logger, rejoin: rejoin)
         } catch {
             for probe in probes { await probe.shutdown() }
             try? await httpClient.shutdown()
@@ -146,14 +142,13 @@ public final class Agent: Service {
             logger: logger)
 
         defer { runtime.withLock { $0 = (nil, nil) } }
-        let tick = Self.tickInterval(candidateBackoff: configuration.electionPolicy().candidateBackoff)
         // Started in this order and shut down in the reverse one: the HTTP server drains first
         // (sidecars and operators get their answers), the election keeps running while it does,
         // and alert delivery stops last so the alerts raised while stopping are stored.
         var services: [any Service] = []
         if let alerts { services.append(alerts) }
         services.append(ElectionLoopService(host: host))
-        services.append(ElectionTickService(host: host, interval: tick))
+        services.append(ElectionTimerService(host: host))
         for probe in probes {
             services.append(ProbeService(
                 probe: probe, host: host, board: probeBoard, metrics: metrics, audit: audit,
@@ -169,13 +164,6 @@ public final class Agent: Service {
         await audit.flush()
         logger.notice("agent stopped")
         try outcome.get()
-    }
-
-    static func tickLoop(_ host: ElectionHost, every interval: Duration) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            host.submit(.tick)
-        }
     }
 
     static func probeLoop(
@@ -202,7 +190,7 @@ public final class Agent: Service {
                     time: Date(), agent: host.agent.rawValue, epoch: host.committed.epoch.rawValue, kind: "probe",
                     message: message, site: probe.site.rawValue, healthy: outcome.healthy))
             }
-            host.submit(.probeResult(site: probe.site, healthy: outcome.healthy))
+            host.submit(.probeResult(site: probe.site, healthy: outcome.healthy, observedAt: host.instant(of: started)))
             try? await Task.sleep(until: started + interval, clock: .continuous)
         }
     }

@@ -15,13 +15,13 @@ struct ElectionLoopService: Service {
     }
 }
 
-/// The election's clock (`Agent.tickLoop`) as a `Service`; it stops at graceful shutdown.
-struct ElectionTickService: Service {
+/// The election's timer (`ElectionHost.runTimer`, waking it at its next deadline) as a
+/// `Service`; it stops at graceful shutdown.
+struct ElectionTimerService: Service {
     let host: ElectionHost
-    let interval: Duration
 
     func run() async {
-        await cancelWhenGracefulShutdown { await Agent.tickLoop(host, every: interval) }
+        await cancelWhenGracefulShutdown { await host.runTimer() }
     }
 }
 

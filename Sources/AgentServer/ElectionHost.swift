@@ -43,12 +43,16 @@ public final class ElectionHost: Sendable {
     }
 
     private let waiting = Mutex(Waiters())
+    private let wakeup: ElectionWakeup
 
     /// Loads the durable state (or starts from `initial`) and builds the election.
     /// - Throws: `AgentError` when the state file cannot be read or does not fit the configuration.
+    /// - Parameter rejoin: start as a voter without durable state (`Election`'s rejoin mode),
+    ///   as the operator asks after moving a corrupted state file aside; also chosen on its own
+    ///   when the state file is missing from a data directory that had one.
     public init(
         agent: AgentID, voters: Voters, policy: ElectionPolicy, initial: SiteConfig, dataDirectory: String,
-        peers: any PeerSending, audit: AuditLog, metrics: AgentMetrics, logger: Logger
+        peers: any PeerSending, audit: AuditLog, metrics: AgentMetrics, logger: Logger, rejoin: Bool = false
     ) async throws(AgentError) {
         self.agent = agent
         self.voters = voters
@@ -68,14 +72,21 @@ public final class ElectionHost: Sendable {
             throw AgentError("\(error)")
         }
         let state = stored ?? .initial(initial)
+        let lost = stored == nil && store.stateWasLost
+        if lost {
+            logger.warning(
+                "the election state file is missing although this data directory had one; rejoining: no votes or lease grants until caught up with a majority",
+                metadata: ["path": "\(store.path)"])
+        }
         do {
             election = Mutex(
                 try Election(
                     agent: agent, voters: voters, policy: policy, state: state, randomSeed: UInt64.random(in: 0...UInt64.max),
-                    now: MonotonicInstant(origin, origin: origin)))
+                    now: MonotonicInstant(origin, origin: origin), rejoining: rejoin || lost))
         } catch {
             throw AgentError("\(error)")
         }
+        wakeup = ElectionWakeup(deadline: origin)
         board = ActiveConfigBoard(config: state.committed)
         (stream, input) = AsyncStream.makeStream(of: Envelope.self)
         metrics.epoch.set(Double(state.committed.epoch.rawValue))
@@ -83,6 +94,27 @@ public final class ElectionHost: Sendable {
 
     /// This agent's monotonic now.
     public func now() -> MonotonicInstant { MonotonicInstant(ContinuousClock.now, origin: origin) }
+
+    /// `instant` on this agent's election clock (to stamp events with when they happened).
+    public func instant(of instant: ContinuousClock.Instant) -> MonotonicInstant { MonotonicInstant(instant, origin: origin) }
+
+    /// Wakes the election with a `.tick` at its next deadline (`Election.nextDeadline`),
+    /// recomputed after every event, until the task is cancelled. A tick is submitted once per
+    /// published deadline, so a tick still queued never causes another.
+    public func runTimer() async {
+        var ticked: UInt64?
+        while !Task.isCancelled {
+            let (deadline, generation) = wakeup.current
+            if ticked == generation {
+                await wakeup.changed(after: generation)
+                continue
+            }
+            if await wakeup.sleep(until: deadline, generation: generation) {
+                ticked = generation
+                submit(.tick)
+            }
+        }
+    }
 
     /// Queues an event without waiting for it.
     public func submit(_ event: ElectionEvent) {
@@ -129,7 +161,11 @@ public final class ElectionHost: Sendable {
         }
         for await envelope in stream {
             let now = now()
-            let actions = election.withLock { $0.handle(envelope.event, now: now) }
+            let (actions, deadline) = election.withLock { election in
+                let actions = election.handle(envelope.event, now: now)
+                return (actions, election.nextDeadline(now: now))
+            }
+            wakeup.publish(origin + deadline.sinceOrigin)
             let records = try await execute(actions)
             if let ticket = envelope.ticket {
                 let continuation = waiting.withLock { $0.continuations.removeValue(forKey: ticket) }

@@ -10,6 +10,7 @@ extension Election {
             startLeaseRound(now: now, &actions)
         }
         lease.prune(now: now, leaseDuration: policy.leaseDuration)
+        progressRejoin(now: now, &actions)
         if state.currentEpoch > state.committed.epoch || staleEpochEvidence != nil {
             if uncommittedSince == nil { uncommittedSince = now }
         } else {
@@ -20,35 +21,36 @@ extension Election {
 
     mutating func onHeartbeat(_ heartbeat: Heartbeat, from peer: AgentID, now: MonotonicInstant, _ actions: inout [ElectionAction]) {
         detector.recordHeartbeat(heartbeat, from: peer, now: now)
-        highestEpochSeen = max(highestEpochSeen, heartbeat.currentEpoch)
-        adopt(heartbeat.committed, via: "heartbeat from \(peer)", now: now, &actions)
+        learn(heartbeat.currentEpoch)
+        if var rejoining = rejoin {
+            rejoining.heard(heartbeat.currentEpoch, from: peer)
+            rejoin = rejoining
+        }
+        adoptClaim(heartbeat.committed, from: peer, now: now, &actions)
+        adoptProven(now: now, &actions)
+        let stampLimit = PeerBounds.limit(state.maintenance.stamp, step: PeerBounds.maintenanceStampStep)
         if heartbeat.maintenance.isNewer(than: state.maintenance) {
-            state.maintenance = heartbeat.maintenance
+            if heartbeat.maintenance.stamp > stampLimit {
+                audit(
+                    .messageRefused,
+                    "maintenance stamp \(heartbeat.maintenance.stamp) from \(peer) is more than \(PeerBounds.maintenanceStampStep) above this agent's \(state.maintenance.stamp); ignored",
+                    &actions)
+            } else {
+                state.maintenance = heartbeat.maintenance
+                persist(&actions)
+                audit(
+                    .operatorAction,
+                    "maintenance \(heartbeat.maintenance.enabled ? "on" : "off") (set at \(heartbeat.maintenance.by?.rawValue ?? "?"), heard from \(peer))",
+                    &actions)
+            }
+        }
+        // An acknowledgement speaks for a committed change; one this agent has not adopted yet
+        // is heard again in the peer's next heartbeat, once it has.
+        let acknowledged = min(heartbeat.acknowledgedEpoch, state.committed.epoch)
+        if acknowledged > state.acknowledgedEpoch {
+            state.acknowledgedEpoch = acknowledged
             persist(&actions)
-            audit(
-                .operatorAction,
-                "maintenance \(heartbeat.maintenance.enabled ? "on" : "off") (set at \(heartbeat.maintenance.by?.rawValue ?? "?"), heard from \(peer))",
-                &actions)
-        }
-        if heartbeat.acknowledgedEpoch > state.acknowledgedEpoch {
-            state.acknowledgedEpoch = heartbeat.acknowledgedEpoch
-            persist(&actions)
-            audit(.operatorAction, "block period acknowledged through \(heartbeat.acknowledgedEpoch) (heard from \(peer))", &actions)
-        }
-        adoptAcceptedMajority(now: now, &actions)
-    }
-
-    /// A configuration a majority has stored is committed even if its leader died before
-    /// saying so; heartbeats show each voter's stored one, so any agent can complete it.
-    mutating func adoptAcceptedMajority(now: MonotonicInstant, _ actions: inout [ElectionAction]) {
-        var holders: [SiteConfig: Int] = [:]
-        if let mine = state.accepted { holders[mine, default: 0] += 1 }
-        for (_, view) in detector.peers {
-            if let theirs = view.heartbeat.accepted { holders[theirs, default: 0] += 1 }
-        }
-        let proven = holders.filter { $0.key.epoch > state.committed.epoch && $0.value >= voters.majority }
-        if let newest = proven.keys.max(by: { $0.epoch < $1.epoch }) {
-            adopt(newest, via: "a majority of voters stored it", now: now, &actions)
+            audit(.operatorAction, "block period acknowledged through \(acknowledged) (heard from \(peer))", &actions)
         }
     }
 
@@ -61,12 +63,12 @@ extension Election {
         // while still serving (see `isReaffirming`), and waits long enough for any election
         // still under way to finish first, so it does not duel with a legitimate failover or
         // an operator's switchover.
-        if let mySite, active == mySite, !detector.isDown(mySite, now: now),
+        if let mySite, active == mySite, rejoin == nil, !detector.isDown(mySite, now: now),
             let since = uncommittedSince, now - since >= policy.electionTimeout * 2 + policy.leaseDuration
         {
             return (mySite, .reaffirm)
         }
-        guard automaticFailoverEnabled, !state.maintenance.enabled, !isBlocked(now: now) else { return nil }
+        guard automaticFailoverEnabled, !state.maintenance.enabled, !isBlocked(now: now), rejoin == nil else { return nil }
         if detector.isObjectivelyDown(active, me: me, majority: voters.majority, now: now) {
             // The standby that this agent sees healthy; a witness stands on its behalf too.
             guard let target = voters.sites.first(where: { $0 != active && !detector.isDown($0, now: now) }) else {

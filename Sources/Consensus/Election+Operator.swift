@@ -11,7 +11,9 @@ import Sites
 ///   still waits out every lease it granted itself. In a two-voter setup every lease needs
 ///   this agent's grant, so no other site can still be serving; with more voters the operator
 ///   must know the old active site is down. Two operators doing this on both sides at once
-///   create two configurations for one epoch: that is the risk the override accepts.
+///   create two configurations for one epoch: that is the risk the override accepts, and
+///   why it is refused while this agent hears a majority (itself and fresh peers): then the
+///   normal vote can decide, and deciding alone could only race it.
 extension Election {
     mutating func operatorMove(
         to target: SiteID, cause: ConfigCause, override: SafetyOverride, now: MonotonicInstant,
@@ -28,6 +30,20 @@ extension Election {
         }
         if !override.ignoreHealth && detector.isDown(target, now: now) {
             audit(.operatorAction, "\(verb) to \(target) refused: it looks down from here; force with the health override", &actions)
+            return
+        }
+        if override.withoutMajority {
+            let reachable = detector.freshPeers(now: now).keys.filter { voters.contains($0) }.count + 1
+            if reachable >= voters.majority {
+                audit(
+                    .operatorAction,
+                    "\(verb) to \(target) without a majority refused: \(reachable) of \(voters.count) voters are reachable from here, a majority; run it without the override",
+                    &actions)
+                return
+            }
+        }
+        if rejoin != nil {
+            audit(.operatorAction, "\(verb) to \(target) refused: this agent rejoins without durable state and cannot stand as candidate yet", &actions)
             return
         }
         if let running = candidacy {

@@ -38,15 +38,18 @@ extension Election {
         checkVotes(now: now, &actions)
     }
 
+    /// Counts a vote only if it names this candidate and this election's epoch: a vote
+    /// replayed or misdelivered from another candidate's election is not this one's.
     mutating func onVoteResponse(_ response: VoteResponse, from peer: AgentID, now: MonotonicInstant, _ actions: inout [ElectionAction]) {
-        highestEpochSeen = max(highestEpochSeen, response.voterEpoch)
-        adopt(response.voterCommitted, via: "vote response from \(peer)", now: now, &actions)
-        guard var running = candidacy, running.epoch == response.epoch, running.phase == .collectingVotes,
-            response.granted
+        learn(response.voterEpoch)
+        adoptClaim(response.voterCommitted, from: peer, now: now, &actions)
+        guard var running = candidacy, running.epoch == response.epoch, response.candidate == me,
+            running.phase == .collectingVotes, response.granted
         else { return }
-        // A voter cannot have granted a lease longer than the lease duration; a larger or
-        // negative figure is a malformed message and is clamped, never trusted.
-        let remaining = min(max(response.leaseRemaining, .zero), policy.leaseDuration)
+        // Voters may have a longer lease setting than this candidate (a rolling change), so
+        // what they report is waited out in full; only a figure no configuration allows is a
+        // malformed message, clamped to the longest lease, never trusted further.
+        let remaining = min(max(response.leaseRemaining, .zero), ElectionPolicy.longestLease)
         running.votes[peer] = now + remaining
         candidacy = running
         checkVotes(now: now, &actions)
@@ -89,7 +92,7 @@ extension Election {
     }
 
     mutating func onCommitAck(_ ack: CommitAck, from peer: AgentID, now: MonotonicInstant, _ actions: inout [ElectionAction]) {
-        highestEpochSeen = max(highestEpochSeen, ack.voterEpoch)
+        learn(ack.voterEpoch)
         guard var running = candidacy, running.phase == .committing, running.epoch == ack.epoch, ack.accepted else {
             return
         }
@@ -115,10 +118,14 @@ extension Election {
     /// nothing, and refusing on it would let one confused peer stall every election.
     mutating func onVoteRequest(_ request: VoteRequest, from peer: AgentID, now: MonotonicInstant, _ actions: inout [ElectionAction]) {
         let proposal = request.proposal
-        highestEpochSeen = max(highestEpochSeen, proposal.epoch)
+        learn(proposal.epoch)
         let repeated = proposal.epoch == state.currentEpoch && state.votedFor == peer
         var objection: Objection?
-        if !(proposal.epoch > state.currentEpoch || repeated) {
+        if rejoin != nil {
+            objection = Objection("this voter rejoins without durable state and votes only once it has caught up with a majority and waited out its old leases")
+        } else if proposal.epoch > epochLimit {
+            objection = Objection("epoch \(proposal.epoch) is more than \(PeerBounds.epochStep) above this voter's \(max(state.currentEpoch, state.committed.epoch))")
+        } else if !(proposal.epoch > state.currentEpoch || repeated) {
             objection = Objection("epoch \(proposal.epoch) is not newer than \(state.currentEpoch) (voted for \(state.votedFor?.rawValue ?? "nobody"))")
         } else if !isKnown(proposal) || !isKnown(request.base) {
             objection = Objection("the proposal names an unknown site")
@@ -129,7 +136,7 @@ extension Election {
                 "supporting \(held.candidate)'s election in \(held.proposal.epoch) of \(held.proposal.activeSite) until it commits or times out")
         } else {
             if request.base.epoch > state.committed.epoch {
-                adopt(request.base, via: "vote request from \(peer)", now: now, &actions)
+                adoptClaim(request.base, from: peer, now: now, &actions)
             }
             if request.base.epoch < state.committed.epoch {
                 objection = Objection("the candidate replaces \(request.base.epoch), but \(state.committed.epoch) is committed")
@@ -137,7 +144,7 @@ extension Election {
                 objection = disagreement(with: request, now: now)
             }
         }
-        let remaining = min(max(grantedUntil - now, .zero), policy.leaseDuration)
+        let remaining = max(grantedUntil - now, .zero)
         if objection?.failureNotSeenYet == true, !repeated {
             // The candidate saw the failure first; this voter would stand for the same change
             // moments later, in a newer epoch that would only compete with this one. It holds
@@ -147,7 +154,7 @@ extension Election {
         if let objection = objection?.reason {
             audit(.voteRefused, "refused \(peer) in \(proposal.epoch): \(objection)", &actions)
             let response = VoteResponse(
-                epoch: proposal.epoch, granted: false, leaseRemaining: remaining, voterEpoch: state.currentEpoch,
+                epoch: proposal.epoch, candidate: peer, granted: false, leaseRemaining: remaining, voterEpoch: state.currentEpoch,
                 voterCommitted: state.committed, reason: objection)
             actions.append(.send(PeerMessage(from: me, body: .voteResponse(response)), to: peer))
             return
@@ -164,7 +171,7 @@ extension Election {
         }
         support(proposal, of: peer, until: now + remaining + policy.electionTimeout)
         let response = VoteResponse(
-            epoch: proposal.epoch, granted: true, leaseRemaining: remaining, voterEpoch: state.currentEpoch,
+            epoch: proposal.epoch, candidate: peer, granted: true, leaseRemaining: remaining, voterEpoch: state.currentEpoch,
             voterCommitted: state.committed, reason: "granted")
         actions.append(.send(PeerMessage(from: me, body: .voteResponse(response)), to: peer))
     }
@@ -201,13 +208,21 @@ extension Election {
         }
     }
 
-    /// Stores a leader's configuration durably before acknowledging it. Refused for an epoch
-    /// older than this voter's (a newer election has started) or one already superseded.
+    /// Stores a leader's configuration durably before acknowledging it. In this voter's own
+    /// epoch only from the candidate it voted for there (no one else can have won it); in a
+    /// newer epoch (within `epochLimit`) from whoever leads it, since this voter took no part
+    /// in that election. Refused for an older epoch (a newer election has started) or one
+    /// already superseded.
     mutating func onCommitRequest(_ request: CommitRequest, from peer: AgentID, now: MonotonicInstant, _ actions: inout [ElectionAction]) {
         let config = request.config
-        highestEpochSeen = max(highestEpochSeen, config.epoch)
-        guard config.epoch >= state.currentEpoch, config.epoch > state.committed.epoch, isKnown(config) else {
-            audit(.commitRefused, "refused \(peer)'s \(config): this voter is at \(state.currentEpoch), committed \(state.committed.epoch)", &actions)
+        learn(config.epoch)
+        let fromItsLeader = config.epoch > state.currentEpoch ? config.epoch <= epochLimit
+            : config.epoch == state.currentEpoch && state.votedFor == peer
+        guard fromItsLeader, config.epoch > state.committed.epoch, isKnown(config) else {
+            audit(
+                .commitRefused,
+                "refused \(peer)'s \(config): this voter is at \(state.currentEpoch) (voted for \(state.votedFor?.rawValue ?? "nobody")), committed \(state.committed.epoch)",
+                &actions)
             let ack = CommitAck(epoch: config.epoch, accepted: false, voterEpoch: state.currentEpoch)
             actions.append(.send(PeerMessage(from: me, body: .commitAck(ack)), to: peer))
             return

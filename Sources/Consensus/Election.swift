@@ -62,6 +62,11 @@ public struct Election: Sendable {
     let incarnation: UInt64
     var leaseSequence: UInt64 = 0
     var recentDecisions: [AuditRecord] = []
+    /// The committed configuration each peer last claimed to hold (heartbeats, lease and vote
+    /// requests, vote responses): a claim is evidence only together with a majority's (`adoptProven`).
+    var claims: [AgentID: SiteConfig] = [:]
+    /// Set while this voter rejoins without durable state (`Rejoin`).
+    var rejoin: Rejoin?
 
     /// Starts (or restarts) an agent from its durable state.
     ///
@@ -70,11 +75,14 @@ public struct Election: Sendable {
     /// unacknowledged automatic change re-starts the block period, since its start is unknown.
     /// - Parameter randomSeed: seeds the back-off and the lease round identity; must differ
     ///   between starts of the same agent.
+    /// - Parameter rejoining: the agent lost its durable state (or the operator says so): it
+    ///   may have voted and granted leases it no longer remembers, so it refuses votes and lease
+    ///   grants until it has caught up (see `Rejoin`).
     /// - Throws: `ElectionConfigError` when the agent, the policy or the state does not fit
     ///   the voters.
     public init(
         agent: AgentID, voters: Voters, policy: ElectionPolicy, state: ElectionState,
-        randomSeed: UInt64, now: MonotonicInstant
+        randomSeed: UInt64, now: MonotonicInstant, rejoining: Bool = false
     ) throws(ElectionConfigError) {
         guard voters.contains(agent) else {
             throw ElectionConfigError(key: "site", message: "agent '\(agent)' is not one of the voters \(voters.all)")
@@ -98,7 +106,9 @@ public struct Election: Sendable {
         }
         self.state = state
         self.detector = FailureDetector(sites: voters.sites, policy: policy, now: now)
-        self.grantedUntil = now + policy.leaseDuration
+        let longest = min(max(policy.leaseDuration, state.longestLeaseGranted ?? .zero), ElectionPolicy.longestLease)
+        self.grantedUntil = now + longest
+        if rejoining { self.rejoin = Rejoin() }
         self.highestEpochSeen = state.currentEpoch
         var rng = SplitMix64(seed: randomSeed)
         self.incarnation = rng.next()
@@ -145,8 +155,10 @@ public struct Election: Sendable {
         switch event {
         case .tick:
             onTick(now: now, &actions)
-        case .probeResult(let site, let healthy):
-            if !detector.recordProbe(of: site, healthy: healthy, now: now) {
+        case .probeResult(let site, let healthy, let observedAt):
+            // When the probe ran, not when its result is handled: after a stall (a slow disk
+            // holding the event queue) a result may be old, and must not count as fresh.
+            if !detector.recordProbe(of: site, healthy: healthy, at: min(observedAt, now), now: now) {
                 audit(.messageRefused, "probe result for unknown site '\(site)' ignored", &actions)
             }
         case .received(let message):
@@ -209,7 +221,9 @@ public struct Election: Sendable {
             && voters.members[config.mirrorDirection.to] != nil
     }
 
-    /// Takes on a configuration committed elsewhere (or by this agent as leader) if it is newer.
+    /// Takes on a configuration known to be committed if it is newer: committed by this agent
+    /// as leader, or proven by evidence (`adoptClaim`, `adoptProven`). Never call it with what
+    /// a single peer merely says.
     mutating func adopt(_ config: SiteConfig, via source: String, now: MonotonicInstant, _ actions: inout [ElectionAction]) {
         guard config.epoch > state.committed.epoch else { return }
         guard isKnown(config) else {
@@ -218,12 +232,17 @@ public struct Election: Sendable {
         }
         let previous = state.committed
         state.committed = config
+        claims = claims.filter { $0.value.epoch > config.epoch }
         if config.epoch > state.currentEpoch {
             state.currentEpoch = config.epoch
             state.votedFor = nil
         }
         if let accepted = state.accepted, accepted.epoch <= config.epoch { state.accepted = nil }
         highestEpochSeen = max(highestEpochSeen, config.epoch)
+        if var rejoining = rejoin {
+            rejoining.note(config.epoch)
+            rejoin = rejoining
+        }
         persist(&actions)
         audit(.committed, "adopted \(config) (via \(source); was \(previous.activeSite) in \(previous.epoch))", epoch: config.epoch, &actions)
         actions.append(.adoptConfig(config))

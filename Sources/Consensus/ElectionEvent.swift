@@ -7,8 +7,9 @@ public enum ElectionEvent: Hashable, Sendable {
     case tick
     /// The outcome of one probe of `site`'s cluster (metadata + canary round trip). Every
     /// agent probes every site's cluster, its own and the others'; a witness has no cluster of
-    /// its own and probes them all.
-    case probeResult(site: SiteID, healthy: Bool)
+    /// its own and probes them all. `observedAt` is when the probe started (on this agent's
+    /// clock): a good result proves health no later than that, however late it is handled.
+    case probeResult(site: SiteID, healthy: Bool, observedAt: MonotonicInstant)
     /// A peer message arrived (already authenticated by the peer API).
     case received(PeerMessage)
     /// Operator: pause (`true`) or resume (`false`) automatic failover and failback.

@@ -91,6 +91,11 @@ public struct ElectionPolicy: Hashable, Sendable {
                 message: "must be at least 0 and shorter than the lease (\(leaseDuration)), got \(leaseSafetyMargin)"
             )
         }
+        guard leaseDuration <= Self.longestLease else {
+            throw ElectionConfigError(
+                key: "detection.lease",
+                message: "must be at most \(Self.longestLease) (a voter never reports a longer lease), got \(leaseDuration)")
+        }
         guard leaseDuration > probeInterval else {
             throw ElectionConfigError(
                 key: "detection.lease",

@@ -34,6 +34,8 @@ public struct MaintenanceMark: Hashable, Codable, Sendable {
 ///   majority; it counts toward that majority, so it must survive a restart.
 /// - `maintenance` and `acknowledgedEpoch`: operator decisions; a restart must not silently
 ///   resume automation the operator paused or re-block what they acknowledged.
+/// - `longestLeaseGranted`: a restarted voter reports it as still running in its first votes,
+///   even if its own lease setting became shorter across the restart.
 public struct ElectionState: Hashable, Codable, Sendable {
     public var currentEpoch: Epoch
     /// The candidate this agent voted for in `currentEpoch`, if any.
@@ -43,6 +45,9 @@ public struct ElectionState: Hashable, Codable, Sendable {
     public var maintenance: MaintenanceMark
     /// The newest automatic change whose block period an operator acknowledged.
     public var acknowledgedEpoch: Epoch
+    /// The longest lease this voter ever granted (absent in files written before leases
+    /// carried their duration): a restarted voter assumes it granted that long just now.
+    public var longestLeaseGranted: Duration?
 
     public init(
         currentEpoch: Epoch,
@@ -50,7 +55,8 @@ public struct ElectionState: Hashable, Codable, Sendable {
         committed: SiteConfig,
         accepted: SiteConfig? = nil,
         maintenance: MaintenanceMark = .off,
-        acknowledgedEpoch: Epoch = .initial
+        acknowledgedEpoch: Epoch = .initial,
+        longestLeaseGranted: Duration? = nil
     ) {
         self.currentEpoch = currentEpoch
         self.votedFor = votedFor
@@ -58,6 +64,7 @@ public struct ElectionState: Hashable, Codable, Sendable {
         self.accepted = accepted
         self.maintenance = maintenance
         self.acknowledgedEpoch = acknowledgedEpoch
+        self.longestLeaseGranted = longestLeaseGranted
     }
 
     /// The state of an agent that has never run: the configured initial site configuration.

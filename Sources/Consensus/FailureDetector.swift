@@ -28,12 +28,15 @@ struct FailureDetector: Hashable, Sendable {
         self.lastGoodProbe = Dictionary(uniqueKeysWithValues: sites.map { ($0, now) })
     }
 
-    /// Records one probe; returns `false` for a site this agent does not know.
-    mutating func recordProbe(of site: SiteID, healthy: Bool, now: MonotonicInstant) -> Bool {
-        guard lastGoodProbe[site] != nil else { return false }
+    /// Records one probe observed at `observedAt` (at most `now`); returns `false` for a site
+    /// this agent does not know. A result older than the newest good one changes nothing: it
+    /// says nothing about the site since.
+    mutating func recordProbe(of site: SiteID, healthy: Bool, at observedAt: MonotonicInstant, now: MonotonicInstant) -> Bool {
+        guard let last = lastGoodProbe[site] else { return false }
+        guard observedAt >= last else { return true }
         if healthy {
-            if isDown(site, now: now) || healthySince[site] == nil { healthySince[site] = now }
-            lastGoodProbe[site] = now
+            if observedAt - last >= downAfter || healthySince[site] == nil { healthySince[site] = observedAt }
+            lastGoodProbe[site] = observedAt
         } else {
             healthySince[site] = nil
         }
@@ -58,6 +61,12 @@ struct FailureDetector: Hashable, Sendable {
 
     mutating func recordHeartbeat(_ heartbeat: Heartbeat, from peer: AgentID, now: MonotonicInstant) {
         peers[peer] = PeerView(receivedAt: now, heartbeat: heartbeat)
+    }
+
+    /// The instants at which a site turns subjectively down or a peer's heartbeat goes stale,
+    /// unless something arrives first.
+    func transitions() -> [MonotonicInstant] {
+        lastGoodProbe.values.map { $0 + downAfter } + peers.values.map { $0.receivedAt + staleness }
     }
 
     /// Peers whose last heartbeat is recent enough to count.

@@ -35,6 +35,15 @@ public struct FileElectionStore: Sendable {
 
     var directory: String { (path as NSString).deletingLastPathComponent }
 
+    /// Written beside the state on its first save and never removed by the agent: a state file
+    /// missing while this exists was lost or deleted, so the agent must rejoin (`Rejoin`).
+    public var markerPath: String { path + ".voted" }
+
+    /// Whether this data directory held a state that is gone now.
+    public var stateWasLost: Bool {
+        FileManager.default.fileExists(atPath: markerPath) && !FileManager.default.fileExists(atPath: path)
+    }
+
     /// The stored state, or `nil` if the agent never stored one (first start).
     /// - Throws: `ElectionStoreError` when the file exists but cannot be read or understood.
     public func load() throws(ElectionStoreError) -> ElectionState? {
@@ -53,7 +62,7 @@ public struct FileElectionStore: Sendable {
         } catch {
             throw ElectionStoreError(
                 code: .corrupted, path: path,
-                message: "it is not a valid election state (\(error)); restore it from a backup, or delete it to rejoin as a new voter — only if a majority of the other voters is healthy, since this voter forgets its votes")
+                message: "it is not a valid election state (\(error)); restore it from a backup, or move it aside and start the agent with --rejoin: it then refuses votes and lease grants until it has caught up with a majority of the other voters and waited out its old leases (deleting it without --rejoin could let this voter vote twice in one epoch)")
         }
         guard envelope.formatVersion == Self.formatVersion else {
             throw ElectionStoreError(
@@ -80,6 +89,10 @@ public struct FileElectionStore: Sendable {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw ElectionStoreError(code: .writeFailed, path: path, message: "cannot rename \(temporary) over it: \(reason)")
+        }
+        if !FileManager.default.fileExists(atPath: markerPath) {
+            try writeAndSync(
+                Data("this agent has stored election state here; if election.json is missing, it rejoins as a voter\n".utf8), to: markerPath)
         }
         try syncDirectory()
     }

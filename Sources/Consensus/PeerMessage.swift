@@ -99,8 +99,13 @@ public struct VoteRequest: Hashable, Codable, Sendable {
 
 /// A voter's answer. A grant reports how long the lease this voter last granted may still
 /// run, so the winner can wait it out before committing.
+///
+/// It names the candidate it answers: a vote counts only for the candidate it names, so a
+/// vote replayed or misdelivered to another candidate of the same epoch is worthless to it.
 public struct VoteResponse: Hashable, Codable, Sendable {
     public var epoch: Epoch
+    /// The candidate this answer is for.
+    public var candidate: AgentID
     public var granted: Bool
     public var leaseRemaining: Duration
     public var voterEpoch: Epoch
@@ -108,10 +113,11 @@ public struct VoteResponse: Hashable, Codable, Sendable {
     public var reason: String
 
     public init(
-        epoch: Epoch, granted: Bool, leaseRemaining: Duration, voterEpoch: Epoch,
+        epoch: Epoch, candidate: AgentID, granted: Bool, leaseRemaining: Duration, voterEpoch: Epoch,
         voterCommitted: SiteConfig, reason: String
     ) {
         self.epoch = epoch
+        self.candidate = candidate
         self.granted = granted
         self.leaseRemaining = leaseRemaining
         self.voterEpoch = voterEpoch
@@ -151,14 +157,21 @@ public struct LeaseRound: Hashable, Codable, Sendable {
     }
 }
 
-/// The active site's agent asks voters to extend its lease for `config`.
+/// The active site's agent asks voters to extend its lease for `config` by `duration`.
+///
+/// The duration travels with the request and the grant because agents need not share one
+/// lease setting (a rolling change from 4 s to 8 s has both at once): the holder serves only
+/// within what a majority granted, and every voter remembers what it granted.
 public struct LeaseRequest: Hashable, Codable, Sendable {
     public var config: SiteConfig
     public var round: LeaseRound
+    /// The lease the holder asks for (its own `detection.lease`).
+    public var duration: Duration
 
-    public init(config: SiteConfig, round: LeaseRound) {
+    public init(config: SiteConfig, round: LeaseRound, duration: Duration) {
         self.config = config
         self.round = round
+        self.duration = duration
     }
 }
 
@@ -168,11 +181,15 @@ public struct LeaseAck: Hashable, Codable, Sendable {
     public var round: LeaseRound
     public var granted: Bool
     public var voterEpoch: Epoch
+    /// The lease this voter promised, measured from when it received the request: the
+    /// shorter of what was asked and its own `detection.lease` (zero when refused).
+    public var duration: Duration
 
-    public init(epoch: Epoch, round: LeaseRound, granted: Bool, voterEpoch: Epoch) {
+    public init(epoch: Epoch, round: LeaseRound, granted: Bool, voterEpoch: Epoch, duration: Duration) {
         self.epoch = epoch
         self.round = round
         self.granted = granted
         self.voterEpoch = voterEpoch
+        self.duration = duration
     }
 }

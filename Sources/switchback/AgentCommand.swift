@@ -25,6 +25,12 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Flag(
+        help:
+            "Start as a voter that lost its election state (after moving a corrupted election.json aside): refuse votes and lease grants until caught up with a majority and every old lease is over."
+    )
+    var rejoin = false
+
     func run() async throws {
         let configuration = try loadConfiguration(config, command: "agent")
         // The key must match the certificate: a configuration mistake, so exit 2 naming
@@ -36,7 +42,7 @@ struct AgentCommand: AsyncParsableCommand {
         }
         bootstrapLogging(level: logLevel)
         let logger = Logger(label: "switchback.agent")
-        let agent = Agent(configuration: configuration, logger: logger)
+        let agent = Agent(configuration: configuration, logger: logger, rejoin: rejoin)
         let group = ServiceGroup(
             configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -13,10 +13,23 @@ struct AdoptionTests {
                         downSites: [], servingActive: false, maintenance: .off, acknowledgedEpoch: .initial))))
     }
 
-    @Test func theNewestCommittedEpochWinsAndOlderOnesAreIgnored() throws {
+    /// Issue 11, item 5: one peer's heartbeat could impose a "committed" configuration (and
+    /// so promote a site or end the active site's lease). Before the fix this witness adopted
+    /// e4 from dc-b's heartbeat alone.
+    @Test func onePeersWordIsNotACommit() throws {
+        var election = try Drive.election(Fixture.witness)
+        let claimed = Drive.failoverProposal(epoch: Epoch(4))
+        let actions = election.handle(heartbeat(from: Fixture.agentB, committed: claimed, accepted: nil), now: .origin)
+        #expect(!actions.contains(.adoptConfig(claimed)))
+        #expect(election.state.committed == Fixture.initialConfig)
+        #expect(election.state.currentEpoch == .initial)
+    }
+
+    @Test func aMajorityShowingItCommitsItAndOlderOnesAreIgnored() throws {
         var election = try Drive.election(Fixture.witness)
         let newer = Drive.failoverProposal(epoch: Epoch(4))
-        let adopted = election.handle(heartbeat(from: Fixture.agentB, committed: newer, accepted: nil), now: .origin)
+        _ = election.handle(heartbeat(from: Fixture.agentB, committed: newer, accepted: nil), now: .origin)
+        let adopted = election.handle(heartbeat(from: Fixture.agentA, committed: Fixture.initialConfig, accepted: newer), now: .origin)
         #expect(adopted.contains(.adoptConfig(newer)))
         #expect(adopted.persisted.last?.committed == newer)
         #expect(election.state.currentEpoch == Epoch(4))
@@ -25,6 +38,16 @@ struct AdoptionTests {
         let ignored = election.handle(heartbeat(from: Fixture.agentA, committed: older, accepted: nil), now: .origin)
         #expect(ignored.persisted.isEmpty)
         #expect(election.state.committed == newer)
+    }
+
+    /// The leader this voter voted for in an epoch is the only one who can have committed in it.
+    @Test func theLeaderThisVoterVotedForIsBelievedAlone() throws {
+        let proposal = Drive.failoverProposal(epoch: Epoch(1))
+        let state = ElectionState(currentEpoch: Epoch(1), votedFor: Fixture.agentB, committed: Fixture.initialConfig, accepted: proposal)
+        var election = try Drive.election(Fixture.witness, state: state)
+        let actions = election.handle(heartbeat(from: Fixture.agentB, committed: proposal, accepted: nil), now: .origin)
+        #expect(actions.contains(.adoptConfig(proposal)))
+        #expect(election.state.committed == proposal)
     }
 
     /// The leader died after a majority stored its configuration but before saying so:
@@ -52,7 +75,9 @@ struct AdoptionTests {
     @Test func aConfigurationNamingAnUnknownSiteIsNeverAdopted() throws {
         var election = try Drive.election(Fixture.witness)
         let bogus = SiteConfig(epoch: Epoch(9), activeSite: "dc-z", mirrorDirection: MirrorDirection(from: "dc-z", to: "dc-a"), cause: .operatorFailover)
-        let actions = election.handle(heartbeat(from: Fixture.agentB, committed: bogus, accepted: nil), now: .origin)
+        let actions = [Fixture.agentB, Fixture.agentA].flatMap {
+            election.handle(heartbeat(from: $0, committed: bogus, accepted: nil), now: .origin)
+        }
         #expect(election.state.committed == Fixture.initialConfig)
         #expect(actions.audits.contains { $0.kind == .messageRefused })
     }

@@ -22,6 +22,14 @@ enum Drive {
                         maintenance: .off, acknowledgedEpoch: .initial))))
     }
 
+    /// Heartbeats from each of `peers` showing `committed`: with this agent, a majority's
+    /// evidence that it is committed (one peer's word alone is not adopted).
+    static func heartbeats(
+        from peers: [AgentID], down: [SiteID], epoch: Epoch = .initial, committed: SiteConfig = Fixture.initialConfig
+    ) -> [ElectionEvent] {
+        peers.map { heartbeat(from: $0, down: down, epoch: epoch, committed: committed) }
+    }
+
     static func failoverProposal(epoch: Epoch, to target: SiteID = Fixture.siteB, cause: ConfigCause = .automaticFailover) -> SiteConfig {
         SiteConfig(epoch: epoch, activeSite: target, mirrorDirection: MirrorDirection(from: target, to: Fixture.siteA), cause: cause)
     }
@@ -30,13 +38,13 @@ enum Drive {
         .received(PeerMessage(from: candidate, body: .voteRequest(VoteRequest(proposal: proposal, base: base, override: .none))))
     }
 
-    static func voteGranted(from voter: AgentID, epoch: Epoch, leaseRemaining: Duration) -> ElectionEvent {
+    static func voteGranted(from voter: AgentID, to candidate: AgentID, epoch: Epoch, leaseRemaining: Duration) -> ElectionEvent {
         .received(
             PeerMessage(
                 from: voter,
                 body: .voteResponse(
                     VoteResponse(
-                        epoch: epoch, granted: true, leaseRemaining: leaseRemaining, voterEpoch: epoch,
+                        epoch: epoch, candidate: candidate, granted: true, leaseRemaining: leaseRemaining, voterEpoch: epoch,
                         voterCommitted: Fixture.initialConfig, reason: "granted"))))
     }
 
@@ -51,7 +59,7 @@ enum Drive {
             clock.advance(by: step)
             elapsed += step
             for site in election.voters.sites {
-                actions += election.handle(.probeResult(site: site, healthy: healthy.contains(site)), now: clock.now)
+                actions += election.handle(.probeResult(site: site, healthy: healthy.contains(site), observedAt: clock.now), now: clock.now)
             }
             actions += election.handle(.tick, now: clock.now)
         }

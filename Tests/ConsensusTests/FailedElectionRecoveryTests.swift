@@ -6,7 +6,7 @@ import Testing
 /// 446 of 2000 ended a healed schedule with no site serving).
 @Suite("Recovery from failed elections")
 struct FailedElectionRecoveryTests {
-    static let leaseRequest = LeaseRequest(config: Fixture.initialConfig, round: LeaseRound(incarnation: 1, sequence: 1))
+    static let leaseRequest = LeaseRequest(config: Fixture.initialConfig, round: LeaseRound(incarnation: 1, sequence: 1), duration: .seconds(2))
 
     static func lease(_ request: LeaseRequest = leaseRequest) -> ElectionEvent {
         .received(PeerMessage(from: Fixture.agentA, body: .leaseRequest(request)))
@@ -69,11 +69,11 @@ struct FailedElectionRecoveryTests {
             clock.advance(by: .milliseconds(100))
             var actions = election.handle(.tick, now: clock.now)
             for site in [Fixture.siteA, Fixture.siteB] {
-                actions += election.handle(.probeResult(site: site, healthy: true), now: clock.now)
+                actions += election.handle(.probeResult(site: site, healthy: true, observedAt: clock.now), now: clock.now)
             }
             for request in actions.sent.compactMap({ if case .leaseRequest(let r) = $0.0.body { r } else { nil } }) {
-                let granted = LeaseAck(epoch: request.config.epoch, round: request.round, granted: true, voterEpoch: .initial)
-                let refused = LeaseAck(epoch: request.config.epoch, round: request.round, granted: false, voterEpoch: Epoch(1))
+                let granted = LeaseAck(epoch: request.config.epoch, round: request.round, granted: true, voterEpoch: .initial, duration: .seconds(2))
+                let refused = LeaseAck(epoch: request.config.epoch, round: request.round, granted: false, voterEpoch: Epoch(1), duration: .zero)
                 _ = election.handle(.received(PeerMessage(from: Fixture.witness, body: .leaseAck(granted))), now: clock.now)
                 _ = election.handle(.received(PeerMessage(from: Fixture.agentB, body: .leaseAck(refused))), now: clock.now)
             }
@@ -87,7 +87,7 @@ struct FailedElectionRecoveryTests {
         #expect(servingWhileCandidate, "the lease it holds still protects it while the election runs")
 
         let epoch = request.proposal.epoch
-        _ = election.handle(Drive.voteGranted(from: Fixture.witness, epoch: epoch, leaseRemaining: .milliseconds(1900)), now: clock.now)
+        _ = election.handle(Drive.voteGranted(from: Fixture.witness, to: Fixture.agentA, epoch: epoch, leaseRemaining: .milliseconds(1900)), now: clock.now)
         // The lease runs out on its own; the commit waits for it.
         var commit: CommitRequest?
         while commit == nil && clock.now < lastServing + .seconds(5) {
@@ -104,7 +104,7 @@ struct FailedElectionRecoveryTests {
             now: clock.now)
         #expect(acked.contains(.adoptConfig(request.proposal)))
         let renewal = try #require(acked.sent.compactMap { if case .leaseRequest(let r) = $0.0.body { r } else { nil } }.first)
-        let granted = LeaseAck(epoch: epoch, round: renewal.round, granted: true, voterEpoch: epoch)
+        let granted = LeaseAck(epoch: epoch, round: renewal.round, granted: true, voterEpoch: epoch, duration: .seconds(2))
         clock.advance(by: .milliseconds(20))
         let serving = election.handle(.received(PeerMessage(from: Fixture.agentB, body: .leaseAck(granted))), now: clock.now)
         #expect(serving.contains(.startServingActive(request.proposal)))

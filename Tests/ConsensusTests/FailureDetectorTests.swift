@@ -6,13 +6,13 @@ struct FailureDetectorTests {
     @Test func siteIsSubjectivelyDownAfterDownAfterWithoutAGoodProbe() throws {
         var clock = ManualClock()
         var election = try Drive.election(Fixture.witness)
-        _ = election.handle(.probeResult(site: Fixture.siteA, healthy: true), now: clock.now)
+        _ = election.handle(.probeResult(site: Fixture.siteA, healthy: true, observedAt: clock.now), now: clock.now)
         clock.advance(by: .milliseconds(1400))
-        _ = election.handle(.probeResult(site: Fixture.siteA, healthy: false), now: clock.now)
+        _ = election.handle(.probeResult(site: Fixture.siteA, healthy: false, observedAt: clock.now), now: clock.now)
         #expect(election.status(now: clock.now).sites[0].subjectivelyDown == false, "1.4 s < down_after")
         clock.advance(by: .milliseconds(100))
         #expect(election.status(now: clock.now).sites[0].subjectivelyDown == true, "1.5 s without a good probe")
-        _ = election.handle(.probeResult(site: Fixture.siteA, healthy: true), now: clock.now)
+        _ = election.handle(.probeResult(site: Fixture.siteA, healthy: true, observedAt: clock.now), now: clock.now)
         #expect(election.status(now: clock.now).sites[0].subjectivelyDown == false, "a good probe clears it")
     }
 
@@ -48,10 +48,10 @@ struct FailureDetectorTests {
         var election = try Drive.election(Fixture.witness)
         _ = Drive.run(&election, clock: &clock, for: .seconds(3), healthy: [Fixture.siteA, Fixture.siteB])
         #expect((election.status(now: clock.now).sites[0].healthyFor ?? .zero) >= .milliseconds(2900))
-        _ = election.handle(.probeResult(site: Fixture.siteA, healthy: false), now: clock.now)
+        _ = election.handle(.probeResult(site: Fixture.siteA, healthy: false, observedAt: clock.now), now: clock.now)
         #expect(election.status(now: clock.now).sites[0].healthyFor == nil)
         clock.advance(by: .milliseconds(100))
-        _ = election.handle(.probeResult(site: Fixture.siteA, healthy: true), now: clock.now)
+        _ = election.handle(.probeResult(site: Fixture.siteA, healthy: true, observedAt: clock.now), now: clock.now)
         #expect(election.status(now: clock.now).sites[0].healthyFor == .zero)
     }
 }

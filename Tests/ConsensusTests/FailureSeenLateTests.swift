@@ -11,7 +11,7 @@ struct FailureSeenLateTests {
     static let activeLease = ElectionEvent.received(
         PeerMessage(
             from: Fixture.agentA,
-            body: .leaseRequest(LeaseRequest(config: Fixture.initialConfig, round: LeaseRound(incarnation: 1, sequence: 1)))))
+            body: .leaseRequest(LeaseRequest(config: Fixture.initialConfig, round: LeaseRound(incarnation: 1, sequence: 1), duration: .seconds(2)))))
 
     /// The witness: granted dc-a's lease, then asked by dc-b to fail over while it still sees dc-a up.
     func witnessAskedEarly(clock: inout ManualClock) throws -> (Election, [ElectionAction]) {
@@ -63,7 +63,8 @@ struct FailureSeenLateTests {
         let state = ElectionState(currentEpoch: Epoch(2), votedFor: Fixture.witness, committed: Fixture.initialConfig)
         var witness = try Drive.election(Fixture.witness, state: state)
         let committed = Drive.failoverProposal(epoch: Epoch(1))
-        let actions = witness.handle(Drive.heartbeat(from: Fixture.agentB, down: [Fixture.siteA], epoch: Epoch(1), committed: committed), now: .origin)
+        let actions = Drive.heartbeats(from: [Fixture.agentB, Fixture.agentA], down: [Fixture.siteA], epoch: Epoch(1), committed: committed)
+            .flatMap { witness.handle($0, now: .origin) }
         let record = try #require(actions.audits.first { $0.kind == .committed })
         #expect(record.epoch == Epoch(1), "audited as \(record.epoch): alerts and audit readers key a commit by its epoch")
         #expect(witness.state.committed == committed && witness.state.currentEpoch == Epoch(2))

@@ -34,7 +34,7 @@ struct FileElectionStoreTests {
             try store.save(sample)
             #expect(try store.load() == sample)
             let files = try FileManager.default.contentsOfDirectory(atPath: directory)
-            #expect(files == ["election.json"])
+            #expect(files.sorted() == ["election.json", "election.json.voted"], "the state and the marker that it existed")
             // A second store on the same file (a restarted agent) reads the same.
             #expect(try FileElectionStore(path: store.path).load() == sample)
         }
@@ -88,12 +88,12 @@ struct PeerMessageCodingTests {
             .voteRequest(VoteRequest(proposal: config, base: config, override: SafetyOverride(ignoreHealth: true))),
             .voteResponse(
                 VoteResponse(
-                    epoch: Epoch(4), granted: true, leaseRemaining: .milliseconds(1500), voterEpoch: Epoch(4),
+                    epoch: Epoch(4), candidate: "agent-b", granted: true, leaseRemaining: .milliseconds(1500), voterEpoch: Epoch(4),
                     voterCommitted: config, reason: "granted")),
             .commitRequest(CommitRequest(config: config)),
             .commitAck(CommitAck(epoch: Epoch(4), accepted: false, voterEpoch: Epoch(5))),
-            .leaseRequest(LeaseRequest(config: config, round: round)),
-            .leaseAck(LeaseAck(epoch: Epoch(4), round: round, granted: true, voterEpoch: Epoch(4))),
+            .leaseRequest(LeaseRequest(config: config, round: round, duration: .seconds(4))),
+            .leaseAck(LeaseAck(epoch: Epoch(4), round: round, granted: true, voterEpoch: Epoch(4), duration: .seconds(2))),
         ]
         for body in bodies {
             let message = PeerMessage(from: "witness", body: body)

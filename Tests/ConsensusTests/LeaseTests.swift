@@ -15,7 +15,7 @@ struct LeaseTests {
         .received(
             PeerMessage(
                 from: voter,
-                body: .leaseAck(LeaseAck(epoch: request.config.epoch, round: request.round, granted: granted, voterEpoch: voterEpoch))))
+                body: .leaseAck(LeaseAck(epoch: request.config.epoch, round: request.round, granted: granted, voterEpoch: voterEpoch, duration: (granted ? .seconds(2) : .zero)))))
     }
 
     /// The holder measures from when it sent the round, minus the safety margin, however late

@@ -203,7 +203,7 @@ struct SimulatedCluster {
                 if agents[id]?.lastProbeAt.map({ now - $0 >= policy.probeInterval }) ?? true {
                     agents[id]?.lastProbeAt = now
                     for site in voters.sites {
-                        handle(.probeResult(site: site, healthy: probe(site, from: id)), at: id)
+                        handle(.probeResult(site: site, healthy: probe(site, from: id), observedAt: localNow(id)), at: id)
                     }
                 }
                 handle(.tick, at: id)

@@ -110,7 +110,8 @@ struct OperatorTests {
         var clock = ManualClock()
         var voter = try Drive.election(Fixture.witness)
         let failedOver = Drive.failoverProposal(epoch: Epoch(1))
-        let adopted = voter.handle(Drive.heartbeat(from: Fixture.agentB, down: [], epoch: Epoch(1), committed: failedOver), now: clock.now)
+        let adopted = Drive.heartbeats(from: [Fixture.agentB, Fixture.agentA], down: [], epoch: Epoch(1), committed: failedOver)
+            .flatMap { voter.handle($0, now: clock.now) }
         #expect(adopted.audits.contains { $0.kind == .blocked })
         #expect(voter.status(now: clock.now).blockedFor == Fixture.policy().blockPeriod)
 

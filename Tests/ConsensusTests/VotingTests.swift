@@ -74,7 +74,7 @@ struct VotingTests {
             .received(
                 PeerMessage(
                     from: Fixture.agentA,
-                    body: .leaseRequest(LeaseRequest(config: Fixture.initialConfig, round: LeaseRound(incarnation: 1, sequence: 1))))),
+                    body: .leaseRequest(LeaseRequest(config: Fixture.initialConfig, round: LeaseRound(incarnation: 1, sequence: 1), duration: .seconds(2))))),
             now: clock.now)
         let leaseAck = try #require(lease.sent.compactMap { if case .leaseAck(let ack) = $0.0.body { ack } else { nil } }.first)
         #expect(!leaseAck.granted)
@@ -88,7 +88,7 @@ struct VotingTests {
             .received(
                 PeerMessage(
                     from: Fixture.agentA,
-                    body: .leaseRequest(LeaseRequest(config: Fixture.initialConfig, round: LeaseRound(incarnation: 1, sequence: 1))))),
+                    body: .leaseRequest(LeaseRequest(config: Fixture.initialConfig, round: LeaseRound(incarnation: 1, sequence: 1), duration: .seconds(2))))),
             now: clock.now)
         #expect(granted.sent.contains { if case .leaseAck(let ack) = $0.0.body { ack.granted } else { false } })
         clock.advance(by: .milliseconds(500))
@@ -115,7 +115,8 @@ struct VotingTests {
         var clock = ManualClock()
         var agent = try voterSeeingActiveDown(clock: &clock)
         let committed = Drive.failoverProposal(epoch: Epoch(1))
-        let adopted = agent.handle(Drive.heartbeat(from: Fixture.witness, down: [Fixture.siteA], epoch: Epoch(1), committed: committed), now: clock.now)
+        let adopted = Drive.heartbeats(from: [Fixture.witness, Fixture.agentA], down: [Fixture.siteA], epoch: Epoch(1), committed: committed)
+            .flatMap { agent.handle($0, now: clock.now) }
         #expect(adopted.contains(.promote(committed)))
         #expect(adopted.contains(.adoptConfig(committed)))
         #expect(!agent.isServingActive(now: clock.now), "no lease yet")
@@ -123,7 +124,7 @@ struct VotingTests {
         #expect(request.config == committed)
 
         let acked = agent.handle(
-            .received(PeerMessage(from: Fixture.witness, body: .leaseAck(LeaseAck(epoch: Epoch(1), round: request.round, granted: true, voterEpoch: Epoch(1))))),
+            .received(PeerMessage(from: Fixture.witness, body: .leaseAck(LeaseAck(epoch: Epoch(1), round: request.round, granted: true, voterEpoch: Epoch(1), duration: .seconds(2))))),
             now: clock.now)
         #expect(acked.contains(.startServingActive(committed)))
         #expect(agent.isServingActive(now: clock.now))
@@ -145,7 +146,7 @@ struct CandidateTests {
         let start = clock.now
         for _ in 0..<300 {
             clock.advance(by: .milliseconds(10))
-            _ = election.handle(.probeResult(site: Fixture.siteB, healthy: true), now: clock.now)
+            _ = election.handle(.probeResult(site: Fixture.siteB, healthy: true, observedAt: clock.now), now: clock.now)
             let actions = election.handle(.tick, now: clock.now)
             if !actions.voteRequests.isEmpty { return (clock.now - start, actions) }
         }
@@ -193,7 +194,7 @@ struct CandidateTests {
         let actions = candidacy.1
         let epoch = try #require(actions.voteRequests.first?.proposal.epoch)
 
-        let elected = election.handle(Drive.voteGranted(from: Fixture.agentB, epoch: epoch, leaseRemaining: .milliseconds(1500)), now: clock.now)
+        let elected = election.handle(Drive.voteGranted(from: Fixture.agentB, to: Fixture.witness, epoch: epoch, leaseRemaining: .milliseconds(1500)), now: clock.now)
         #expect(elected.audits.contains { $0.kind == .elected })
         func commitRequests(_ actions: [ElectionAction]) -> [CommitRequest] {
             actions.sent.compactMap { if case .commitRequest(let request) = $0.0.body { request } else { nil } }
@@ -219,15 +220,19 @@ struct CandidateTests {
         #expect(!done.contains { if case .promote = $0 { true } else { false } }, "a witness has no site to promote")
     }
 
-    @Test func absurdLeaseReportsAreClampedToTheLeaseDuration() throws {
+    /// Clamped to the longest lease any agent may be configured with, not to this candidate's
+    /// own (a voter may have a longer one during a rolling change).
+    @Test func absurdLeaseReportsAreClampedToTheLongestLease() throws {
         var clock = ManualClock()
         var (election, _) = try witnessSeeingActiveDown(clock: &clock)
         clock.advance(by: .seconds(1))
         let candidacy = try #require(timeToCandidacy(&election, clock: &clock))
         let actions = candidacy.1
         let epoch = try #require(actions.voteRequests.first?.proposal.epoch)
-        _ = election.handle(Drive.voteGranted(from: Fixture.agentB, epoch: epoch, leaseRemaining: .seconds(1_000_000)), now: clock.now)
-        clock.advance(by: Fixture.policy().leaseDuration)
+        _ = election.handle(Drive.voteGranted(from: Fixture.agentB, to: Fixture.witness, epoch: epoch, leaseRemaining: .seconds(1_000_000)), now: clock.now)
+        clock.advance(by: ElectionPolicy.longestLease - .milliseconds(1))
+        #expect(!election.handle(.tick, now: clock.now).sent.contains { if case .commitRequest = $0.0.body { true } else { false } })
+        clock.advance(by: .milliseconds(1))
         let committing = election.handle(.tick, now: clock.now)
         #expect(committing.sent.contains { if case .commitRequest = $0.0.body { true } else { false } })
     }
@@ -240,9 +245,12 @@ struct CandidateTests {
         #expect(election.state.currentEpoch == .initial)
     }
 
+    /// Only a hand-edited state file can hold the last epoch (peers cannot push an agent there,
+    /// see `PeerBoundsTests`); the agent then refuses to stand rather than trap.
     @Test func exhaustedEpochCounterDoesNotTrap() throws {
         var clock = ManualClock()
-        var election = try Drive.election(Fixture.witness)
+        let state = ElectionState(currentEpoch: Epoch(.max), votedFor: nil, committed: Fixture.initialConfig)
+        var election = try Drive.election(Fixture.witness, state: state)
         _ = Drive.run(&election, clock: &clock, for: .seconds(2), healthy: [Fixture.siteB])
         _ = election.handle(Drive.heartbeat(from: Fixture.agentB, down: [Fixture.siteA], epoch: Epoch(.max)), now: clock.now)
         let actions = Drive.run(&election, clock: &clock, for: .seconds(2), healthy: [Fixture.siteB])
