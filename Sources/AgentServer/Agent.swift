@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Orchestrator
 import ServiceLifecycle
 import Sites
 import SwitchbackConfiguration
@@ -74,6 +75,9 @@ public final class Agent: Service {
             throw error
         }
         let ownSite = configuration.ownSite?.name.rawValue
+        // The sidecar board is built once the election and data plane exist; the parts built
+        // before it reach it through here to wake long-polls.
+        let sidecarSlot = SidecarBoard.Relay()
         var observer: (@Sendable (AuditEntry) -> Void)? = nil
         if let alerts {
             observer = { [weak self] (entry: AuditEntry) -> Void in
@@ -129,7 +133,26 @@ public final class Agent: Service {
             throw AgentError("the agent cannot start: \(error)")
         }
         runtime.withLock { $0.host = host }
-        let api = AgentAPI(host: host, configuration: configuration, metrics: metrics, probes: probeBoard, logger: logger, alerts: alerts)
+        let dataPlane = Self.dataPlane(configuration, host: host, audit: audit, sidecar: sidecarSlot, logger: logger)
+        let ownSiteID = configuration.ownSite?.name
+        var agentURLs: [SiteID: String] = [:]
+        for site in configuration.sites { agentURLs[site.name] = site.agentURL }
+        let watcher = ActiveSiteWatcher(
+            ownSite: ownSiteID, agentURLs: agentURLs, committed: { host.committed }, client: httpClient,
+            wait: configuration.detection.lease, freshness: configuration.detection.lease, logger: logger,
+            onChange: { sidecarSlot.refresh() })
+        var bootstrap: [String: [String]] = [:]
+        for site in configuration.sites { bootstrap[site.name.rawValue] = site.bootstrapServers }
+        let majority = try configuration.voters().majority
+        let sidecar = SidecarBoard { [bootstrap] in
+            AgentAPI.answer(
+                host: host, bootstrap: bootstrap, ownSite: ownSiteID, majority: majority, phase: dataPlane?.phase,
+                announcement: watcher.announcement)
+        }
+        sidecarSlot.connect(sidecar)
+        let api = AgentAPI(
+            host: host, configuration: configuration, metrics: metrics, probes: probeBoard, sidecar: sidecar, dataPlane: dataPlane,
+            logger: logger, alerts: alerts)
         let app = Application(
             router: api.router(),
             server: server,
@@ -151,13 +174,23 @@ public final class Agent: Service {
         services.append(ElectionTimerService(host: host))
         for probe in probes {
             services.append(ProbeService(
-                probe: probe, host: host, board: probeBoard, metrics: metrics, audit: audit,
+                probe: probe, host: host, board: probeBoard, metrics: metrics, audit: audit, dataPlane: dataPlane,
                 interval: configuration.detection.probeInterval, logger: logger))
         }
+        if let dataPlane {
+            services.append(dataPlane.supervisor)
+            services.append(dataPlane)
+        }
+        services.append(watcher)
+        services.append(SidecarRefreshService(board: sidecar, configs: host.board))
         services.append(app)
         // Any part ending on its own (before a graceful shutdown) or failing ends the agent:
         // a half-running agent would answer sidecars without an election behind the answers.
-        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
+        // It ends gracefully, so the HTTP server still drains its connections (cancelling it
+        // with connections not yet served traps in NIO).
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            logger: logger))
         let outcome = await Result(catching: { try await group.run() })
         try? await httpClient.shutdown()
         try? await alertClient.shutdown()
@@ -168,7 +201,7 @@ public final class Agent: Service {
 
     static func probeLoop(
         _ probe: ClusterProbe, host: ElectionHost, board: ProbeBoard, metrics: AgentMetrics, audit: AuditLog,
-        interval: Duration, logger: Logger
+        dataPlane: DataPlane? = nil, interval: Duration, logger: Logger
     ) async {
         let healthy = metrics.probeHealthy(site: probe.site.rawValue)
         let latency = metrics.probeLatency(site: probe.site.rawValue)
@@ -181,6 +214,7 @@ public final class Agent: Service {
             latency.record(outcome.latency)
             if !outcome.healthy { failures.increment() }
             let previous = board.record(site: probe.site.rawValue, outcome)
+            dataPlane?.noteProbe(site: probe.site, healthy: outcome.healthy)
             if previous != outcome.healthy && (previous != nil || !outcome.healthy) {
                 let message = outcome.healthy
                     ? "cluster of \(probe.site) healthy again (probe \(outcome.latency))"
@@ -193,6 +227,30 @@ public final class Agent: Service {
             host.submit(.probeResult(site: probe.site, healthy: outcome.healthy, observedAt: host.instant(of: started)))
             try? await Task.sleep(until: started + interval, clock: .continuous)
         }
+    }
+}
+
+extension Agent {
+    /// This member site's data plane (`nil` for a witness): the flows into it and its promotions.
+    static func dataPlane(
+        _ configuration: AgentConfiguration, host: ElectionHost, audit: AuditLog, sidecar: SidecarBoard.Relay, logger: Logger
+    ) -> DataPlane? {
+        guard configuration.role == .member, let ownSite = configuration.ownSite?.name else { return nil }
+        let plan = FlowPlan(ownSite: ownSite, role: configuration.role, settings: configuration.mirror.flows)
+        let supervisor = FlowSupervisor(
+            plan: plan, dataDirectory: configuration.dataDirectory, holder: "switchback agent \(configuration.name)",
+            configure: { route, _ throws(ConfigurationError) in try configuration.flowConfiguration(route) }, logger: logger)
+        let agent = host.agent.rawValue
+        let environment = DataPlane.Environment(
+            ownSite: ownSite, initial: configuration.initialSiteConfig, committed: { host.committed },
+            nextCommit: { epoch, timeout in _ = await host.board.wait(after: epoch.rawValue, timeout: timeout) },
+            flowConfiguration: { route throws(ConfigurationError) in try configuration.flowConfiguration(route) },
+            audit: { kind, epoch, message in
+                logger.notice("\(message)", metadata: ["kind": "\(kind)"])
+                audit.append(AuditEntry(time: Date(), agent: agent, epoch: epoch.rawValue, kind: kind, message: message))
+            },
+            onChange: { sidecar.refresh() })
+        return DataPlane(environment: environment, supervisor: supervisor, dataDirectory: configuration.dataDirectory, logger: logger)
     }
 }
 

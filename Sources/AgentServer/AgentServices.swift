@@ -1,4 +1,5 @@
 import Logging
+import Orchestrator
 import ServiceLifecycle
 
 /// The election's event loop as a `Service`: graceful shutdown lets the events already queued
@@ -33,13 +34,33 @@ struct ProbeService: Service {
     let board: ProbeBoard
     let metrics: AgentMetrics
     let audit: AuditLog
+    let dataPlane: DataPlane?
     let interval: Duration
     let logger: Logger
 
     func run() async {
         await cancelWhenGracefulShutdown {
-            await Agent.probeLoop(probe, host: host, board: board, metrics: metrics, audit: audit, interval: interval, logger: logger)
+            await Agent.probeLoop(
+                probe, host: host, board: board, metrics: metrics, audit: audit, dataPlane: dataPlane, interval: interval, logger: logger)
         }
         await probe.shutdown()
+    }
+}
+
+/// Recomputes the sidecar's answer at once when a configuration is adopted and every 25 ms
+/// otherwise, so long-polls also wake for what changes with the clock alone (a lease running
+/// out, a majority going quiet, an announcement going stale).
+struct SidecarRefreshService: Service {
+    static let period: Duration = .milliseconds(25)
+    let board: SidecarBoard
+    let configs: ActiveConfigBoard
+
+    func run() async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = await configs.wait(after: configs.current.config.epoch.rawValue, timeout: Self.period)
+                board.refresh()
+            }
+        }
     }
 }

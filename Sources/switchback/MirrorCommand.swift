@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Mirror
+import Orchestrator
 import ServiceLifecycle
 import SwitchbackConfiguration
 
@@ -48,6 +49,14 @@ struct MirrorCommand: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             throw failure("mirror", config, error)
         }
+        // The agent of this site runs these flows itself and holds the same lock: two writers
+        // of one flow would interleave their copies on the target.
+        let lock: MirrorLock
+        do {
+            lock = try MirrorLock(dataDirectory: configuration.dataDirectory, holder: "switchback mirror \(configuration.name)")
+        } catch {
+            throw ValidationError("\(error)")
+        }
         bootstrapLogging(level: logLevel)
         let logger = Logger(label: "switchback.mirror")
         for flow in flows {
@@ -59,5 +68,6 @@ struct MirrorCommand: AsyncParsableCommand {
             logger: logger
         )
         try await group.run()
+        withExtendedLifetime(lock) {}
     }
 }
