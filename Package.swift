@@ -143,6 +143,7 @@ let package = Package(
                 "Mirror",
                 "Sites",
                 "SwitchbackConfiguration",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),

@@ -1,7 +1,7 @@
 /// "Did you mean" for unknown keys: the closest allowed key by edit distance, if close enough
 /// to be a typo.
-enum KeySuggestion {
-    static func closest(to key: String, among allowed: [String]) -> String? {
+public enum KeySuggestion {
+    public static func closest(to key: String, among allowed: [String]) -> String? {
         let scored = allowed.map { ($0, distance(key, $0)) }.min { $0.1 < $1.1 }
         guard let (best, score) = scored else { return nil }
         let limit = max(2, best.count / 3)

@@ -1,14 +1,19 @@
 import Yams
 
 /// One node of the configuration file with the key path that leads to it, so every error can
-/// say where it is.
-struct YAMLValue {
-    let node: Node
-    let path: String
+/// say where it is. Public so other YAML documents (runbooks) report errors the same way.
+public struct YAMLValue {
+    public let node: Node
+    public let path: String
 
-    var line: Int? { node.mark.map { $0.line } }
+    public init(node: Node, path: String) {
+        self.node = node
+        self.path = path
+    }
 
-    func error(_ code: ConfigurationError.Code, _ problem: String, fix: String) -> ConfigurationError {
+    public var line: Int? { node.mark.map { $0.line } }
+
+    public func error(_ code: ConfigurationError.Code, _ problem: String, fix: String) -> ConfigurationError {
         ConfigurationError(code, keyPath: path, problem: problem, fix: fix, line: line)
     }
 
@@ -23,7 +28,7 @@ struct YAMLValue {
     }
 
     /// A mapping whose keys must all be in `allowed`.
-    func mapping(allowed: [String]?, example: String) throws(ConfigurationError) -> YAMLMapping {
+    public func mapping(allowed: [String]?, example: String) throws(ConfigurationError) -> YAMLMapping {
         guard case .mapping(let mapping) = node else {
             throw error(.wrongType, "expected a mapping, got \(shape)", fix: "write it as \(example)")
         }
@@ -51,7 +56,7 @@ struct YAMLValue {
         return YAMLMapping(value: self, entries: entries)
     }
 
-    func list(example: String) throws(ConfigurationError) -> [YAMLValue] {
+    public func list(example: String) throws(ConfigurationError) -> [YAMLValue] {
         guard case .sequence(let sequence) = node else {
             if isNull { return [] }
             throw error(.wrongType, "expected a list, got \(shape)", fix: "write it as \(example)")
@@ -59,24 +64,24 @@ struct YAMLValue {
         return sequence.enumerated().map { YAMLValue(node: $1, path: "\(path)[\($0)]") }
     }
 
-    var isNull: Bool {
+    public var isNull: Bool {
         if case .scalar(let scalar) = node { return scalar.style == .plain && (scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null") }
         return false
     }
 
-    var isScalar: Bool {
+    public var isScalar: Bool {
         if case .scalar = node { return true }
         return false
     }
 
-    func string(example: String) throws(ConfigurationError) -> String {
+    public func string(example: String) throws(ConfigurationError) -> String {
         guard case .scalar(let scalar) = node, !isNull else {
             throw error(.wrongType, "expected a text value, got \(shape)", fix: "write it as \(example)")
         }
         return scalar.string
     }
 
-    func bool() throws(ConfigurationError) -> Bool {
+    public func bool() throws(ConfigurationError) -> Bool {
         let text = try string(example: "true or false")
         switch text.lowercased() {
         case "true", "yes", "on": return true
@@ -85,7 +90,7 @@ struct YAMLValue {
         }
     }
 
-    func duration() throws(ConfigurationError) -> Duration {
+    public func duration() throws(ConfigurationError) -> Duration {
         let text = try string(example: "a duration such as 250ms, 5s or 10m")
         guard let duration = DurationText.parse(text) else {
             throw error(
@@ -95,7 +100,7 @@ struct YAMLValue {
         return duration
     }
 
-    func positiveDuration() throws(ConfigurationError) -> Duration {
+    public func positiveDuration() throws(ConfigurationError) -> Duration {
         let value = try duration()
         guard value > .zero else {
             throw error(.invalidValue, "must be longer than zero, got \(DurationText.format(value))", fix: "use a positive duration such as 1s")
@@ -103,14 +108,14 @@ struct YAMLValue {
         return value
     }
 
-    func stringList(example: String) throws(ConfigurationError) -> [String] {
+    public func stringList(example: String) throws(ConfigurationError) -> [String] {
         var result: [String] = []
         for item in try list(example: example) { result.append(try item.string(example: example)) }
         return result
     }
 
     /// One of `choices`, naming them when the value is something else.
-    func choice<T>(_ choices: [(String, T)]) throws(ConfigurationError) -> T {
+    public func choice<T>(_ choices: [(String, T)]) throws(ConfigurationError) -> T {
         let names = choices.map(\.0)
         let text = try string(example: names.joined(separator: " | "))
         guard let match = choices.first(where: { $0.0 == text }) else {
@@ -122,15 +127,15 @@ struct YAMLValue {
 }
 
 /// The entries of a mapping, in file order, with typed look-ups.
-struct YAMLMapping {
-    let value: YAMLValue
-    let entries: [(key: String, value: YAMLValue)]
+public struct YAMLMapping {
+    public let value: YAMLValue
+    public let entries: [(key: String, value: YAMLValue)]
 
-    subscript(key: String) -> YAMLValue? {
+    public subscript(key: String) -> YAMLValue? {
         entries.first { $0.key == key && !$0.value.isNull }?.value
     }
 
-    func required(_ key: String, example: String) throws(ConfigurationError) -> YAMLValue {
+    public func required(_ key: String, example: String) throws(ConfigurationError) -> YAMLValue {
         guard let found = self[key] else {
             let path = value.path.isEmpty ? key : "\(value.path).\(key)"
             throw ConfigurationError(.missingKey, keyPath: path, problem: "is required", fix: "add it, for example \(key): \(example)", line: value.line)

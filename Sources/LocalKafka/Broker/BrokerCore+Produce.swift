@@ -16,6 +16,11 @@ extension BrokerCore {
                                             errorMessage: "acks must be 0, 1 or -1 (all), not \(request.acks)"))
                     continue
                 }
+                if request.acks == -1, let refusal = checkInSyncReplicas(topic: topic.name, partition: data.index) {
+                    partitions.append(.init(index: data.index, errorCode: KafkaErrorCode.notEnoughReplicas.rawValue, baseOffset: -1,
+                                            errorMessage: refusal))
+                    continue
+                }
                 if let records = data.records,
                     let refusal = checkTransactionalProduce(records, transactionalId: request.transactionalId, topic: topic.name, partition: data.index)
                 {
@@ -33,6 +38,21 @@ extension BrokerCore {
         wakeFetches(for: appended)
         return request.acks == 0 ? nil : ProduceResponse(responses: responses)
     }
+
+    /// Why an `acks=all` produce to the partition is refused for lack of in-sync replicas, as in
+    /// Kafka: the partition's in-sync replica set (here always the one broker) is smaller than
+    /// the topic's `min.insync.replicas`. `acks=1` and `acks=0` are not checked, as in Kafka:
+    /// the leader alone acknowledges them, so a raised `min.insync.replicas` does not stop them.
+    private func checkInSyncReplicas(topic: String, partition: Int32) -> String? {
+        guard let log = store.partition(topic, partition) else { return nil }
+        let required = log.settings.minInsyncReplicas
+        guard Self.inSyncReplicaCount < required else { return nil }
+        return "the in-sync replica set of \(topic)-\(partition) has \(Self.inSyncReplicaCount) replica, fewer than its "
+            + "min.insync.replicas \(required); acks=all produces are refused until min.insync.replicas is lowered"
+    }
+
+    /// LocalKafka is one broker: every partition has exactly one replica, always in sync.
+    static var inSyncReplicaCount: Int { 1 }
 
     private func append(_ data: ProduceRequest.TopicProduceData.PartitionProduceData, topic: String)
         -> ProduceResponse.TopicProduceResponse.PartitionProduceResponse

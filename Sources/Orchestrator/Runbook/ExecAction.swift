@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+
+/// `exec`: runs a program with arguments (no shell), checks its exit status and captures the
+/// start of its output (bounded), e.g. a site-specific DNS switch or a smoke test.
+///
+/// Not idempotent by default — the engine cannot know what a program does — so a crash inside
+/// it stops the run for an operator; mark the step `idempotent: true` when the program is safe
+/// to run twice.
+public struct ExecAction: StepAction {
+    public let name = "exec"
+    /// How many bytes of standard output and error are kept.
+    public static let outputLimit = 16 * 1024
+
+    public init() {}
+
+    public var idempotency: StepIdempotency { .once }
+
+    public var parameterSpecs: [StepParameterSpec]? {
+        [
+            .init("command", required: true, "the program: an absolute path, or a name looked up in PATH"),
+            .init("args", "its arguments, as a YAML list (items cannot contain commas)"),
+            .init("expect_exit", "the exit status that means success (default 0)"),
+        ]
+    }
+
+    public func plan(_ context: StepContext) async throws -> StepPlan {
+        let command = try context.parameters.string("command")
+        let resolved = Self.resolve(command)
+        let arguments = context.parameters.list("args")
+        return StepPlan(
+            summary: "run \(([command] + arguments).joined(separator: " "))",
+            checks: [.init("\(command) is executable", satisfied: resolved != nil, detail: resolved ?? "not found in PATH or not executable")],
+            changes: ["whatever \(command) does"])
+    }
+
+    public func run(_ context: StepContext) async throws -> StepOutcome {
+        let command = try context.parameters.string("command")
+        let expected = try context.parameters.int("expect_exit", default: 0)
+        let result = try await Self.execute(command, context.parameters.list("args"))
+        let outputs = ["exit_status": String(result.status), "output": result.output, "ok": String(result.status == expected)]
+        guard result.status == expected else {
+            throw StepActionError(
+                .failed, "\(command) exited with status \(result.status), expected \(expected); its output: \(result.output.suffix(500))", retriable: true)
+        }
+        return StepOutcome(summary: "\(command) exited with status \(result.status)", outputs: outputs)
+    }
+
+    /// The absolute path of `command`, looked up in PATH unless it contains a `/`.
+    static func resolve(_ command: String) -> String? {
+        let manager = FileManager.default
+        if command.contains("/") { return manager.isExecutableFile(atPath: command) ? command : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(command)" }.first { manager.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs the program to its end; cancellation (the step's timeout) terminates it, then kills
+    /// it if it has not gone 2 s later.
+    static func execute(_ command: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        guard let executable = resolve(command) else {
+            throw StepActionError(.invalidParameter, "parameter 'command' is '\(command)', which is not an executable file (nor found in PATH)", retriable: false)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let captured = Mutex(Data())
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            captured.withLock { data in
+                if data.count < outputLimit { data.append(chunk.prefix(outputLimit - data.count)) }
+            }
+        }
+        let status: Int32 = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
+                process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+                do {
+                    try process.run()
+                } catch {
+                    process.terminationHandler = nil
+                    continuation.resume(throwing: StepActionError(.failed, "cannot start \(executable): \(error.localizedDescription)", retriable: false))
+                }
+            }
+        } onCancel: {
+            guard process.isRunning else { return }
+            process.terminate()
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if process.isRunning { kill(pid, SIGKILL) } }
+        }
+        pipe.fileHandleForReading.readabilityHandler = nil
+        let rest = (try? pipe.fileHandleForReading.readToEnd()) ?? nil
+        captured.withLock { data in
+            if let rest, data.count < outputLimit { data.append(rest.prefix(outputLimit - data.count)) }
+        }
+        try Task.checkCancellation()
+        let output = String(decoding: captured.withLock { $0 }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (status, output)
+    }
+}
