@@ -11,6 +11,8 @@ public struct DataPlaneStatusReport: Codable, Sendable, Hashable {
     public var flows: [FlowSupervisor.FlowReport]
     /// The newest completed failover's RPO/RTO report.
     public var lastFailover: FailoverReport?
+    /// The newest reconcile this agent ran, with its per-partition counts.
+    public var lastReconcile: ReconcileReport?
 
     public init(_ dataPlane: DataPlane) {
         let snapshot = dataPlane.snapshot
@@ -18,5 +20,6 @@ public struct DataPlaneStatusReport: Codable, Sendable, Hashable {
         if case .promoting(_, let step) = snapshot.phase { promotionStep = step.rawValue }
         flows = dataPlane.supervisor.reports()
         lastFailover = snapshot.lastFailover
+        lastReconcile = snapshot.lastReconcile
     }
 }

@@ -44,6 +44,12 @@ public enum StatusText {
             }
         }
         if let failover = dataPlane.lastFailover { lines.append("last failover: \(failover)") }
+        if let reconcile = dataPlane.lastReconcile {
+            lines.append("last reconcile: \(reconcile.recoveredCount) record(s) recovered")
+            for partition in reconcile.partitions where partition.count > 0 {
+                lines.append("  \(partition.topic)/\(partition.partition): \(partition.count) (offsets \(partition.firstSourceOffset ?? -1)…\(partition.lastSourceOffset ?? -1))")
+            }
+        }
         return lines
     }
 

@@ -61,11 +61,14 @@ public final class DataPlane: Service, Sendable {
         public var phase: DataPlanePhase
         /// The newest completed failover's report.
         public var lastFailover: FailoverReport?
+        /// The newest reconcile this agent ran (its site had returned after losing active).
+        public var lastReconcile: ReconcileReport?
     }
 
     private struct State: Sendable {
         var phase: DataPlanePhase
         var lastFailover: FailoverReport?
+        var lastReconcile: ReconcileReport?
         var fence = EpochFence()
         /// Per site: when this agent's probes of it started failing (the current streak).
         var failingSince: [SiteID: Date] = [:]
@@ -97,7 +100,7 @@ public final class DataPlane: Service, Sendable {
         state = Mutex(State(phase: phase))
     }
 
-    public var snapshot: Snapshot { state.withLock { Snapshot(phase: $0.phase, lastFailover: $0.lastFailover) } }
+    public var snapshot: Snapshot { state.withLock { Snapshot(phase: $0.phase, lastFailover: $0.lastFailover, lastReconcile: $0.lastReconcile) } }
 
     /// The phase of this site's data plane.
     public var phase: DataPlanePhase { state.withLock { $0.phase } }
@@ -171,12 +174,35 @@ public final class DataPlane: Service, Sendable {
         for route in changes.stop { await supervisor.stop(route, drainWithin: nil) }
         for start in changes.start {
             do {
+                if start.reconcileFirst { try await recoverReturnedSite(config, reverse: start.route) }
                 try supervisor.start(start)
             } catch {
                 logger.error("cannot start flow", metadata: ["flow": "\(start.route)", "error": "\(error)"])
                 environment.audit("warning", config.epoch, "flow \(start.route) cannot start: \(error)")
             }
         }
+    }
+
+    // MARK: Returned site
+
+    /// Before the reverse flow copies into this (demoted, returned) site: fence its cluster so
+    /// its producers stop, copy what it took and never mirrored to the active site
+    /// (``Reconciler``), then unfence it so the reverse flow can write (under `identity` it
+    /// writes the fenced topics). Each step is idempotent; a failure (the cluster still
+    /// unreachable) leaves the reverse flow unstarted and the next round tries again.
+    private func recoverReturnedSite(_ config: SiteConfig, reverse: FlowRoute) async throws {
+        guard let ownSite = environment.ownSite else { return }
+        let epoch = config.epoch
+        let forward = try environment.flowConfiguration(FlowRoute(from: ownSite, to: config.activeSite))
+        let stateTopic = SiteStateTopic(writer: ownSite, logger: logger)
+        let fence = SiteFence(topics: forward.topics, naming: forward.naming, state: stateTopic, logger: logger)
+        _ = try await fence.fence(site: forward.source, epoch: epoch)
+        environment.audit("fenced", epoch, "fenced \(ownSite)'s cluster for \(epoch): acks=all producers there are refused")
+        let report = try await Reconciler(flow: forward, state: stateTopic, logger: logger).reconcile(epoch: epoch)
+        state.withLock { $0.lastReconcile = report }
+        environment.audit("reconciled", epoch, report.description)
+        _ = try await fence.unfence(site: forward.source, epoch: epoch)
+        environment.onChange()
     }
 
     // MARK: Promotion
@@ -238,7 +264,18 @@ public final class DataPlane: Service, Sendable {
                 }
             case .recordEpoch:
                 setPhase(.promoting(epoch, step: .recordEpoch))
-                action = machine.epochRecorded(epoch: epoch)
+                do {
+                    let target = try environment.flowConfiguration(route).target
+                    _ = try await SiteStateTopic(writer: ownSite, logger: logger).record(config, on: target)
+                    action = machine.epochRecorded(epoch: epoch)
+                } catch let error as FencingError where error.code == .staleEpoch {
+                    // This site's cluster already holds a newer epoch: this promotion is deposed.
+                    environment.audit("warning", epoch, "promotion of \(ownSite) in \(epoch) stopped: \(error)")
+                    return false
+                } catch {
+                    logger.warning("cannot record the epoch in __switchback_state", metadata: ["error": "\(error)"])
+                    action = machine.recordingFailed(epoch: epoch)
+                }
             case .retry(let backoff, let retried):
                 try await Task.sleep(for: backoff)
                 action = retried

@@ -31,6 +31,8 @@ public final class FlowSupervisor: Service, Sendable {
         var flow: Flow
         var checkpointer: GroupCheckpointer
         var reverseOf: FlowRoute?
+        /// Cancels the task that runs the flow.
+        var cancel: FlowCancellation
     }
 
     public let plan: FlowPlan
@@ -94,7 +96,8 @@ public final class FlowSupervisor: Service, Sendable {
         let started = running.withLock { running -> Running? in
             guard running[start.route] == nil else { return nil }
             let flow = Flow(configuration: configuration, logger: logger)
-            let entry = Running(flow: flow, checkpointer: GroupCheckpointer(flow: flow, logger: logger), reverseOf: start.reverseOf)
+            let entry = Running(
+                flow: flow, checkpointer: GroupCheckpointer(flow: flow, logger: logger), reverseOf: start.reverseOf, cancel: FlowCancellation())
             running[start.route] = entry
             return entry
         }
@@ -114,29 +117,38 @@ public final class FlowSupervisor: Service, Sendable {
         guard let entry = running.withLock({ $0.removeValue(forKey: route) }) else { return false }
         var drained = false
         if let drainWithin {
-            drained = await withTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    do {
-                        try await entry.flow.drain()
-                        return true
-                    } catch {
-                        return false
-                    }
-                }
-                group.addTask {
-                    try? await Task.sleep(for: drainWithin)
-                    return false
-                }
-                let first = await group.next() ?? false
-                entry.flow.stop()
-                group.cancelAll()
-                return first
-            }
+            // Unstructured: `drain` waits for the flow without heeding cancellation, and a flow
+            // blocked on an unreachable source must not hold this promotion up past the limit.
+            Task { try? await entry.flow.drain() }
+            if await finishes(entry.flow, within: drainWithin), entry.flow.status.phase == .stopped { drained = true }
         }
         entry.flow.stop()
-        try? await entry.flow.waitUntilFinished()
+        // A flow blocked on an unreachable source may not get round to stopping; then it is
+        // cancelled (as a crash: nothing more is stored, a later run resumes exactly).
+        if !(await finishes(entry.flow, within: Self.stopLimit)) {
+            logger.warning("flow did not stop in time; cancelling it", metadata: ["flow": "\(route)"])
+            entry.cancel.cancel()
+            _ = await finishes(entry.flow, within: Self.stopLimit)
+        }
         logger.notice("stopped flow", metadata: ["flow": "\(route)", "drained": "\(drained)"])
         return drained
+    }
+
+    /// How long a stopped flow may take to finish before it is cancelled.
+    static let stopLimit: Duration = .seconds(5)
+
+    /// Whether `flow` has finished (stopped or failed) within `limit`; polls its phase, since
+    /// waiting for it does not end on cancellation.
+    private func finishes(_ flow: Flow, within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            switch flow.status.phase {
+            case .stopped, .failed: return true
+            default: break
+            }
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// Runs the started flows until graceful shutdown, then stops them all.
@@ -159,11 +171,16 @@ public final class FlowSupervisor: Service, Sendable {
         let route = entry.flow.configuration.flow
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                do {
-                    try await entry.flow.run()
-                } catch {
-                    self.logger.error("flow failed", metadata: ["flow": "\(route)", "error": "\(error)"])
+                // Its own task (inheriting graceful shutdown), so `stop` can cancel this one flow.
+                let run = Task {
+                    do {
+                        try await entry.flow.run()
+                    } catch {
+                        self.logger.error("flow failed", metadata: ["flow": "\(route)", "error": "\(error)"])
+                    }
                 }
+                entry.cancel.set { run.cancel() }
+                await run.value
                 return true
             }
             group.addTask {
@@ -188,5 +205,21 @@ public final class FlowSupervisor: Service, Sendable {
                 running = running.filter { $0.value.flow !== entry.flow }
             }
         }
+    }
+}
+
+/// Cancels one flow's task (set once the task exists).
+final class FlowCancellation: Sendable {
+    private let action = Mutex<(@Sendable () -> Void)?>(nil)
+    private let requested = Mutex(false)
+
+    func set(_ cancel: @escaping @Sendable () -> Void) {
+        action.withLock { $0 = cancel }
+        if requested.withLock({ $0 }) { cancel() }
+    }
+
+    func cancel() {
+        requested.withLock { $0 = true }
+        action.withLock { $0 }?()
     }
 }
