@@ -179,7 +179,8 @@ let package = Package(
         .testTarget(
             name: "AgentServerTests",
             dependencies: [
-                "AgentServer", "Alerts", "SwitchbackConfiguration", "Consensus", "KafkaClient", "LocalKafka", "Sites", "TestSupport",
+                "AgentServer", "Alerts", "SwitchbackConfiguration", "Consensus", "KafkaClient", "LocalKafka", "Mirror", "Orchestrator", "Sites",
+                "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -220,6 +221,7 @@ let package = Package(
                 "KafkaClient",
                 "LocalKafka",
                 "AgentServer",
+                "Orchestrator",
                 "SwitchbackConfiguration",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,9 +1,17 @@
 import Consensus
 import Foundation
-import Synchronization
+import Orchestrator
 
-/// What `GET /v1/active` answers: the committed active site and how to reach its cluster.
+/// What `GET /v1/active` answers: the committed active site, how to reach its cluster, and
+/// what applications must do now (`state`, see ``SidecarState``).
 public struct ActiveAnswer: Codable, Hashable, Sendable {
+    /// What a long-poll compares: it wakes when any of these changes.
+    public struct Key: Hashable, Sendable {
+        public var epoch: UInt64
+        public var state: SidecarState
+        public var servingHere: Bool
+    }
+
     public var epoch: UInt64
     public var activeSite: String
     /// `bootstrap.servers` of the active site's cluster.
@@ -14,10 +22,13 @@ public struct ActiveAnswer: Codable, Hashable, Sendable {
     public var servingHere: Bool
     public var mirrorFrom: String
     public var mirrorTo: String
+    /// `serving` (use `bootstrapServers`), `promoting` (wait), `switching` (stop producing,
+    /// wait) or `fenced` (pause): see ``SidecarState``.
+    public var state: SidecarState
 
     public init(
         epoch: UInt64, activeSite: String, bootstrapServers: [String], since: Date, servingHere: Bool,
-        mirrorFrom: String, mirrorTo: String
+        mirrorFrom: String, mirrorTo: String, state: SidecarState
     ) {
         self.epoch = epoch
         self.activeSite = activeSite
@@ -26,5 +37,8 @@ public struct ActiveAnswer: Codable, Hashable, Sendable {
         self.servingHere = servingHere
         self.mirrorFrom = mirrorFrom
         self.mirrorTo = mirrorTo
+        self.state = state
     }
+
+    public var key: Key { Key(epoch: epoch, state: state, servingHere: servingHere) }
 }

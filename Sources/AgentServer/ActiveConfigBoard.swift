@@ -2,41 +2,33 @@ import Consensus
 import Foundation
 import Synchronization
 
-/// The committed configuration as sidecars see it, with long-poll waiters for its next change.
+/// The committed configuration as the agent's parts see it, with waiters for its next change.
 ///
-/// The election loop publishes every adopted configuration; `GET /v1/active?wait=…&after=E`
-/// waits here until the epoch exceeds `E` or the wait runs out.
+/// The election loop publishes every adopted configuration; the data plane and the sidecar
+/// board wait here for the next one.
 public final class ActiveConfigBoard: Sendable {
     public struct Published: Sendable, Hashable {
         public var config: SiteConfig
         public var since: Date
     }
 
-    private struct State {
-        var current: Published
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        var cancelled: Set<UInt64> = []
-        var nextID: UInt64 = 0
-    }
-
-    private let state: Mutex<State>
+    private let state: Mutex<Published>
+    private let changes = ChangeSignal()
 
     public init(config: SiteConfig, since: Date = Date()) {
-        state = Mutex(State(current: Published(config: config, since: since)))
+        state = Mutex(Published(config: config, since: since))
     }
 
-    public var current: Published { state.withLock { $0.current } }
+    public var current: Published { state.withLock { $0 } }
 
     /// Publishes a newer configuration and wakes every waiter; older or equal epochs are ignored.
     public func publish(_ config: SiteConfig, since: Date = Date()) {
-        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard config.epoch > state.current.config.epoch else { return [] }
-            state.current = Published(config: config, since: since)
-            let waiters = Array(state.waiters.values)
-            state.waiters.removeAll()
-            return waiters
+        let changed = state.withLock { state -> Bool in
+            guard config.epoch > state.config.epoch else { return false }
+            state = Published(config: config, since: since)
+            return true
         }
-        for waiter in woken { waiter.resume() }
+        if changed { changes.signal() }
     }
 
     /// The current configuration once its epoch is above `after`, or when `timeout` has passed
@@ -44,40 +36,11 @@ public final class ActiveConfigBoard: Sendable {
     public func wait(after: UInt64, timeout: Duration) async -> Published {
         let deadline = ContinuousClock.now + timeout
         while true {
+            let generation = changes.generation
             let now = current
             if now.config.epoch.rawValue > after { return now }
             guard ContinuousClock.now < deadline, !Task.isCancelled else { return now }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.nextChange() }
-                group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
-                await group.next()
-                group.cancelAll()
-            }
-        }
-    }
-
-    /// Returns at the next publish, or when the calling task is cancelled.
-    private func nextChange() async {
-        let id = state.withLock { state -> UInt64 in
-            defer { state.nextID &+= 1 }
-            return state.nextID
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.cancelled.remove(id) != nil { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                if let waiter = state.waiters.removeValue(forKey: id) { return waiter }
-                state.cancelled.insert(id)
-                return nil
-            }
-            waiter?.resume()
+            await changes.next(after: generation, until: deadline)
         }
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Orchestrator
 import ServiceLifecycle
 import Sites
 import SwitchbackConfiguration
@@ -12,7 +13,7 @@ import Synchronization
 
 /// One Switchback agent (DESIGN.md §6, §8) as a `Service`: the election loop, a timer that
 /// wakes it at its next deadline (`ElectionHost.runTimer`), a probe loop per site's cluster,
-/// peer messaging and the HTTP API.
+/// peer messaging, alert delivery and the HTTP API, each a `Service` under one `ServiceGroup`.
 ///
 /// `run()` returns after a graceful shutdown (SIGTERM under `ServiceGroup`): the HTTP server
 /// drains, the loops stop, the audit log is flushed. It throws when the agent cannot work at
@@ -74,6 +75,9 @@ public final class Agent: Service {
             throw error
         }
         let ownSite = configuration.ownSite?.name.rawValue
+        // The sidecar board is built once the election and data plane exist; the parts built
+        // before it reach it through here to wake long-polls.
+        let sidecarSlot = SidecarBoard.Relay()
         var observer: (@Sendable (AuditEntry) -> Void)? = nil
         if let alerts {
             observer = { [weak self] (entry: AuditEntry) -> Void in
@@ -128,7 +132,26 @@ public final class Agent: Service {
             throw AgentError("the agent cannot start: \(error)")
         }
         runtime.withLock { $0.host = host }
-        let api = AgentAPI(host: host, configuration: configuration, metrics: metrics, probes: probeBoard, logger: logger, alerts: alerts)
+        let dataPlane = Self.dataPlane(configuration, host: host, audit: audit, sidecar: sidecarSlot, logger: logger)
+        let ownSiteID = configuration.ownSite?.name
+        var agentURLs: [SiteID: String] = [:]
+        for site in configuration.sites { agentURLs[site.name] = site.agentURL }
+        let watcher = ActiveSiteWatcher(
+            ownSite: ownSiteID, agentURLs: agentURLs, committed: { host.committed }, client: httpClient,
+            wait: configuration.detection.lease, freshness: configuration.detection.lease, logger: logger,
+            onChange: { sidecarSlot.refresh() })
+        var bootstrap: [String: [String]] = [:]
+        for site in configuration.sites { bootstrap[site.name.rawValue] = site.bootstrapServers }
+        let majority = try configuration.voters().majority
+        let sidecar = SidecarBoard { [bootstrap] in
+            AgentAPI.answer(
+                host: host, bootstrap: bootstrap, ownSite: ownSiteID, majority: majority, phase: dataPlane?.phase,
+                announcement: watcher.announcement)
+        }
+        sidecarSlot.connect(sidecar)
+        let api = AgentAPI(
+            host: host, configuration: configuration, metrics: metrics, probes: probeBoard, sidecar: sidecar, dataPlane: dataPlane,
+            logger: logger, alerts: alerts)
         let app = Application(
             router: api.router(),
             server: server,
@@ -144,30 +167,33 @@ public final class Agent: Service {
             logger: logger)
 
         defer { runtime.withLock { $0 = (nil, nil) } }
-        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>.self) { group in
-            group.addTask { await Result(catching: { try await app.run() }) }
-            group.addTask { await Result(catching: { try await host.run() }) }
-            if let alerts {
-                // Ends only when cancelled (not at graceful shutdown, which would end the group
-                // before the HTTP server has drained); what is undelivered stays in the outbox.
-                group.addTask { await alerts.deliver(); return .success(()) }
-            }
-            group.addTask { await host.runTimer(); return .success(()) }
-            for probe in probes {
-                group.addTask { [logger] in
-                    await Self.probeLoop(probe, host: host, board: probeBoard, metrics: metrics, audit: audit,
-                                         interval: configuration.detection.probeInterval, logger: logger)
-                    return .success(())
-                }
-            }
-            // The HTTP server returns after a graceful shutdown; anything ending first is a failure.
-            let first = await group.next() ?? .success(())
-            group.cancelAll()
-            host.finish()
-            while await group.next() != nil {}
-            return first
+        // Started in this order and shut down in the reverse one: the HTTP server drains first
+        // (sidecars and operators get their answers), the election keeps running while it does,
+        // and alert delivery stops last so the alerts raised while stopping are stored.
+        var services: [any Service] = []
+        if let alerts { services.append(alerts) }
+        services.append(ElectionLoopService(host: host))
+        services.append(ElectionTimerService(host: host))
+        for probe in probes {
+            services.append(ProbeService(
+                probe: probe, host: host, board: probeBoard, metrics: metrics, audit: audit, dataPlane: dataPlane,
+                interval: configuration.detection.probeInterval, logger: logger))
         }
-        for probe in probes { await probe.shutdown() }
+        if let dataPlane {
+            services.append(dataPlane.supervisor)
+            services.append(dataPlane)
+        }
+        services.append(watcher)
+        services.append(SidecarRefreshService(board: sidecar, configs: host.board))
+        services.append(app)
+        // Any part ending on its own (before a graceful shutdown) or failing ends the agent:
+        // a half-running agent would answer sidecars without an election behind the answers.
+        // It ends gracefully, so the HTTP server still drains its connections (cancelling it
+        // with connections not yet served traps in NIO).
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup) },
+            logger: logger))
+        let outcome = await Result(catching: { try await group.run() })
         try? await httpClient.shutdown()
         try? await alertClient.shutdown()
         await audit.flush()
@@ -177,7 +203,7 @@ public final class Agent: Service {
 
     static func probeLoop(
         _ probe: ClusterProbe, host: ElectionHost, board: ProbeBoard, metrics: AgentMetrics, audit: AuditLog,
-        interval: Duration, logger: Logger
+        dataPlane: DataPlane? = nil, interval: Duration, logger: Logger
     ) async {
         let healthy = metrics.probeHealthy(site: probe.site.rawValue)
         let latency = metrics.probeLatency(site: probe.site.rawValue)
@@ -190,6 +216,7 @@ public final class Agent: Service {
             latency.record(outcome.latency)
             if !outcome.healthy { failures.increment() }
             let previous = board.record(site: probe.site.rawValue, outcome)
+            dataPlane?.noteProbe(site: probe.site, healthy: outcome.healthy)
             if previous != outcome.healthy && (previous != nil || !outcome.healthy) {
                 let message = outcome.healthy
                     ? "cluster of \(probe.site) healthy again (probe \(outcome.latency))"
@@ -202,6 +229,30 @@ public final class Agent: Service {
             host.submit(.probeResult(site: probe.site, healthy: outcome.healthy, observedAt: host.instant(of: started)))
             try? await Task.sleep(until: started + interval, clock: .continuous)
         }
+    }
+}
+
+extension Agent {
+    /// This member site's data plane (`nil` for a witness): the flows into it and its promotions.
+    static func dataPlane(
+        _ configuration: AgentConfiguration, host: ElectionHost, audit: AuditLog, sidecar: SidecarBoard.Relay, logger: Logger
+    ) -> DataPlane? {
+        guard configuration.role == .member, let ownSite = configuration.ownSite?.name else { return nil }
+        let plan = FlowPlan(ownSite: ownSite, role: configuration.role, settings: configuration.mirror.flows)
+        let supervisor = FlowSupervisor(
+            plan: plan, dataDirectory: configuration.dataDirectory, holder: "switchback agent \(configuration.name)",
+            configure: { route, _ throws(ConfigurationError) in try configuration.flowConfiguration(route) }, logger: logger)
+        let agent = host.agent.rawValue
+        let environment = DataPlane.Environment(
+            ownSite: ownSite, initial: configuration.initialSiteConfig, committed: { host.committed },
+            nextCommit: { epoch, timeout in _ = await host.board.wait(after: epoch.rawValue, timeout: timeout) },
+            flowConfiguration: { route throws(ConfigurationError) in try configuration.flowConfiguration(route) },
+            audit: { kind, epoch, message in
+                logger.notice("\(message)", metadata: ["kind": "\(kind)"])
+                audit.append(AuditEntry(time: Date(), agent: agent, epoch: epoch.rawValue, kind: kind, message: message))
+            },
+            onChange: { sidecar.refresh() })
+        return DataPlane(environment: environment, supervisor: supervisor, dataDirectory: configuration.dataDirectory, logger: logger)
     }
 }
 

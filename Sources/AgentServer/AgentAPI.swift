@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Orchestrator
 import Sites
 import SwitchbackConfiguration
 
@@ -34,13 +35,20 @@ public struct AgentAPI: Sendable {
     let probes: ProbeBoard
     let alerts: AlertDispatcher?
     let statusPage: StatusPage
+    let sidecar: SidecarBoard
+    let dataPlane: DataPlane?
     let logger: Logger
 
+    /// - Parameters:
+    ///   - sidecar: the sidecar's answer (see ``SidecarBoard``), shared with the agent's refresher.
+    ///   - dataPlane: this site's data plane (`nil` for a witness): flows and promotions in the status.
     public init(
-        host: ElectionHost, configuration: AgentConfiguration, metrics: AgentMetrics, probes: ProbeBoard, logger: Logger,
-        replay: ReplayGuard = ReplayGuard(), alerts: AlertDispatcher? = nil
+        host: ElectionHost, configuration: AgentConfiguration, metrics: AgentMetrics, probes: ProbeBoard, sidecar: SidecarBoard,
+        dataPlane: DataPlane?, logger: Logger, replay: ReplayGuard = ReplayGuard(), alerts: AlertDispatcher? = nil
     ) {
         self.alerts = alerts
+        self.sidecar = sidecar
+        self.dataPlane = dataPlane
         self.host = host
         self.role = configuration.role
         self.mySite = configuration.ownSite?.name.rawValue
@@ -64,7 +72,11 @@ public struct AgentAPI: Sendable {
         let router = Router(context: AgentRequestContext.self)
         router.get("/v1/active") { request, _ in try await active(request) }
         router.get("/v1/health/active") { _, _ in
-            host.isServingActive() ? json(["status": "active"]) : json(["status": "not active"], status: .serviceUnavailable)
+            // Serving means the lease is held here *and* the promotion has positioned the groups.
+            let answer = sidecar.current()
+            return answer.servingHere && answer.state == .serving
+                ? json(["status": "active"])
+                : json(["status": "not active (\(answer.state))"], status: .serviceUnavailable)
         }
         router.get("/v1/health/standby") { _, _ in
             // The board holds the configuration adopted after its save, not the election's
@@ -143,29 +155,42 @@ public struct AgentAPI: Sendable {
 
     // MARK: - Sidecar
 
-    func activeAnswer(_ published: ActiveConfigBoard.Published) -> ActiveAnswer {
+    /// The sidecar's answer from the election and data plane as they are now (the
+    /// ``SidecarBoard`` calls this; `announcement` is the active site's agent's own answer).
+    static func answer(
+        host: ElectionHost, bootstrap: [String: [String]], ownSite: SiteID?, majority: Int, phase: DataPlanePhase?,
+        announcement: SidecarView.Announcement?
+    ) -> ActiveAnswer {
+        let published = host.board.current
         let config = published.config
+        let servingHere = host.isServingActive()
+        let view = SidecarView(
+            committed: config, ownSite: ownSite, servingHere: servingHere,
+            hasMajority: host.status().reachablePeers.count + 1 >= majority,
+            phase: phase ?? .following(config.epoch), announcement: announcement)
         return ActiveAnswer(
             epoch: config.epoch.rawValue, activeSite: config.activeSite.rawValue,
             bootstrapServers: bootstrap[config.activeSite.rawValue] ?? [], since: published.since,
-            servingHere: host.isServingActive(), mirrorFrom: config.mirrorDirection.from.rawValue,
-            mirrorTo: config.mirrorDirection.to.rawValue)
+            servingHere: servingHere, mirrorFrom: config.mirrorDirection.from.rawValue,
+            mirrorTo: config.mirrorDirection.to.rawValue, state: view.state)
     }
 
+    /// `GET /v1/active[?wait=30s&after=EPOCH[&state=STATE]]`: at once without `wait`, or when
+    /// the epoch is above `after` or the state differs from `state`; otherwise when what it
+    /// would answer (epoch, state, servingHere) changes, or when the wait ends.
     func active(_ request: Request) async throws -> Response {
         let query = request.uri.queryParameters
-        guard let waitText = query.get("wait") else { return json(activeAnswer(host.board.current)) }
+        let now = sidecar.current()
+        guard let waitText = query.get("wait") else { return json(now) }
         guard let wait = DurationText.parse(waitText) else {
             return APIError(.badRequest, "wait=\(waitText) is not a duration; write it like wait=30s or wait=500ms").response
         }
-        let after: UInt64
+        var after = now.epoch
         if let afterText = query.get("after") {
             guard let parsed = UInt64(afterText) else {
                 return APIError(.badRequest, "after=\(afterText) is not an epoch number; pass the epoch of the last answer").response
             }
             after = parsed
-        } else {
-            after = host.board.current.config.epoch.rawValue
         }
         guard let admission = longPolls.admit() else {
             return APIError(
@@ -173,8 +198,15 @@ public struct AgentAPI: Sendable {
                 "\(longPolls.maximum) long-polls are already waiting here (http.max_long_polls); retry in a second, or ask without wait=").response
         }
         defer { admission.release() }
-        let published = await host.board.wait(after: after, timeout: min(wait, Self.maxWait))
-        return json(activeAnswer(published))
+        if let stateText = query.get("state") {
+            guard let state = SidecarState(rawValue: stateText) else {
+                return APIError(.badRequest, "state=\(stateText) is not a sidecar state; pass the state of the last answer "
+                    + "(one of \(SidecarState.allCases.map(\.rawValue).joined(separator: ", ")))").response
+            }
+            if state != now.state { return json(now) }
+        }
+        if now.epoch > after { return json(now) }
+        return json(await sidecar.wait(whileKey: now.key, timeout: min(wait, Self.maxWait)))
     }
 
     // MARK: - Peer
@@ -274,9 +306,10 @@ public struct AgentAPI: Sendable {
 
     func report() -> AgentStatusReport {
         AgentStatusReport(
-            agent: host.agent.rawValue, role: role.rawValue, active: activeAnswer(host.board.current),
+            agent: host.agent.rawValue, role: role.rawValue, active: sidecar.current(),
             election: host.status(), probes: probes.all,
-            alerts: alerts?.depths.map { AlertOutboxStatus(webhook: $0.webhook, pending: $0.pending) })
+            alerts: alerts?.depths.map { AlertOutboxStatus(webhook: $0.webhook, pending: $0.pending) },
+            dataPlane: dataPlane.map(DataPlaneStatusReport.init))
     }
 
     func operatorEvent(_ event: ElectionEvent) async -> Response {

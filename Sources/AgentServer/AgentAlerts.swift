@@ -21,6 +21,10 @@ public enum AgentAlerts {
         var site = ownSite
         switch entry.kind {
         case "promote": (kind, severity) = (.promoted, .critical)
+        // The promotion finished: the failover's own RPO/RTO (records at risk, groups, time).
+        case "failoverReport": (kind, severity) = (.promoted, .critical)
+        // A returned site's unmirrored records were copied to the active site.
+        case "reconciled": (kind, severity) = (.warning, .warning)
         case "committed": (kind, severity, site) = (.failover, .critical, activeSite)
         case "leaseLost": (kind, severity) = (.leaseLost, .critical)
         case "leaseAcquired": (kind, severity) = (.leaseAcquired, .info)

@@ -207,8 +207,8 @@ public final class ElectionHost: Sendable {
                 metrics.servingActive.set(0.0)
                 logger.warning("stopped serving active", metadata: ["reason": "\(reason)"])
             case .promote(let config):
-                // The mirror and offset translation follow `adoptConfig` in the orchestrator;
-                // here the decision is recorded for operators.
+                // The data plane (Orchestrator's `DataPlane`) wakes on the `adoptConfig` of the
+                // same commit and runs the promotion; here the decision is recorded for operators.
                 logger.notice("this site was promoted to active", metadata: ["config": "\(config)"])
                 audit.append(AuditEntry(time: Date(), agent: agent.rawValue, epoch: config.epoch.rawValue, kind: "promote", message: "promoted: \(config)"))
             case .adoptConfig(let config):

@@ -38,6 +38,8 @@ public struct AgentStatusReport: Codable, Sendable {
     public var probes: [String: ProbeBoard.View]
     /// Undelivered alerts per webhook (scheme and host only); absent without webhooks.
     public var alerts: [AlertOutboxStatus]?
+    /// This site's data plane (flows, promotion, last failover); absent for a witness.
+    public var dataPlane: DataPlaneStatusReport?
 }
 
 /// One webhook's outbox in the status report.

@@ -8,7 +8,9 @@ public enum StatusText {
         var lines: [String] = []
         lines.append("agent \(report.agent) (\(report.role))")
         lines.append("active site: \(report.active.activeSite) in epoch \(report.active.epoch) since \(iso(report.active.since)); bootstrap \(report.active.bootstrapServers.joined(separator: ","))")
+        lines.append("sidecar state: \(report.active.state)\(report.active.servingHere ? " (serving here)" : "")")
         lines.append("mirror: \(report.active.mirrorFrom) → \(report.active.mirrorTo)")
+        if let dataPlane = report.dataPlane { lines.append(contentsOf: render(dataPlane)) }
         lines.append("this agent: \(serving(election.serving)); current epoch \(election.currentEpoch.rawValue); lease holder \(election.leaseHolder?.rawValue ?? "-")")
         lines.append("automatic failover: \(election.automaticFailover ? "on" : "OFF")\(election.maintenance ? "; MAINTENANCE mode" : "")\(election.blockedFor.map { "; blocked for \(seconds($0))" } ?? "")")
         if let running = election.election { lines.append("election: \(running)") }
@@ -27,6 +29,28 @@ public enum StatusText {
             for record in election.recentDecisions.suffix(10) { lines.append("  \(record)") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The data plane's lines: phase and promotion step, each flow, the last failover.
+    static func render(_ dataPlane: DataPlaneStatusReport) -> [String] {
+        var lines = ["data plane: \(dataPlane.phase)\(dataPlane.promotionStep.map { "; promotion at step \($0)" } ?? "")"]
+        if dataPlane.flows.isEmpty { lines.append("flows: none into this site") }
+        for flow in dataPlane.flows {
+            let lag = flow.lag.map { "lag \($0) records" } ?? "lag unknown yet"
+            let reverse = flow.reverseOf.map { "; reverses \($0)" } ?? ""
+            lines.append("  flow \(flow.from) → \(flow.to): \(flow.phase); \(lag)\(reverse)")
+            for (group, age) in flow.checkpointAges.sorted(by: { $0.key < $1.key }) {
+                lines.append("    group \(group): checkpoint \(String(format: "%.1f", age)) s old")
+            }
+        }
+        if let failover = dataPlane.lastFailover { lines.append("last failover: \(failover)") }
+        if let reconcile = dataPlane.lastReconcile {
+            lines.append("last reconcile: \(reconcile.recoveredCount) record(s) recovered")
+            for partition in reconcile.partitions where partition.count > 0 {
+                lines.append("  \(partition.topic)/\(partition.partition): \(partition.count) (offsets \(partition.firstSourceOffset ?? -1)…\(partition.lastSourceOffset ?? -1))")
+            }
+        }
+        return lines
     }
 
     public static func render(_ response: OperatorResponse) -> String {

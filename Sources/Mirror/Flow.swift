@@ -39,12 +39,16 @@ public final class Flow: Service, Sendable {
         public var positions: [TopicPartition: Offset]
         /// Failures retried so far.
         public var retries: Int
+        /// The source's log ends as last read for the lag gauges, per source partition
+        /// (empty before the first read); lag is these minus `positions`.
+        public var sourceEnds: [TopicPartition: Offset] = [:]
     }
 
     private struct Shared: Sendable {
         var machine: FlowStateMachine
         var wake: RecordQueue?
         var positions: [TopicPartition: Offset] = [:]
+        var sourceEnds: [TopicPartition: Offset] = [:]
         var retries = 0
         /// The session's offset map as of its last store (see ``Flow/offsetMapSnapshot()``).
         var map: OffsetMap?
@@ -77,7 +81,7 @@ public final class Flow: Service, Sendable {
 
     /// The flow's phase and positions.
     public var status: Status {
-        shared.withLock { Status(phase: $0.machine.phase, positions: $0.positions, retries: $0.retries) }
+        shared.withLock { Status(phase: $0.machine.phase, positions: $0.positions, retries: $0.retries, sourceEnds: $0.sourceEnds) }
     }
 
     /// The running session's offset map, as of its last store (at most one map-store interval
@@ -237,7 +241,11 @@ public final class Flow: Service, Sendable {
 
     private func publish(_ session: FlowSession) {
         let positions = session.positions
-        shared.withLock { $0.positions = positions }
+        let ends = session.lagProbe.latest
+        shared.withLock {
+            $0.positions = positions
+            $0.sourceEnds = ends
+        }
     }
 
     /// The copy loop of one session; returns when the state machine says to finish.

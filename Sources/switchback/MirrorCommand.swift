@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Mirror
+import Orchestrator
 import ServiceLifecycle
 import SwitchbackConfiguration
 
@@ -54,6 +55,14 @@ struct MirrorCommand: AsyncParsableCommand {
             throw failure("mirror", config, error)
         }
         try createDataDirectory(configuration.dataDirectory)
+        // The agent of this site runs these flows itself and holds the same lock: two writers
+        // of one flow would interleave their copies on the target.
+        let lock: MirrorLock
+        do {
+            lock = try MirrorLock(dataDirectory: configuration.dataDirectory, holder: "switchback mirror \(configuration.name)")
+        } catch {
+            throw ValidationError("\(error)")
+        }
         bootstrapLogging(level: logLevel)
         let logger = Logger(label: "switchback.mirror")
         var services: [any Service] = []
@@ -72,6 +81,7 @@ struct MirrorCommand: AsyncParsableCommand {
             logger: logger
         )
         try await group.run()
+        withExtendedLifetime(lock) {}
     }
 }
 

@@ -35,9 +35,10 @@ final class SiteLab: @unchecked Sendable {
 
     /// Runs `body` with a lab whose dc-a holds its lease and whose agents all hear each other;
     /// removes everything afterwards.
-    /// `failover` is the agents' `failover:` section.
+    /// `failover` is the agents' `failover:` section; `mirror` their `mirror:` section (default:
+    /// none, so `flows: auto` with the prefix policy).
     static func with(
-        prefix: String, failover: String = "{ candidate_backoff: 1s }", _ body: (SiteLab) async throws -> Void
+        prefix: String, failover: String = "{ candidate_backoff: 1s }", mirror: String? = nil, _ body: (SiteLab) async throws -> Void
     ) async throws {
         try NetworkLab.requireAvailable()
         let executable = try switchbackExecutable().path
@@ -62,7 +63,7 @@ final class SiteLab: @unchecked Sendable {
                     log: directory.appendingPathComponent("broker-\(name).log"))
             }
             for (host, agent) in agents {
-                try lab.writeConfiguration(host: host, agent: agent, failover: failover)
+                try lab.writeConfiguration(host: host, agent: agent, failover: failover, mirror: mirror)
                 try lab.startAgent(host)
             }
             let leased = await eventually(timeout: .seconds(90)) { lab.active("a")?.servingHere == true }
@@ -80,7 +81,7 @@ final class SiteLab: @unchecked Sendable {
     /// The agent's data directory (its `audit.jsonl` is in there).
     func dataDirectory(_ host: String) -> URL { directory.appendingPathComponent("agent-\(host)") }
 
-    private func writeConfiguration(host: String, agent: String, failover: String) throws {
+    private func writeConfiguration(host: String, agent: String, failover: String, mirror: String?) throws {
         let ip = network.hosts
         let yaml = """
             site: \(agent)
@@ -95,7 +96,7 @@ final class SiteLab: @unchecked Sendable {
             detection: { probe_interval: 250ms, down_after: \(Self.downAfter.components.seconds)s, lease: \(Self.lease.components.seconds)s, probe_timeout: 800ms }
             failover: \(failover)
             auth: { peer_secret: { env: PEER }, operator_token: { env: TOKEN } }
-            """
+            """ + (mirror.map { "\nmirror: \($0)\n" } ?? "")
         try yaml.write(to: configurationFile(host), atomically: true, encoding: .utf8)
     }
 
