@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "switchback", targets: ["switchback"]),
         .executable(name: "switchback-bench", targets: ["SwitchbackBench"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
+        .library(name: "SidecarClient", targets: ["SidecarClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -152,6 +153,24 @@ let package = Package(
         .testTarget(
             name: "OrchestratorTests",
             dependencies: ["Orchestrator", "Consensus", "Mirror", "KafkaClient", "LocalKafka", "Sites", "TestSupport"]
+        ),
+        // What an application links to follow its site's agent (`GET /v1/active`, long-poll).
+        .target(
+            name: "SidecarClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SidecarClientTests",
+            dependencies: [
+                "SidecarClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // The agent runtime (election driver, cluster probes, peer messaging) and its HTTP API.
         .target(

@@ -56,7 +56,7 @@ public final class Agent: Service {
             throw AgentError("cannot create data_dir \(configuration.dataDirectory): \(error.localizedDescription)")
         }
         for warning in configuration.warnings { logger.warning("\(warning)") }
-        let metrics = AgentMetrics()
+        let metrics = AgentMetrics(ownSite: configuration.ownSite?.name.rawValue, sites: configuration.sites.map(\.name.rawValue))
         let probeBoard = ProbeBoard()
         let tls: AgentTLS?
         do {

@@ -1,3 +1,4 @@
+import Consensus
 import Prometheus
 
 /// The agent's Prometheus metrics, on a registry of its own (several agents can run in one
@@ -10,9 +11,27 @@ public final class AgentMetrics: Sendable {
     let peerRefused: Counter
     let longPolls: Gauge
     let stateSaveFailures: Counter
+    /// 1 while this agent's own site is the committed active site (whether or not it holds the
+    /// lease: with `switchback_serving_active` it tells a lost lease apart from a standby).
+    let ownSiteActive: Gauge
+    /// Per configured site, 1 for the committed active site and 0 for the others.
+    let activeSite: [String: Gauge]
+    let ownSite: String?
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    /// - Parameters:
+    ///   - ownSite: this agent's site (`nil` for a witness).
+    ///   - sites: every configured site, so each has its `switchback_active_site_info` series.
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), ownSite: String? = nil, sites: [String] = []) {
         self.registry = registry
+        self.ownSite = ownSite
+        ownSiteActive = registry.makeGauge(
+            name: "switchback_own_site_active", help: "1 while this agent's own site is the committed active site.")
+        var activeSite: [String: Gauge] = [:]
+        for site in sites {
+            activeSite[site] = registry.makeGauge(
+                name: "switchback_active_site_info", labels: [("site", site)], help: "1 for the committed active site, 0 for the others.")
+        }
+        self.activeSite = activeSite
         epoch = registry.makeGauge(name: "switchback_election_epoch", help: "The committed epoch this agent knows.")
         servingActive = registry.makeGauge(name: "switchback_serving_active", help: "1 while this agent's site serves as active under a valid lease.")
         decisions = registry.makeCounter(name: "switchback_election_decisions_total", help: "Audit records the election emitted.")
@@ -21,6 +40,13 @@ public final class AgentMetrics: Sendable {
         stateSaveFailures = registry.makeCounter(
             name: "switchback_state_save_failures_total",
             help: "Election state saves that failed (disk full, read-only, I/O error): while they fail, no new configuration is adopted.")
+    }
+
+    /// Records a newly adopted (or loaded) committed configuration.
+    func recordCommitted(_ config: SiteConfig) {
+        epoch.set(Double(config.epoch.rawValue))
+        ownSiteActive.set(config.activeSite.rawValue == ownSite ? 1.0 : 0.0)
+        for (site, gauge) in activeSite { gauge.set(site == config.activeSite.rawValue ? 1.0 : 0.0) }
     }
 
     /// The health gauge of probes of `site` (1 healthy, 0 not).

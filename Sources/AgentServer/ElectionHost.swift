@@ -89,7 +89,7 @@ public final class ElectionHost: Sendable {
         wakeup = ElectionWakeup(deadline: origin)
         board = ActiveConfigBoard(config: state.committed)
         (stream, input) = AsyncStream.makeStream(of: Envelope.self)
-        metrics.epoch.set(Double(state.committed.epoch.rawValue))
+        metrics.recordCommitted(state.committed)
     }
 
     /// This agent's monotonic now.
@@ -213,7 +213,7 @@ public final class ElectionHost: Sendable {
                 audit.append(AuditEntry(time: Date(), agent: agent.rawValue, epoch: config.epoch.rawValue, kind: "promote", message: "promoted: \(config)"))
             case .adoptConfig(let config):
                 board.publish(config)
-                metrics.epoch.set(Double(config.epoch.rawValue))
+                metrics.recordCommitted(config)
                 logger.notice("adopted configuration", metadata: ["config": "\(config)"])
             case .audit(let record):
                 records.append(record)

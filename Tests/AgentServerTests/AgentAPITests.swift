@@ -174,6 +174,10 @@ struct AgentAPITests {
             let metrics = String(decoding: try await http(client, .GET, base + "/metrics").body, as: UTF8.self)
             #expect(metrics.contains("switchback_election_epoch"))
             #expect(metrics.contains("switchback_probe_healthy"))
+            // dc-a is the committed active site: the lost-lease alert compares these two.
+            #expect(metrics.contains("switchback_own_site_active 1"))
+            #expect(metrics.contains(#"switchback_active_site_info{site="dc-a"} 1"#))
+            #expect(metrics.contains(#"switchback_active_site_info{site="dc-b"} 0"#))
 
             // The decisions are in the audit log, on disk.
             let logged = await eventually { ((try? AuditLog.read(path: dataDir + "/audit.jsonl")) ?? []).contains { $0.message.contains("maintenance on") } }
