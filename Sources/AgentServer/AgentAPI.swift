@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Orchestrator
 import Sites
 import SwitchbackConfiguration
 
@@ -29,6 +30,8 @@ public struct AgentAPI: Sendable {
     let probes: ProbeBoard
     let alerts: AlertDispatcher?
     let logger: Logger
+    /// The runbook engine, when the agent runs one (its routes are mounted then).
+    public var runbooks: RunbookRunner?
 
     public init(
         host: ElectionHost, configuration: AgentConfiguration, metrics: AgentMetrics, probes: ProbeBoard, logger: Logger,
@@ -97,6 +100,7 @@ public struct AgentAPI: Sendable {
             guard bootstrap[body.to] != nil, let site = SiteID(rawValue: body.to) else { return unknownSite(body.to) }
             return await operatorEvent(.switchover(to: site))
         }
+        if let runbooks { RunbookRoutes(runner: runbooks, authorize: authorizeOperator).add(to: router) }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
