@@ -196,6 +196,7 @@ let package = Package(
                 "KafkaClient",
                 "LocalKafka",
                 "AgentServer",
+                "Orchestrator",
                 "SwitchbackConfiguration",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
