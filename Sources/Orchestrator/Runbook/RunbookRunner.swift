@@ -75,7 +75,7 @@ public actor RunbookRunner {
     public func plan(_ runbook: Runbook, parameters given: [String: String]) async throws(RunbookError) -> RunPlan {
         let parameters = try runbook.resolve(given)
         let epoch = await currentEpoch()
-        let lookup = { (reference: Expression.Reference) -> String? in
+        let lookup = { (reference: Condition.Reference) -> String? in
             if case .parameter(let name) = reference { return parameters[name] }
             return nil
         }
@@ -83,7 +83,7 @@ public actor RunbookRunner {
         for step in runbook.steps {
             var decision = "runs"
             if let when = step.when {
-                do throws(ExpressionError) {
+                do throws(ConditionError) {
                     decision = try when.evaluate(lookup) ? "runs: when \(when) holds" : "skipped: when \(when) is false"
                 } catch {
                     decision = "decided at run time: when \(when) reads earlier steps' outputs"
@@ -101,7 +101,7 @@ public actor RunbookRunner {
                     values[key] = text
                     continue
                 }
-                do throws(ExpressionError) {
+                do throws(ConditionError) {
                     values[key] = try StepTemplate(parsing: text).render(lookup)
                 } catch {
                     pending = "parameter '\(key)' = \(text) reads earlier steps' outputs: planned when the run gets here"
