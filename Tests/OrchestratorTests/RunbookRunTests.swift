@@ -106,7 +106,9 @@ struct RunbookRunTests {
         run.apply(.resumed(step: "b", resumption: .needsOperator("unknown")))
         guard case .confirm("b", _, false) = run.next() else { Issue.record("expected an operator question"); return }
         #expect(run.awaitingOperator)
+        #expect(run.pendingQuestion != nil)
         run.apply(.answered(step: "b", answer: .skip, by: "bob"))
+        #expect(run.pendingQuestion == nil, "an answered question is not shown again (a follower would answer it twice)")
         #expect(run.records["b"]?.state == .succeeded && run.records["a"]?.outputs == ["x": "1"])
         guard case .run(let c) = run.next() else { Issue.record("expected c"); return }
         #expect(c.step.id == "c")

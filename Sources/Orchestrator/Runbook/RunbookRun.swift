@@ -169,6 +169,7 @@ public struct RunbookRun: Sendable {
             records[id]?.summary = reason
             advance()
         case .answered(let id, let answer, let by):
+            pendingQuestion = nil
             if operatorQuestion != nil {
                 operatorQuestion = nil
                 switch answer {
