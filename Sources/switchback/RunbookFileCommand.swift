@@ -60,6 +60,9 @@ extension RunbookCommand {
                     let line = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? "no"
                     guard let answer = ConfirmationAnswer(rawValue: line) else { continue }
                     try await runner.answer(step: question.step, answer, by: RunbookParameters.caller + " (terminal)")
+                    // The run records the answer on its own task: wait for that, or this loop
+                    // would see the same question again and ask it twice.
+                    _ = await runner.waitForChange(from: status)
                     continue
                 }
                 _ = await runner.waitForChange(from: status)
