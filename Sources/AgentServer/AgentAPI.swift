@@ -38,6 +38,8 @@ public struct AgentAPI: Sendable {
     let sidecar: SidecarBoard
     let dataPlane: DataPlane?
     let logger: Logger
+    /// The runbook engine, when the agent runs one (its routes are mounted then).
+    public var runbooks: RunbookRunner?
 
     /// - Parameters:
     ///   - sidecar: the sidecar's answer (see ``SidecarBoard``), shared with the agent's refresher.
@@ -117,6 +119,7 @@ public struct AgentAPI: Sendable {
             guard bootstrap[body.to] != nil, let site = SiteID(rawValue: body.to) else { return unknownSite(body.to) }
             return await operatorEvent(.switchover(to: site))
         }
+        if let runbooks { RunbookRoutes(runner: runbooks, authorize: authorizeOperator).add(to: router) }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

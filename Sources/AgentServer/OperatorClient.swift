@@ -47,7 +47,7 @@ public struct OperatorClient: Sendable {
         try await call(.POST, "/v1/switchover", body: try JSONEncoder().encode(MoveRequest(to: site)))
     }
 
-    private func call(_ method: HTTPMethod, _ path: String, body: Data?) async throws -> Reply {
+    func call(_ method: HTTPMethod, _ path: String, body: Data?) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")

@@ -85,7 +85,7 @@ struct OperatorOptions: ParsableArguments {
         try? await http.shutdown()
         switch outcome {
         case .success(let text):
-            print(text)
+            if !text.isEmpty { print(text) }
         case .failure(let error):
             FileHandle.standardError.write(Data("switchback: \(error)\n".utf8))
             throw ExitCode(1)
@@ -146,8 +146,11 @@ struct FailoverCommand: AsyncParsableCommand {
     @Option(help: "The site to make active.")
     var to: String
 
-    @Flag(help: "Planned switchover of a healthy active site instead of a failover.")
+    @Flag(help: "Planned switchover of a healthy active site instead of a failover: runs the planned-switchover runbook.")
     var planned = false
+
+    @Flag(help: "With --planned: answer the runbook's confirmation with yes.")
+    var yes = false
 
     @Flag(help: "Do not require the target to look healthy.")
     var forceIgnoreHealth = false
@@ -158,15 +161,18 @@ struct FailoverCommand: AsyncParsableCommand {
     @OptionGroup var options: OperatorOptions
 
     func validate() throws {
+        if yes && !planned { throw ValidationError("--yes goes with --planned (it answers the planned-switchover runbook's confirmation)") }
         if planned && (forceIgnoreHealth || forceWithoutMajority) {
             throw ValidationError("--planned takes no --force flags: a switchover needs both sites healthy")
         }
     }
 
     func run() async throws {
+        if planned {
+            try await RunbookFollow.plannedSwitchover(options, to: to, yes: yes)
+            return
+        }
         let request = MoveRequest(to: to, ignoreHealth: forceIgnoreHealth, withoutMajority: forceWithoutMajority)
-        try await options.perform({ client in
-            planned ? try await client.switchover(to: request.to) : try await client.failover(request)
-        }) { StatusText.render(try $0.decode(OperatorResponse.self)) }
+        try await options.perform({ try await $0.failover(request) }) { StatusText.render(try $0.decode(OperatorResponse.self)) }
     }
 }

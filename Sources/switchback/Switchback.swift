@@ -13,6 +13,6 @@ struct Switchback: AsyncParsableCommand {
             `switchback offsets translate` moves consumer groups on failover and failback.
             """,
         version: SwitchbackVersion.current,
-        subcommands: [VersionCommand.self, SandboxCommand.self, DemoCommand.self, BrokerCommand.self, AgentCommand.self, StatusCommand.self, MaintenanceCommand.self, AcknowledgeCommand.self, FailoverCommand.self, MirrorCommand.self, OffsetsCommand.self]
+        subcommands: [VersionCommand.self, SandboxCommand.self, DemoCommand.self, BrokerCommand.self, AgentCommand.self, StatusCommand.self, MaintenanceCommand.self, AcknowledgeCommand.self, FailoverCommand.self, MirrorCommand.self, OffsetsCommand.self, RunbookCommand.self]
     )
 }

@@ -63,7 +63,7 @@ public struct AssertAction: StepAction {
     public func plan(_ context: StepContext) async throws -> StepPlan {
         let condition = try Self.condition(context)
         let check: StepPlan.Check
-        do throws(ExpressionError) {
+        do throws(ConditionError) {
             let holds = try condition.evaluate { Self.lookup($0, context) }
             check = .init("\(condition)", satisfied: holds, detail: holds ? "holds now" : "is false now")
         } catch {
@@ -75,7 +75,7 @@ public struct AssertAction: StepAction {
     public func run(_ context: StepContext) async throws -> StepOutcome {
         let condition = try Self.condition(context)
         let holds: Bool
-        do throws(ExpressionError) {
+        do throws(ConditionError) {
             holds = try condition.evaluate { Self.lookup($0, context) }
         } catch {
             throw StepActionError(.assertionFailed, "\(condition) cannot be evaluated: \(error.message)", retriable: false)
@@ -87,16 +87,16 @@ public struct AssertAction: StepAction {
         return StepOutcome(summary: "\(condition) holds")
     }
 
-    static func condition(_ context: StepContext) throws(StepActionError) -> Expression {
+    static func condition(_ context: StepContext) throws(StepActionError) -> Condition {
         let text = try context.parameters.string("that")
-        do throws(ExpressionError) {
-            return try Expression(parsing: text)
+        do throws(ConditionError) {
+            return try Condition(parsing: text)
         } catch {
             throw .parameter("that", "is not a condition: \(error.message)")
         }
     }
 
-    static func lookup(_ reference: Expression.Reference, _ context: StepContext, result: [String: String] = [:]) -> String? {
+    static func lookup(_ reference: Condition.Reference, _ context: StepContext, result: [String: String] = [:]) -> String? {
         switch reference {
         case .parameter(let name): context.runParameters[name]
         case .output(let step, let key): context.outputs[step]?[key]

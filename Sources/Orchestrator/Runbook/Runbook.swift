@@ -82,7 +82,7 @@ public struct Step: Sendable, Hashable {
     public var retries: Int
     /// The wait before the first retry; each further retry waits twice as long, up to ``maximumBackoff``.
     public var backoff: Duration
-    public var when: Expression?
+    public var when: Condition?
     public var onFailure: FailurePolicy
     /// The step waits for `--yes` or an operator's answer before it runs.
     public var confirm: Bool
@@ -98,7 +98,7 @@ public struct Step: Sendable, Hashable {
 
     public init(
         id: String, action: String, parameters: [String: String] = [:], timeout: Duration? = nil, retries: Int = 0,
-        backoff: Duration = .seconds(1), when: Expression? = nil, onFailure: FailurePolicy = .abort, confirm: Bool = false,
+        backoff: Duration = .seconds(1), when: Condition? = nil, onFailure: FailurePolicy = .abort, confirm: Bool = false,
         idempotent: Bool? = nil, line: Int? = nil
     ) {
         self.id = id

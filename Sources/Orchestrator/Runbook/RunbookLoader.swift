@@ -145,7 +145,7 @@ public struct RunbookLoader: Sendable {
             let hint = KeySuggestion.closest(to: action, among: names).map { "did you mean '\($0)'? " } ?? ""
             throw actionValue.error(.invalidValue, "unknown action \"\(action)\"", fix: "\(hint)known actions: \(names.joined(separator: ", "))")
         }
-        let checkReferences = { (references: [Expression.Reference], value: YAMLValue, allowResult: Bool) throws(ConfigurationError) in
+        let checkReferences = { (references: [Condition.Reference], value: YAMLValue, allowResult: Bool) throws(ConfigurationError) in
             for reference in references {
                 switch reference {
                 case .parameter(let name) where !parameters.contains(name):
@@ -167,9 +167,9 @@ public struct RunbookLoader: Sendable {
             for (key, value) in mapping.entries where !value.isNull {
                 let text = try scalarOrList(value)
                 let isExpression = specs?.first(where: { $0.key == key })?.isExpression == true
-                let references: [Expression.Reference]
-                do throws(ExpressionError) {
-                    references = isExpression ? try Expression(parsing: text).references : try StepTemplate(parsing: text).references
+                let references: [Condition.Reference]
+                do throws(ConditionError) {
+                    references = isExpression ? try Condition(parsing: text).references : try StepTemplate(parsing: text).references
                 } catch {
                     throw value.error(
                         .invalidValue, error.message,
@@ -184,11 +184,11 @@ public struct RunbookLoader: Sendable {
                 .missingKey, keyPath: "\(node.path).params.\(spec.key)", problem: "action \(action) needs it (\(spec.summary))",
                 fix: "add params: { \(spec.key): ... }", line: node.line)
         }
-        var when: Expression?
+        var when: Condition?
         if let value = entry["when"] {
             let text = try value.string(example: "steps.probe.healthy == false")
-            do throws(ExpressionError) {
-                when = try Expression(parsing: text)
+            do throws(ConditionError) {
+                when = try Condition(parsing: text)
             } catch {
                 throw value.error(.invalidValue, error.message, fix: "write a condition such as steps.probe.healthy == false")
             }

@@ -131,7 +131,7 @@ public struct RunbookRun: Sendable {
             return .backoff(step: step.id, delay: step.delay(beforeRetry: attempts))
         }
         if records[step.id]?.attempts == 0, inFlight == nil, let when = step.when {
-            do throws(ExpressionError) {
+            do throws(ConditionError) {
                 if try !when.evaluate(lookup) { return .skip(step: step.id, reason: "when \(when) is false") }
             } catch {
                 return .refuse(step: step.id, attempt: attempt, error: StepActionError(.invalidParameter, "when: \(error.message)", retriable: false))
@@ -169,6 +169,7 @@ public struct RunbookRun: Sendable {
             records[id]?.summary = reason
             advance()
         case .answered(let id, let answer, let by):
+            pendingQuestion = nil
             if operatorQuestion != nil {
                 operatorQuestion = nil
                 switch answer {
@@ -294,7 +295,7 @@ public struct RunbookRun: Sendable {
                 values[key] = text
                 continue
             }
-            do throws(ExpressionError) {
+            do throws(ConditionError) {
                 values[key] = try StepTemplate(parsing: text).render(lookup)
             } catch {
                 return .failure(StepActionError(.invalidParameter, "parameter '\(key)': \(error.message)", retriable: false))
@@ -304,7 +305,7 @@ public struct RunbookRun: Sendable {
     }
 
     /// The value of a reference: a parameter, or an output (or the `status`) of a step.
-    public func lookup(_ reference: Expression.Reference) -> String? {
+    public func lookup(_ reference: Condition.Reference) -> String? {
         switch reference {
         case .parameter(let name): return start.parameters[name]
         case .output(let step, let key):

@@ -119,6 +119,7 @@ extension RunbookRunner {
         }
         return try await withCheckedThrowingContinuation { continuation in
             answerWaiter = (step, continuation)
+            wakeChangeWaiters()
         }
     }
 

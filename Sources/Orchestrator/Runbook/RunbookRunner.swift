@@ -27,6 +27,7 @@ public actor RunbookRunner {
     var problem: String?
     var answerWaiter: (step: String, continuation: CheckedContinuation<(ConfirmationAnswer, String), any Error>)?
     var finishWaiters: [CheckedContinuation<RunStatus?, Never>] = []
+    var changeWaiters: [CheckedContinuation<RunStatus?, Never>] = []
 
     /// - Parameters:
     ///   - runbooksDirectory: where `NAME.yaml` files are (the shipped `Runbooks/`, or the agent's own).
@@ -74,7 +75,7 @@ public actor RunbookRunner {
     public func plan(_ runbook: Runbook, parameters given: [String: String]) async throws(RunbookError) -> RunPlan {
         let parameters = try runbook.resolve(given)
         let epoch = await currentEpoch()
-        let lookup = { (reference: Expression.Reference) -> String? in
+        let lookup = { (reference: Condition.Reference) -> String? in
             if case .parameter(let name) = reference { return parameters[name] }
             return nil
         }
@@ -82,7 +83,7 @@ public actor RunbookRunner {
         for step in runbook.steps {
             var decision = "runs"
             if let when = step.when {
-                do throws(ExpressionError) {
+                do throws(ConditionError) {
                     decision = try when.evaluate(lookup) ? "runs: when \(when) holds" : "skipped: when \(when) is false"
                 } catch {
                     decision = "decided at run time: when \(when) reads earlier steps' outputs"
@@ -100,7 +101,7 @@ public actor RunbookRunner {
                     values[key] = text
                     continue
                 }
-                do throws(ExpressionError) {
+                do throws(ConditionError) {
                     values[key] = try StepTemplate(parsing: text).render(lookup)
                 } catch {
                     pending = "parameter '\(key)' = \(text) reads earlier steps' outputs: planned when the run gets here"
@@ -144,8 +145,7 @@ public actor RunbookRunner {
         let journal = try RunJournal(path: journalDirectory + "/" + runID + ".jsonl")
         try journal.append(.started(start))
         notice(start, nil, .runStarted, epoch, "\(by) started \(runbook.name) (\(Self.format(parameters)))")
-        launch(RunbookRun(start: start, runbook: runbook), journal)
-        return status()!
+        return launch(RunbookRun(start: start, runbook: runbook), journal)
     }
 
     /// Finds a run the agent was killed in the middle of and goes on with it. Call once at start.
@@ -165,8 +165,7 @@ public actor RunbookRunner {
                 continue
             }
             notice(start, run.currentStep?.id, .runResumed, run.epoch, "resuming \(start.runbook) after a restart at step \(run.currentStep?.id ?? "-")")
-            launch(run, try RunJournal(path: path))
-            return status()
+            return launch(run, try RunJournal(path: path))
         }
         return nil
     }
@@ -216,6 +215,22 @@ public actor RunbookRunner {
         guard let journal = active?.journal else { return }
         try journal.append(event)
         active?.run.apply(event)
+        wakeChangeWaiters()
+    }
+
+    /// Waits until the status differs from `seen` (a step moved, a question was asked, the run
+    /// ended), for followers that print progress without polling.
+    public func waitForChange(from seen: RunStatus?) async -> RunStatus? {
+        let now = status()
+        guard now == seen else { return now }
+        return await withCheckedContinuation { changeWaiters.append($0) }
+    }
+
+    func wakeChangeWaiters() {
+        let waiters = changeWaiters
+        changeWaiters = []
+        let current = status()
+        for waiter in waiters { waiter.resume(returning: current) }
     }
 
     func emit(_ step: String, _ kind: RunbookNotice.Kind, _ message: String, severity: RunbookNotice.Severity = .info, alert: Bool = false) {
@@ -243,6 +258,7 @@ public actor RunbookRunner {
     }
 
     private func wakeFinishWaiters() {
+        wakeChangeWaiters()
         let waiters = finishWaiters
         finishWaiters = []
         let current = status()
@@ -255,10 +271,11 @@ public actor RunbookRunner {
             .busy, "run \(active.run.start.runID) of \(active.run.runbook.name) is in progress (step \(active.run.currentStep?.id ?? "-"), started by \(active.run.start.startedBy)); one run at a time per agent: wait for it or answer its question (switchback runbook status)")
     }
 
-    private func launch(_ run: RunbookRun, _ journal: RunJournal) {
+    private func launch(_ run: RunbookRun, _ journal: RunJournal) -> RunStatus {
         problem = nil
         let task = Task { await self.drive() }
         active = (run, journal, task)
+        return Self.status(of: run, problem: nil)
     }
 }
 

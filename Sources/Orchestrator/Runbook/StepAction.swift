@@ -89,7 +89,7 @@ public struct StepParameterSpec: Sendable, Hashable {
     public var required: Bool
     /// One line for `switchback runbook show` and for the loader's fix hint.
     public var summary: String
-    /// The value is a condition (``Expression``), parsed at load and not `${…}`-substituted.
+    /// The value is a condition (``Condition``), parsed at load and not `${…}`-substituted.
     public var isExpression: Bool
 
     public init(_ key: String, required: Bool = false, expression: Bool = false, _ summary: String) {

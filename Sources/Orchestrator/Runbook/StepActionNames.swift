@@ -13,17 +13,18 @@ public enum StepActionNames {
     ]
 
     /// Actions the engine brings itself (``StepActionRegistry/generic(sink:httpClient:)``).
-    public static let generic = ["notify", "http", "exec", "confirm", "assert", "sleep", "wait"]
+    public static let generic = ["notify", "http", "exec", "confirm", "assert", "sleep", "wait", "report"]
 }
 
 extension StepActionRegistry {
     /// A registry with the generic actions: notify (to `sink`), http, exec, confirm, assert,
-    /// sleep and wait. The agent adds the data-plane actions to it.
+    /// sleep, wait and report. The agent adds the data-plane actions to it.
     public static func generic(sink: @escaping RunbookNoticeSink, httpClient: HTTPClient = .shared) -> StepActionRegistry {
         var registry = StepActionRegistry()
         let http = HTTPAction(client: httpClient)
         let actions: [any StepAction] = [
             NotifyAction(sink: sink), http, ExecAction(), ConfirmAction(), AssertAction(), SleepAction(), WaitAction(http: http),
+            ReportAction(),
         ]
         // The generic names are distinct and valid by construction; registration cannot fail.
         for action in actions { try? registry.register(action) }

@@ -38,7 +38,7 @@ public struct WaitAction: StepAction {
             try Task.checkCancellation()
             polls += 1
             let outputs = (try? await poll(context)) ?? ["ok": "false"]
-            do throws(ExpressionError) {
+            do throws(ConditionError) {
                 if try condition.evaluate({ AssertAction.lookup($0, context, result: outputs) }) {
                     return StepOutcome(summary: "\(condition) held after \(polls) poll(s)", outputs: outputs.merging(["polls": String(polls)]) { $1 })
                 }
@@ -59,10 +59,10 @@ public struct WaitAction: StepAction {
         return ["exit_status": String(result.status), "output": result.output, "ok": String(result.status == expected)]
     }
 
-    static func condition(_ context: StepContext) throws(StepActionError) -> Expression {
+    static func condition(_ context: StepContext) throws(StepActionError) -> Condition {
         let text = context.parameters.string("until", default: "result.ok == true")
-        do throws(ExpressionError) {
-            return try Expression(parsing: text)
+        do throws(ConditionError) {
+            return try Condition(parsing: text)
         } catch {
             throw .parameter("until", "is not a condition: \(error.message)")
         }

@@ -13,17 +13,17 @@
 /// Values are strings; `<`, `<=`, `>`, `>=` need both sides to be numbers, `==`/`!=` compare as
 /// numbers when both sides are, as text otherwise. A lone operand must be `true` or `false`.
 /// There are no functions, no assignment and no loops.
-public indirect enum Expression: Sendable, Hashable, CustomStringConvertible {
+public indirect enum Condition: Sendable, Hashable, CustomStringConvertible {
     public enum Comparison: String, Sendable, Hashable, CaseIterable {
         case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
     }
 
     case literal(String)
     case reference(Reference)
-    case not(Expression)
-    case and(Expression, Expression)
-    case or(Expression, Expression)
-    case compare(Expression, Comparison, Expression)
+    case not(Condition)
+    case and(Condition, Condition)
+    case or(Condition, Condition)
+    case compare(Condition, Comparison, Condition)
 
     /// A name an expression reads.
     public enum Reference: Sendable, Hashable, CustomStringConvertible {
@@ -66,24 +66,24 @@ public indirect enum Expression: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses `text`.
-    /// - Throws: ``ExpressionError`` naming the position and what was expected.
-    public init(parsing text: String) throws(ExpressionError) {
-        var parser = ExpressionParser(text)
+    /// - Throws: ``ConditionError`` naming the position and what was expected.
+    public init(parsing text: String) throws(ConditionError) {
+        var parser = ConditionParser(text)
         self = try parser.parseAll()
     }
 
     /// Evaluates to true or false.
     /// - Parameter lookup: the value of a reference, `nil` when it has none (yet).
-    /// - Throws: ``ExpressionError`` for a missing value, a non-number in `<`, or a lone operand
+    /// - Throws: ``ConditionError`` for a missing value, a non-number in `<`, or a lone operand
     ///   that is not a boolean.
-    public func evaluate(_ lookup: (Reference) -> String?) throws(ExpressionError) -> Bool {
+    public func evaluate(_ lookup: (Reference) -> String?) throws(ConditionError) -> Bool {
         switch self {
         case .literal, .reference:
             let value = try self.value(lookup)
             switch value {
             case "true": return true
             case "false": return false
-            default: throw ExpressionError("'\(self)' is '\(value)', not true or false; compare it, e.g. \(self) == 'x'")
+            default: throw ConditionError("'\(self)' is '\(value)', not true or false; compare it, e.g. \(self) == 'x'")
             }
         case .not(let inner): return try !inner.evaluate(lookup)
         case .and(let left, let right):
@@ -101,7 +101,7 @@ public indirect enum Expression: Sendable, Hashable, CustomStringConvertible {
             case .notEqual: return numbers.map { $0.0 != $0.1 } ?? (lhs != rhs)
             case .less, .lessOrEqual, .greater, .greaterOrEqual:
                 guard let (l, r) = numbers else {
-                    throw ExpressionError("'\(self)' compares '\(lhs)' and '\(rhs)' with \(comparison.rawValue), which needs two numbers")
+                    throw ConditionError("'\(self)' compares '\(lhs)' and '\(rhs)' with \(comparison.rawValue), which needs two numbers")
                 }
                 switch comparison {
                 case .less: return l < r
@@ -113,12 +113,12 @@ public indirect enum Expression: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private func value(_ lookup: (Reference) -> String?) throws(ExpressionError) -> String {
+    private func value(_ lookup: (Reference) -> String?) throws(ConditionError) -> String {
         switch self {
         case .literal(let text): return text
         case .reference(let reference):
             guard let value = lookup(reference) else {
-                throw ExpressionError("\(reference) has no value (the step did not run or did not output that key)")
+                throw ConditionError("\(reference) has no value (the step did not run or did not output that key)")
             }
             return value
         default: return try evaluate(lookup) ? "true" : "false"
@@ -127,7 +127,7 @@ public indirect enum Expression: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// An expression that does not parse or cannot be evaluated.
-public struct ExpressionError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ConditionError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }

@@ -1,5 +1,5 @@
-/// A recursive-descent parser for ``Expression`` over the characters of one string.
-struct ExpressionParser {
+/// A recursive-descent parser for ``Condition`` over the characters of one string.
+struct ConditionParser {
     private enum Token: Equatable {
         case word(String)  // a keyword, number, true/false or reference
         case text(String)  // a quoted literal
@@ -9,44 +9,44 @@ struct ExpressionParser {
     private let source: String
     private var tokens: [(token: Token, position: Int)] = []
     private var index = 0
-    private var tokenizeError: ExpressionError?
+    private var tokenizeError: ConditionError?
 
     init(_ source: String) {
         self.source = source
-        do throws(ExpressionError) { tokens = try Self.tokenize(source) } catch { tokenizeError = error }
+        do throws(ConditionError) { tokens = try Self.tokenize(source) } catch { tokenizeError = error }
     }
 
-    mutating func parseAll() throws(ExpressionError) -> Expression {
+    mutating func parseAll() throws(ConditionError) -> Condition {
         if let tokenizeError { throw tokenizeError }
-        guard !tokens.isEmpty else { throw ExpressionError("the expression is empty; write a condition such as steps.probe.healthy == true") }
+        guard !tokens.isEmpty else { throw ConditionError("the expression is empty; write a condition such as steps.probe.healthy == true") }
         let expression = try parseOr()
         if index < tokens.count { throw unexpected("an operator (and, or, ==, …) or the end") }
         return expression
     }
 
-    private mutating func parseOr() throws(ExpressionError) -> Expression {
+    private mutating func parseOr() throws(ConditionError) -> Condition {
         var left = try parseAnd()
         while accept(.word("or")) { left = .or(left, try parseAnd()) }
         return left
     }
 
-    private mutating func parseAnd() throws(ExpressionError) -> Expression {
+    private mutating func parseAnd() throws(ConditionError) -> Condition {
         var left = try parseNot()
         while accept(.word("and")) { left = .and(left, try parseNot()) }
         return left
     }
 
-    private mutating func parseNot() throws(ExpressionError) -> Expression {
+    private mutating func parseNot() throws(ConditionError) -> Condition {
         if accept(.word("not")) { return .not(try parseNot()) }
         let left = try parseOperand()
-        for comparison in Expression.Comparison.allCases where accept(.symbol(comparison.rawValue)) {
+        for comparison in Condition.Comparison.allCases where accept(.symbol(comparison.rawValue)) {
             return .compare(left, comparison, try parseOperand())
         }
         return left
     }
 
-    private mutating func parseOperand() throws(ExpressionError) -> Expression {
-        guard index < tokens.count else { throw ExpressionError("'\(source)' ends where a value was expected") }
+    private mutating func parseOperand() throws(ConditionError) -> Condition {
+        guard index < tokens.count else { throw ConditionError("'\(source)' ends where a value was expected") }
         let (token, _) = tokens[index]
         switch token {
         case .symbol("("):
@@ -68,7 +68,7 @@ struct ExpressionParser {
         }
     }
 
-    private func reference(_ word: String) throws(ExpressionError) -> Expression.Reference {
+    private func reference(_ word: String) throws(ConditionError) -> Condition.Reference {
         let parts = word.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         let valid = parts.allSatisfy { part in !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } }
         switch (parts.first, parts.count) {
@@ -76,7 +76,7 @@ struct ExpressionParser {
         case ("steps", 3) where valid: return .output(step: parts[1], key: parts[2])
         case ("result", 2) where valid: return .result(parts[1])
         default:
-            throw ExpressionError(
+            throw ConditionError(
                 "'\(word)' is not a value: write params.NAME, steps.STEP.KEY, result.KEY, a number, true, false or a quoted 'text'")
         }
     }
@@ -87,12 +87,12 @@ struct ExpressionParser {
         return true
     }
 
-    private func unexpected(_ expected: String) -> ExpressionError {
-        guard index < tokens.count else { return ExpressionError("'\(source)' ends where \(expected) was expected") }
-        return ExpressionError("'\(source)': expected \(expected) at character \(tokens[index].position + 1)")
+    private func unexpected(_ expected: String) -> ConditionError {
+        guard index < tokens.count else { return ConditionError("'\(source)' ends where \(expected) was expected") }
+        return ConditionError("'\(source)': expected \(expected) at character \(tokens[index].position + 1)")
     }
 
-    private static func tokenize(_ source: String) throws(ExpressionError) -> [(token: Token, position: Int)] {
+    private static func tokenize(_ source: String) throws(ConditionError) -> [(token: Token, position: Int)] {
         let characters = Array(source)
         var tokens: [(token: Token, position: Int)] = []
         var i = 0
@@ -102,7 +102,7 @@ struct ExpressionParser {
                 i += 1
             } else if c == "'" || c == "\"" {
                 guard let end = characters[(i + 1)...].firstIndex(of: c) else {
-                    throw ExpressionError("'\(source)': the quote at character \(i + 1) is never closed")
+                    throw ConditionError("'\(source)': the quote at character \(i + 1) is never closed")
                 }
                 tokens.append((.text(String(characters[(i + 1)..<end])), i))
                 i = end + 1
@@ -111,8 +111,8 @@ struct ExpressionParser {
                 i += 1
             } else if "=!<>".contains(c) {
                 let pair = i + 1 < characters.count && characters[i + 1] == "=" ? String([c, "="]) : String(c)
-                guard Expression.Comparison(rawValue: pair) != nil else {
-                    throw ExpressionError("'\(source)': '\(pair)' at character \(i + 1) is not an operator; use ==, !=, <, <=, > or >=")
+                guard Condition.Comparison(rawValue: pair) != nil else {
+                    throw ConditionError("'\(source)': '\(pair)' at character \(i + 1) is not an operator; use ==, !=, <, <=, > or >=")
                 }
                 tokens.append((.symbol(pair), i))
                 i += pair.count
@@ -121,7 +121,7 @@ struct ExpressionParser {
                 while i < characters.count, characters[i].isLetter || characters[i].isNumber || "._-+".contains(characters[i]) { i += 1 }
                 tokens.append((.word(String(characters[start..<i])), start))
             } else {
-                throw ExpressionError("'\(source)': '\(c)' at character \(i + 1) is not allowed in a condition")
+                throw ConditionError("'\(source)': '\(c)' at character \(i + 1) is not allowed in a condition")
             }
         }
         return tokens
