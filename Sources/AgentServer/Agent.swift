@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Orchestrator
+import Prometheus
 import ServiceLifecycle
 import Sites
 import SwitchbackConfiguration
@@ -132,7 +133,9 @@ public final class Agent: Service {
             throw AgentError("the agent cannot start: \(error)")
         }
         runtime.withLock { $0.host = host }
-        let dataPlane = Self.dataPlane(configuration, host: host, audit: audit, sidecar: sidecarSlot, logger: logger)
+        let dataPlane = Self.dataPlane(
+            configuration, host: host, audit: audit, sidecar: sidecarSlot, logger: logger,
+            metricsFactory: PrometheusMetricsFactory(registry: metrics.registry))
         let ownSiteID = configuration.ownSite?.name
         var agentURLs: [SiteID: String] = [:]
         for site in configuration.sites { agentURLs[site.name] = site.agentURL }
@@ -144,9 +147,11 @@ public final class Agent: Service {
         for site in configuration.sites { bootstrap[site.name.rawValue] = site.bootstrapServers }
         let majority = try configuration.voters().majority
         let sidecar = SidecarBoard { [bootstrap] in
-            AgentAPI.answer(
+            let answer = AgentAPI.answer(
                 host: host, bootstrap: bootstrap, ownSite: ownSiteID, majority: majority, phase: dataPlane?.phase,
                 announcement: watcher.announcement)
+            metrics.recordSidecar(answer.state)
+            return answer
         }
         sidecarSlot.connect(sidecar)
         let api = AgentAPI(
@@ -235,13 +240,15 @@ public final class Agent: Service {
 extension Agent {
     /// This member site's data plane (`nil` for a witness): the flows into it and its promotions.
     static func dataPlane(
-        _ configuration: AgentConfiguration, host: ElectionHost, audit: AuditLog, sidecar: SidecarBoard.Relay, logger: Logger
+        _ configuration: AgentConfiguration, host: ElectionHost, audit: AuditLog, sidecar: SidecarBoard.Relay, logger: Logger,
+        metricsFactory: PrometheusMetricsFactory
     ) -> DataPlane? {
         guard configuration.role == .member, let ownSite = configuration.ownSite?.name else { return nil }
         let plan = FlowPlan(ownSite: ownSite, role: configuration.role, settings: configuration.mirror.flows)
         let supervisor = FlowSupervisor(
             plan: plan, dataDirectory: configuration.dataDirectory, holder: "switchback agent \(configuration.name)",
-            configure: { route, _ throws(ConfigurationError) in try configuration.flowConfiguration(route) }, logger: logger)
+            configure: { route, _ throws(ConfigurationError) in try configuration.flowConfiguration(route) }, logger: logger,
+            metricsFactory: metricsFactory)
         let agent = host.agent.rawValue
         let environment = DataPlane.Environment(
             ownSite: ownSite, initial: configuration.initialSiteConfig, committed: { host.committed },

@@ -1,4 +1,5 @@
 import Consensus
+import Orchestrator
 import Prometheus
 
 /// The agent's Prometheus metrics, on a registry of its own (several agents can run in one
@@ -17,6 +18,8 @@ public final class AgentMetrics: Sendable {
     /// Per configured site, 1 for the committed active site and 0 for the others.
     let activeSite: [String: Gauge]
     let ownSite: String?
+    /// One gauge per sidecar state, 1 for what this agent tells applications now.
+    let sidecarStates: [SidecarState: Gauge]
 
     /// - Parameters:
     ///   - ownSite: this agent's site (`nil` for a witness).
@@ -32,6 +35,13 @@ public final class AgentMetrics: Sendable {
                 name: "switchback_active_site_info", labels: [("site", site)], help: "1 for the committed active site, 0 for the others.")
         }
         self.activeSite = activeSite
+        var sidecarStates: [SidecarState: Gauge] = [:]
+        for state in SidecarState.allCases {
+            sidecarStates[state] = registry.makeGauge(
+                name: "switchback_sidecar_state", labels: [("state", state.rawValue)],
+                help: "1 for the state this agent's sidecar answers now (serving, promoting, switching, fenced).")
+        }
+        self.sidecarStates = sidecarStates
         epoch = registry.makeGauge(name: "switchback_election_epoch", help: "The committed epoch this agent knows.")
         servingActive = registry.makeGauge(name: "switchback_serving_active", help: "1 while this agent's site serves as active under a valid lease.")
         decisions = registry.makeCounter(name: "switchback_election_decisions_total", help: "Audit records the election emitted.")
@@ -40,6 +50,11 @@ public final class AgentMetrics: Sendable {
         stateSaveFailures = registry.makeCounter(
             name: "switchback_state_save_failures_total",
             help: "Election state saves that failed (disk full, read-only, I/O error): while they fail, no new configuration is adopted.")
+    }
+
+    /// Records what the sidecar answers now.
+    func recordSidecar(_ current: SidecarState) {
+        for (state, gauge) in sidecarStates { gauge.set(state == current ? 1.0 : 0.0) }
     }
 
     /// Records a newly adopted (or loaded) committed configuration.

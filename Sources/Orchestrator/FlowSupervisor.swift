@@ -1,3 +1,4 @@
+import Metrics
 import Foundation
 import Logging
 import Mirror
@@ -40,15 +41,21 @@ public final class FlowSupervisor: Service, Sendable {
     private let dataDirectory: String
     private let holder: String
     private let logger: Logger
+    private let metricsFactory: (any MetricsFactory)?
     private let running = Mutex<[FlowRoute: Running]>([:])
     private let starts: AsyncStream<Running>
     private let startInput: AsyncStream<Running>.Continuation
 
-    /// - Parameter configure: the settings of a flow (and the forward flow it reverses).
+    /// - Parameters:
+    ///   - configure: the settings of a flow (and the forward flow it reverses).
+    ///   - metricsFactory: where the flows' and checkpointers' metrics go (the agent passes its
+    ///     Prometheus registry, so lag and checkpoint ages are on its `/metrics`).
     public init(
         plan: FlowPlan, dataDirectory: String, holder: String,
-        configure: @escaping @Sendable (FlowRoute, FlowRoute?) throws(ConfigurationError) -> FlowConfiguration, logger: Logger
+        configure: @escaping @Sendable (FlowRoute, FlowRoute?) throws(ConfigurationError) -> FlowConfiguration, logger: Logger,
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
+        self.metricsFactory = metricsFactory
         self.plan = plan
         self.dataDirectory = dataDirectory
         self.holder = holder
@@ -95,9 +102,9 @@ public final class FlowSupervisor: Service, Sendable {
         let configuration = try configure(start.route, start.reverseOf)
         let started = running.withLock { running -> Running? in
             guard running[start.route] == nil else { return nil }
-            let flow = Flow(configuration: configuration, logger: logger)
+            let flow = Flow(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
             let entry = Running(
-                flow: flow, checkpointer: GroupCheckpointer(flow: flow, logger: logger), reverseOf: start.reverseOf, cancel: FlowCancellation())
+                flow: flow, checkpointer: GroupCheckpointer(flow: flow, logger: logger, metricsFactory: metricsFactory), reverseOf: start.reverseOf, cancel: FlowCancellation())
             running[start.route] = entry
             return entry
         }

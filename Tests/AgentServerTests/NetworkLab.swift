@@ -52,7 +52,7 @@ final class NetworkLab: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try Self.launch(process)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
@@ -102,7 +102,7 @@ final class NetworkLab: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try Self.launch(process)
         processes.append(process)
         return process
     }
@@ -136,10 +136,21 @@ final class NetworkLab: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
+        do { try Self.launch(process) } catch { return nil }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return process.terminationStatus == 0 ? data : nil
+    }
+
+    /// Foundation's `Process.run()` on Linux is not safe to call from several threads at once
+    /// (seen here: a crash in its memcpy while the overlap check asked three agents at the same
+    /// time), so every launch of the lab goes through one lock; the processes still run together.
+    private static let launches = NSLock()
+
+    static func launch(_ process: Process) throws {
+        launches.lock()
+        defer { launches.unlock() }
+        try process.run()
     }
 
     /// Stops every process (SIGTERM, then SIGKILL) and removes every namespace.

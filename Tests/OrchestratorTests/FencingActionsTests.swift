@@ -20,7 +20,7 @@ import Testing
               operator_token: { env: TOKEN }
             mirror:
               topics: { include: ["orders"] }
-            """, secrets: SecretResolver(environment: ["PEER": "0123456789abcdef0123456789abcdef", "TOKEN": "token-for-tests"]))
+            """, secrets: SecretResolver(environment: ["PEER": "0123456789abcdef0123456789abcdef", "TOKEN": "token-for-tests-0123456789"]))
         return try StepActionRegistry(FencingActions(configuration: configuration).all)
     }
 
