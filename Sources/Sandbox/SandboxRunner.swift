@@ -21,7 +21,7 @@ public struct SandboxRunner: Sendable {
         public var scenario: String?
         public var reportPath: String?
         public var rate: Double = 200
-        public var flowMode: FlowMode = .mirrorProcess
+        public var flowMode: FlowMode = .agents
         /// The `switchback` executable the children run.
         public var executable: String
         /// Whether standard input and output are a terminal.

@@ -52,8 +52,8 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Records per second the workload's producer writes.")
     var rate: Double = 200
 
-    @Option(help: "Who runs the mirror flows: mirror-process (a `switchback mirror` the sandbox runs at the standby, until the agents run flows) or agents.")
-    var flows: String = FlowMode.mirrorProcess.rawValue
+    @Option(help: "Who runs the mirror flows: agents (default: the agents start, stop and reverse them) or mirror-process (a `switchback mirror` the sandbox runs at the standby, from before the agents ran flows; obsolete).")
+    var flows: String = FlowMode.agents.rawValue
 
     func validate() throws {
         if let scenario, Scenario.named(scenario) == nil {
@@ -79,7 +79,7 @@ struct SandboxCommand: AsyncParsableCommand {
         options.scenario = scenario
         options.reportPath = report
         options.rate = rate
-        options.flowMode = FlowMode(rawValue: flows) ?? .mirrorProcess
+        options.flowMode = FlowMode(rawValue: flows) ?? .agents
         let code = await SandboxRunner(options: options).run()
         if code != 0 { throw ExitCode(code) }
     }
