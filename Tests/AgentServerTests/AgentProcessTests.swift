@@ -15,6 +15,21 @@ func switchbackExecutable() throws -> URL {
     throw AgentTestFailure("the switchback executable was not found near \(CommandLine.arguments[0]); run swift build first")
 }
 
+/// Writes `yaml` as `agent.yaml` in `directory` and starts `switchback agent` on it as a child
+/// process (the test's peer secret and operator token in its environment, stderr discarded).
+/// The caller kills it; `defer { if process.isRunning { kill(…, SIGKILL) } }` covers failures.
+func startAgentProcess(_ executable: URL, yaml: String, in directory: URL) throws -> Process {
+    let configPath = directory.appendingPathComponent("agent.yaml")
+    try yaml.write(to: configPath, atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = ["agent", "--config", configPath.path, "--log-level", "warning"]
+    process.environment = ["PEER": peerSecret, "TOKEN": operatorToken]
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
 struct AgentTestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -33,14 +48,7 @@ struct AgentProcessTests {
                         name: "dc-a", port: port, dataDir: directory.appendingPathComponent("data").path,
                         bootstrapA: brokerA.bootstrapServers, bootstrapB: brokerB.bootstrapServers,
                         ports: ["dc-a": port, "dc-b": 1, "witness": 2])
-                    let configPath = directory.appendingPathComponent("agent.yaml")
-                    try yaml.write(to: configPath, atomically: true, encoding: .utf8)
-                    let process = Process()
-                    process.executableURL = executable
-                    process.arguments = ["agent", "--config", configPath.path, "--log-level", "warning"]
-                    process.environment = ["PEER": peerSecret, "TOKEN": operatorToken]
-                    process.standardError = FileHandle.nullDevice
-                    try process.run()
+                    let process = try startAgentProcess(executable, yaml: yaml, in: directory)
                     defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
                     let client = HTTPClient(eventLoopGroupProvider: .singleton)
                     let up = await eventually(timeout: .seconds(60)) {

@@ -196,14 +196,7 @@ enum MetricsLab {
                         name: "dc-b", port: port, dataDir: directory.appendingPathComponent("data").path,
                         bootstrapA: brokerA.bootstrapServers, bootstrapB: brokerB.bootstrapServers,
                         ports: ["dc-a": try freeLoopbackPort(), "dc-b": port, "witness": try freeLoopbackPort()])
-                    let configPath = directory.appendingPathComponent("agent.yaml")
-                    try yaml.write(to: configPath, atomically: true, encoding: .utf8)
-                    let process = Process()
-                    process.executableURL = executable
-                    process.arguments = ["agent", "--config", configPath.path, "--log-level", "warning"]
-                    process.environment = ["PEER": peerSecret, "TOKEN": operatorToken]
-                    process.standardError = FileHandle.nullDevice
-                    try process.run()
+                    let process = try startAgentProcess(executable, yaml: yaml, in: directory)
                     defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
                     let client = HTTPClient(eventLoopGroupProvider: .singleton)
                     var exported: Set<String> = []
