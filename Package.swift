@@ -80,6 +80,8 @@ let package = Package(
         ),
         // Site names, shared by the election, the mirror and the configuration.
         .target(name: "Sites"),
+        // Crash-safe writes (every byte, fsync of file and directory) for the agent's state files.
+        .target(name: "DurableFiles"),
         .testTarget(
             name: "SitesTests",
             dependencies: ["Sites"]
@@ -113,6 +115,7 @@ let package = Package(
         .target(
             name: "Alerts",
             dependencies: [
+                "DurableFiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,6 +142,7 @@ let package = Package(
             name: "Orchestrator",
             dependencies: [
                 "Alerts",
+                "DurableFiles",
                 "Consensus",
                 "KafkaClient",
                 "Mirror",
@@ -178,6 +182,7 @@ let package = Package(
             name: "AgentServer",
             dependencies: [
                 "Alerts",
+                "DurableFiles",
                 "Orchestrator",
                 "SwitchbackConfiguration",
                 "Consensus",
@@ -250,7 +255,7 @@ let package = Package(
             ]
         ),
         // The site election (DESIGN.md §6): a pure state machine, no I/O besides its file store.
-        .target(name: "Consensus", dependencies: ["Sites"]),
+        .target(name: "Consensus", dependencies: ["DurableFiles", "Sites"]),
         .testTarget(
             name: "ConsensusTests",
             dependencies: ["Consensus", "Sites"]

@@ -1,5 +1,7 @@
 import Consensus
+import DurableFiles
 import Foundation
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -49,11 +51,13 @@ public final class AuditLog: Sendable {
     private let io = BlockingIO(label: "switchback.audit")
     /// Sees every entry as it is appended (the agent turns them into alerts); must not block.
     private let observer: (@Sendable (AuditEntry) -> Void)?
+    private let logger: Logger
 
     /// Opens (creating if needed) `audit.jsonl` in `directory`.
     /// - Parameter observer: called with each entry, in order, on the appending task.
     /// - Throws: `AgentError` when the file cannot be opened for appending.
-    public init(directory: String, observer: (@Sendable (AuditEntry) -> Void)? = nil) throws(AgentError) {
+    public init(directory: String, observer: (@Sendable (AuditEntry) -> Void)? = nil, logger: Logger = Logger(label: "switchback.audit")) throws(AgentError) {
+        self.logger = logger
         self.observer = observer
         path = directory + "/audit.jsonl"
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
@@ -78,20 +82,17 @@ public final class AuditLog: Sendable {
         guard var line = try? encoder.encode(entry) else { return }
         line.append(UInt8(ascii: "\n"))
         let fd = descriptor
+        let path = path
+        let logger = logger
         let bytes = [UInt8](line)
         io.submit {
-            bytes.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count, let base = buffer.baseAddress {
-                    let written = write(fd, base + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return
-                    }
-                    offset += written
-                }
+            // An audit line that cannot be written must not stop the agent's work, but the
+            // operator must learn that the audit trail has a hole.
+            do {
+                try DurableFile.writeAllAndSync(fd, bytes)
+            } catch {
+                logger.error("cannot append to the audit log; check free space on the data_dir disk", metadata: ["path": "\(path)", "error": "\(error)"])
             }
-            _ = fsync(fd)
         }
     }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import DurableFiles
 import Foundation
 import Logging
 import Synchronization
@@ -106,15 +107,21 @@ public final class AlertOutbox: Sendable {
         guard fd >= 0 else {
             throw AlertError("cannot write the alert outbox \(directory): \(String(cString: strerror(errno))); check the disk and data_dir permissions")
         }
-        let written = Self.writeAll(fd, bytes)
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard written, synced, rename(temporary, path(sequence)) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw AlertError("cannot store alert \(alert.id) in \(directory): \(reason); check free space on the data_dir disk")
+        var failure: String?
+        do {
+            try DurableFile.writeAllAndSync(fd, bytes)
+        } catch {
+            failure = error.reason
         }
-        Self.syncDirectory(directory)
+        close(fd)
+        if failure == nil, rename(temporary, path(sequence)) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
+            unlink(temporary)
+            throw AlertError("cannot store alert \(alert.id) in \(directory): \(failure); check free space on the data_dir disk")
+        }
+        // The rename is durable only with the directory's entry. Should that fsync fail, the
+        // alert is stored and will be delivered; only a crash in the next moment could lose it.
+        try? DurableFile.syncDirectory(directory)
         let dropped = pending.withLock { state -> [UInt64] in
             state.sequences.append(sequence)
             let excess = state.sequences.count - maximumPending
@@ -188,28 +195,5 @@ public final class AlertOutbox: Sendable {
         }
         // Dropped meanwhile by the bound: its file is already gone.
         if known { unlink(path(entry.sequence)) }
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count, let base = buffer.baseAddress {
-                let written = write(fd, base + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += written
-            }
-            return true
-        }
-    }
-
-    /// Makes a rename durable: the directory entry is what a crash would otherwise lose.
-    private static func syncDirectory(_ directory: String) {
-        let fd = open(directory, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
     }
 }

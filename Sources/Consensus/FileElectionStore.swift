@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 
 #if canImport(Glibc)
@@ -105,35 +106,20 @@ public struct FileElectionStore: Sendable {
                 message: "cannot create it: \(String(cString: strerror(errno))); check that \(directory) exists and is writable")
         }
         defer { close(descriptor) }
-        var failure: String?
-        data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count, let base = buffer.baseAddress {
-                let written = write(descriptor, base + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += written
-            }
-        }
-        if let failure {
-            throw ElectionStoreError(code: .writeFailed, path: file, message: "cannot write it: \(failure); check free space")
-        }
-        guard fsync(descriptor) == 0 else {
-            throw ElectionStoreError(code: .writeFailed, path: file, message: "fsync failed: \(String(cString: strerror(errno)))")
+        do {
+            try DurableFile.writeAllAndSync(descriptor, data)
+        } catch where error.operation == "write" {
+            throw ElectionStoreError(code: .writeFailed, path: file, message: "cannot write it: \(error.reason); check free space")
+        } catch {
+            throw ElectionStoreError(code: .writeFailed, path: file, message: "fsync failed: \(error.reason)")
         }
     }
 
     private func syncDirectory() throws(ElectionStoreError) {
-        let descriptor = open(directory, O_RDONLY)
-        guard descriptor >= 0 else {
-            throw ElectionStoreError(code: .writeFailed, path: directory, message: "cannot open the directory to fsync it: \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else {
-            throw ElectionStoreError(code: .writeFailed, path: directory, message: "fsync of the directory failed: \(String(cString: strerror(errno)))")
+        do {
+            try DurableFile.syncDirectory(directory)
+        } catch {
+            throw ElectionStoreError(code: .writeFailed, path: directory, message: "cannot fsync the directory (\(error)); check that it exists and is readable")
         }
     }
 }

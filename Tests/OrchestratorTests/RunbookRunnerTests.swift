@@ -28,8 +28,10 @@ struct RunbookRunnerTests {
     }
 
     /// Waits (on a deadline, not a sleep) until `condition` holds for the runner's status.
+    /// The deadline is generous because every step is journaled with fsync, which a busy disk
+    /// can stall for seconds.
     static func eventually(_ runner: RunbookRunner, _ what: String, _ condition: @escaping @Sendable (RunStatus?) -> Bool) async throws -> RunStatus? {
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         var status = await runner.status()
         while !condition(status) {
             guard ContinuousClock.now < deadline else {

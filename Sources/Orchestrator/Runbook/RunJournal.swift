@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 
 #if canImport(Glibc)
@@ -36,7 +37,8 @@ public final class RunJournal: Sendable {
             throw RunbookError(.journal, "cannot open the runbook journal \(path): \(String(cString: strerror(errno))); check that data_dir is writable")
         }
         descriptor = fd
-        if !existed { Self.syncDirectory(directory) }
+        // A new journal's directory entry is what a crash right after creating it would lose.
+        if !existed { try? DurableFile.syncDirectory(directory) }
     }
 
     deinit { close(descriptor) }
@@ -52,20 +54,10 @@ public final class RunJournal: Sendable {
             throw RunbookError(.journal, "cannot encode a journal entry of \(path): \(error)")
         }
         line.append(UInt8(ascii: "\n"))
-        let written = line.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count, let base = buffer.baseAddress {
-                let count = write(descriptor, base + offset, buffer.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += count
-            }
-            return true
-        }
-        guard written, fsync(descriptor) == 0 else {
-            throw RunbookError(.journal, "cannot write the runbook journal \(path): \(String(cString: strerror(errno))); check free space on the data_dir disk")
+        do {
+            try DurableFile.writeAllAndSync(descriptor, line)
+        } catch {
+            throw RunbookError(.journal, "cannot write the runbook journal \(path): \(error.reason); check free space on the data_dir disk")
         }
     }
 
@@ -101,11 +93,4 @@ public final class RunJournal: Sendable {
         encoder.dateEncodingStrategy = .iso8601
         return encoder
     }()
-
-    private static func syncDirectory(_ directory: String) {
-        let fd = open(directory, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        close(fd)
-    }
 }
