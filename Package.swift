@@ -82,6 +82,11 @@ let package = Package(
         .target(name: "Sites"),
         // Crash-safe writes (every byte, fsync of file and directory) for the agent's state files.
         .target(name: "DurableFiles"),
+        // Child processes through posix_spawn (Foundation's Process.run crashes on Linux, see
+        // SpawnedProcess); CSpawn shows the GNU spawn actions and pipe2 that Swift's Glibc module hides.
+        .target(name: "CSpawn"),
+        .target(name: "Spawning", dependencies: ["CSpawn"]),
+        .testTarget(name: "SpawningTests", dependencies: ["Spawning"]),
         .testTarget(
             name: "SitesTests",
             dependencies: ["Sites"]
