@@ -274,6 +274,7 @@ let package = Package(
                 "Mirror",
                 "LocalKafka",
                 "AgentServer",
+                "Spawning",
                 "SwitchbackConfiguration",
                 "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -291,7 +292,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaWireTests",
-            dependencies: ["KafkaWire", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["KafkaWire", "Spawning", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "MirrorTests",
@@ -301,7 +302,7 @@ let package = Package(
         .testTarget(
             name: "MirrorIntegrationTests",
             dependencies: [
-                "Mirror", "KafkaClient", "LocalKafka", "KafkaWire", "TestSupport",
+                "Mirror", "KafkaClient", "LocalKafka", "KafkaWire", "Spawning", "TestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -312,13 +313,13 @@ let package = Package(
         // KafkaClient producers and consumers that clean up after themselves.
         .target(
             name: "TestSupport",
-            dependencies: ["LocalKafka", "KafkaClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LocalKafka", "KafkaClient", "Spawning", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
         .testTarget(
             name: "LocalKafkaTests",
             dependencies: [
-                "LocalKafka", "KafkaWire", "KafkaCompression", "TestSupport", "KafkaClient",
+                "LocalKafka", "KafkaWire", "KafkaCompression", "Spawning", "TestSupport", "KafkaClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -328,7 +329,7 @@ let package = Package(
         .testTarget(
             name: "CompatibilityTests",
             dependencies: [
-                "LocalKafka", "KafkaClient", "KafkaWire", "KafkaCompression", "TestSupport",
+                "LocalKafka", "KafkaClient", "KafkaWire", "KafkaCompression", "Spawning", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -28,6 +28,8 @@ public final class SpawnedProcess: Sendable {
         case null
         /// A pipe: write to ``SpawnedProcess/standardInput``.
         case pipe
+        /// The file at this path.
+        case file(String)
         /// The parent's own.
         case inherit
     }
@@ -42,6 +44,8 @@ public final class SpawnedProcess: Sendable {
         case append(String)
         /// The parent's own.
         case inherit
+        /// For standard error only: wherever standard output goes (one stream, in order).
+        case sameAsOutput
     }
 
     /// How a child ended.
@@ -118,6 +122,7 @@ public final class SpawnedProcess: Sendable {
         var inputHandle: FileHandle?
         switch input {
         case .null: posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        case .file(let path): posix_spawn_file_actions_addopen(&actions, 0, path, O_RDONLY, 0)
         case .inherit: break
         case .pipe:
             let ends = try pipeEnds()
@@ -133,6 +138,8 @@ public final class SpawnedProcess: Sendable {
             case .append(let path):
                 posix_spawn_file_actions_addopen(&actions, descriptor, path, O_WRONLY | O_CREAT | O_APPEND, 0o640)
             case .inherit: break
+            case .sameAsOutput:
+                posix_spawn_file_actions_adddup2(&actions, 1, descriptor)
             case .pipe:
                 let ends = try pipeEnds()
                 childEnds.append(ends.write)
@@ -182,6 +189,21 @@ public final class SpawnedProcess: Sendable {
             throw SpawnError(executable, String(cString: strerror(result)))
         }
         return SpawnedProcess(pid: pid, input: inputHandle, output: outputHandle, error: errorHandle)
+    }
+
+    /// Runs a program to its end and returns how it ended with its standard output and error
+    /// (one stream, in order, as a terminal would show them), without holding a pool thread.
+    public static func run(
+        _ executable: String, _ arguments: [String] = [], environment: [String: String]? = nil, directory: String? = nil,
+        input: Input = .null
+    ) async throws(SpawnError) -> (termination: Termination, output: String) {
+        let child = try spawn(executable, arguments, environment: environment, directory: directory, input: input, output: .pipe, error: .sameAsOutput)
+        let output: Data = await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: child.standardOutput?.readDataToEndOfFile() ?? Data()) }
+            thread.name = "switchback.spawn.read"
+            thread.start()
+        }
+        return (await child.terminated(), String(decoding: output, as: UTF8.self))
     }
 
     /// How the child ended, or `nil` while it runs. Reaps it when it has ended.

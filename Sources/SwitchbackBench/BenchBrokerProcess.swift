@@ -1,12 +1,16 @@
 import Foundation
 import LocalKafka
+import Spawning
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A LocalKafka broker in a child process (this executable's `bench-broker` subcommand), with
 /// its resident memory readable from `/proc`.
 final class BenchBrokerProcess {
     let bootstrapServers: String
-    private let process: Process
-    private let lifeline: Pipe
+    private let process: SpawnedProcess
     private let dataDirectory: URL
 
     struct StartFailure: Error, CustomStringConvertible {
@@ -23,24 +27,23 @@ final class BenchBrokerProcess {
         guard let executable = Bundle.main.executableURL else {
             throw StartFailure(description: "cannot find this executable to start the benchmark broker")
         }
-        process = Process()
-        process.executableURL = executable
-        process.arguments = ["bench-broker", "--data-dir", dataDirectory.path, "--fsync", fsync.rawValue]
-            + (advertisedPort.map { ["--advertised-port", String($0)] } ?? [])
-        lifeline = Pipe()
-        let output = Pipe()
-        process.standardInput = lifeline
-        process.standardOutput = output
-        try process.run()
+        // Its standard input is the lifeline: the broker stops when it closes.
+        process = try SpawnedProcess.spawn(
+            executable.path, ["bench-broker", "--data-dir", dataDirectory.path, "--fsync", fsync.rawValue]
+                + (advertisedPort.map { ["--advertised-port", String($0)] } ?? []),
+            input: .pipe, output: .pipe)
+        guard let output = process.standardOutput else {
+            throw StartFailure(description: "the benchmark broker has no output pipe")
+        }
         // Blocking reads are fine here: the benchmark does nothing else until the broker is up.
         var text = ""
         while !text.contains("\n") {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = output.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
         guard let line = text.split(separator: "\n").first, line.hasPrefix(BenchBrokerCommand.readyPrefix) else {
-            process.terminate()
+            process.send(SIGTERM)
             throw StartFailure(description: "the benchmark broker did not start; it printed: \(text)")
         }
         bootstrapServers = String(line.dropFirst(BenchBrokerCommand.readyPrefix.count))
@@ -66,7 +69,7 @@ final class BenchBrokerProcess {
 
     /// Stops the broker (closing its standard input lets it shut down cleanly) and removes its data.
     func stop() {
-        try? lifeline.fileHandleForWriting.close()
+        try? process.standardInput?.close()
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: dataDirectory)
     }

@@ -1,5 +1,10 @@
 import Foundation
+import Spawning
 import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a finished child process left behind.
 struct ChildProcessOutput: Sendable, CustomStringConvertible {
@@ -39,57 +44,25 @@ enum ChildProcess {
             let stdoutURL = directory.appendingPathComponent("stdout")
             let stderrURL = directory.appendingPathComponent("stderr")
             try input.write(to: stdinURL)
-            _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-            let stdin = try FileHandle(forReadingFrom: stdinURL)
-            let stdout = try FileHandle(forWritingTo: stdoutURL)
-            let stderr = try FileHandle(forWritingTo: stderrURL)
-            defer {
-                try? stdin.close()
-                try? stdout.close()
-                try? stderr.close()
-            }
-
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = arguments
-            process.standardInput = stdin
-            process.standardOutput = stdout
-            process.standardError = stderr
             var environment = ProcessInfo.processInfo.environment
             environment["PYTHONUNBUFFERED"] = "1"
-            process.environment = environment
-
-            let (exits, exit) = AsyncStream.makeStream(of: Int32.self, bufferingPolicy: .bufferingNewest(1))
-            process.terminationHandler = { finished in
-                exit.yield(finished.terminationStatus)
-                exit.finish()
-            }
+            let process: SpawnedProcess
             do {
-                try process.run()
+                process = try SpawnedProcess.spawn(
+                    "/usr/bin/env", arguments, environment: environment,
+                    input: .file(stdinURL.path), output: .append(stdoutURL.path), error: .append(stderrURL.path))
             } catch {
                 throw ChildProcessError(description: "cannot start `\(arguments.joined(separator: " "))`: \(error). Run script/bootstrap to install the compatibility clients.")
             }
-            let pid = process.processIdentifier
-            let timedOut = Flag()
-            let watchdog = Task.detached {
-                do {
-                    try await Task.sleep(for: deadline)
-                } catch {
-                    return  // the process ended first
-                }
-                timedOut.set()
-                kill(pid, SIGKILL)
-            }
-            var status: Int32 = -1
-            for await exitStatus in exits { status = exitStatus }
-            watchdog.cancel()
+            let timedOut = !(await process.terminated(within: deadline))
+            if timedOut { process.send(SIGKILL) }
+            let status = await process.terminated().status
             return ChildProcessOutput(
                 command: arguments.joined(separator: " "),
                 status: status,
                 stdout: (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "",
                 stderr: (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "",
-                timedOut: timedOut.isSet
+                timedOut: timedOut
             )
         }
     }

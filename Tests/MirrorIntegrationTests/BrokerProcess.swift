@@ -1,5 +1,6 @@
 import Foundation
 import KafkaClient
+import Spawning
 import TestSupport
 
 /// A `switchback broker` (LocalKafka) running as a child process of the test, so it can be
@@ -7,7 +8,7 @@ import TestSupport
 final class BrokerProcess {
     let bootstrap: String
     let log: URL
-    private let process: Process
+    private let process: SpawnedProcess
 
     /// The `switchback` executable of this build (`.build/debug/switchback` of the package).
     static var executable: URL {
@@ -26,16 +27,11 @@ final class BrokerProcess {
     /// and returns once it answers a metadata request.
     static func start(dataDirectory: URL, log: URL) async throws -> BrokerProcess {
         let port = try freeLoopbackPort()
-        let process = Process()
-        process.executableURL = try executable
-        process.arguments = [
-            "broker", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory.path, "--no-auto-create", "--log-level", "warning",
-        ]
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let output = try FileHandle(forWritingTo: log)
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        let process = try SpawnedProcess.spawn(
+            try executable.path,
+            ["broker", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDirectory.path, "--no-auto-create", "--log-level", "warning"],
+            output: .append(log.path), error: .append(log.path))
         let broker = BrokerProcess(bootstrap: "127.0.0.1:\(port)", log: log, process: process)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
@@ -47,7 +43,7 @@ final class BrokerProcess {
         throw BrokerProcessError(description: "the broker on port \(port) did not answer within 30 s; its log: \(log.path)")
     }
 
-    private init(bootstrap: String, log: URL, process: Process) {
+    private init(bootstrap: String, log: URL, process: SpawnedProcess) {
         self.bootstrap = bootstrap
         self.log = log
         self.process = process
@@ -57,8 +53,7 @@ final class BrokerProcess {
 
     /// SIGKILL by pid, then waits until it is gone.
     func kill() {
-        guard process.isRunning else { return }
-        _ = Foundation.kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         process.waitUntilExit()
     }
 

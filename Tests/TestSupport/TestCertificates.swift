@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 
 /// A throwaway certificate authority and certificates it issued, made with the `openssl` command
 /// line tool (Debian package `openssl`, installed by `script/bootstrap`) in a directory of the
@@ -60,18 +61,8 @@ public struct TestCertificates: Sendable {
         guard let executable else {
             throw CertificateToolError("openssl is not installed; run script/bootstrap (it installs the Debian package openssl)")
         }
-        let (status, output) = try await offCooperativePool { () throws -> (Int32, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        let (termination, output) = try await SpawnedProcess.run(executable, arguments)
+        let status = termination.status
         guard status == 0 else {
             throw CertificateToolError("openssl \(arguments.joined(separator: " ")) exited \(status): \(output)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import NIOCore
 import Testing
 import TestSupport
@@ -63,14 +64,9 @@ private func runPython(arguments: [String], input: String) throws -> (Int32, Str
     try Data(input.utf8).write(to: inputFile)
     _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3"] + arguments
-    process.standardInput = try FileHandle(forReadingFrom: inputFile)
-    process.standardError = try FileHandle(forWritingTo: errorFile)
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
+    let process = try SpawnedProcess.spawn(
+        "/usr/bin/env", ["python3"] + arguments, input: .file(inputFile.path), output: .discard, error: .append(errorFile.path))
+    let termination = process.waitUntilExit()
     let report = String(decoding: try Data(contentsOf: errorFile), as: UTF8.self)
-    return (process.terminationStatus, report)
+    return (termination.status, report)
 }

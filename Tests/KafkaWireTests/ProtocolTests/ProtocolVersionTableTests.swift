@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import NIOCore
 import Testing
 import TestSupport
@@ -82,18 +83,8 @@ import TestSupport
     @Test(.enabled(if: generatorInputsAvailable, "needs python3 and the Kafka schemas"))
     func generatedFilesAreUpToDate() async throws {
         let generator = repositoryRoot.appendingPathComponent("script/generate-protocol.py").path
-        // Waiting for python blocks: keep it off the cooperative pool the other tests run on.
-        let (status, message) = try await offCooperativePool { () throws -> (Int32, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", generator, "--check"]
-            let errors = Pipe()
-            process.standardError = errors
-            try process.run()
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, message)
-        }
+        let (termination, message) = try await SpawnedProcess.run("/usr/bin/env", ["python3", generator, "--check"])
+        let status = termination.status
         #expect(status == 0, "run script/generate-protocol.py: \(message)")
     }
 }

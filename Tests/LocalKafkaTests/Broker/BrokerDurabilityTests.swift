@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import KafkaClient
 import Synchronization
 import Testing
@@ -74,7 +75,7 @@ struct BrokerDurabilityTests {
             }
             for await count in progress where count >= 2_000 { break }
             await first.stop(with: SIGKILL)
-            #expect(first.process.terminationReason == .uncaughtSignal)
+            #expect(first.process.termination == .signalled(SIGKILL))
             await producing.value
             await producer.shutdown(timeout: .seconds(1))
             let acked = acknowledged.withLock { $0 }
@@ -102,8 +103,7 @@ struct BrokerDurabilityTests {
             }
 
             await first.stop(with: SIGTERM)
-            #expect(first.process.terminationReason == .exit)
-            #expect(first.process.terminationStatus == 0, "log:\n\(first.log)")
+            #expect(first.process.termination == .exited(0), "log:\n\(first.log)")
             #expect(first.log.contains("LocalKafka stopped"), "a clean stop is logged; log:\n\(first.log)")
 
             let second = try await BrokerProcess.start(dataDirectory: data, fsync: "interval")

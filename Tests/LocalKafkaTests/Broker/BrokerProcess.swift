@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import Testing
 
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ import Glibc
 /// package before running tests, and CI (`.ci/run`) runs `swift build` first as well, so the
 /// binary is there and current; when it is not, the test fails saying to run `swift build`.
 final class BrokerProcess: Sendable {
-    let process: Process
+    let process: SpawnedProcess
     /// `host:port` for clients, parsed from the ready line.
     let bootstrapServers: String
     /// The broker's standard error (its log), kept for failure messages.
@@ -50,25 +51,20 @@ final class BrokerProcess: Sendable {
     }
 
     private init(dataDirectory: URL, fsync: String, deadline: Duration) throws {
-        process = Process()
-        process.executableURL = try Self.executable()
-        process.arguments = [
-            "broker", "--listen", "127.0.0.1:0", "--data-dir", dataDirectory.path, "--fsync", fsync, "--log-level", "info",
-        ]
         logFile = dataDirectory.deletingLastPathComponent()
             .appendingPathComponent("\(dataDirectory.lastPathComponent)-broker-\(UUID().uuidString.prefix(6)).log")
         guard FileManager.default.createFile(atPath: logFile.path, contents: nil) else {
             throw Failure(description: "cannot create the broker log file \(logFile.path)")
         }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: logFile)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let line = try Self.readLine(from: output.fileHandleForReading, deadline: ContinuousClock.now + deadline)
+        process = try SpawnedProcess.spawn(
+            try Self.executable().path,
+            ["broker", "--listen", "127.0.0.1:0", "--data-dir", dataDirectory.path, "--fsync", fsync, "--log-level", "info"],
+            output: .pipe, error: .append(logFile.path))
+        guard let output = process.standardOutput else { throw Failure(description: "the broker has no output pipe") }
+        let line = try Self.readLine(from: output, deadline: ContinuousClock.now + deadline)
         let prefix = "LocalKafka serving on "
         guard let line, line.hasPrefix(prefix) else {
-            process.terminate()
+            process.send(SIGTERM)
             process.waitUntilExit()
             let log = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
             throw Failure(description: "broker did not print its ready line (got \(line ?? "nothing")); its log:\n\(log)")
@@ -102,7 +98,7 @@ final class BrokerProcess: Sendable {
     /// Sends `signal` and waits for the process to exit.
     func stop(with signal: Int32) async {
         await offThePool {
-            kill(self.process.processIdentifier, signal)
+            self.process.send(signal)
             self.process.waitUntilExit()
         }
     }
@@ -110,7 +106,7 @@ final class BrokerProcess: Sendable {
     /// Kills the process if it still runs (cleanup after a failed test).
     func ensureStopped() {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         process.waitUntilExit()
     }
 

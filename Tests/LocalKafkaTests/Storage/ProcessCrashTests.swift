@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import KafkaWire
 import NIOCore
 import Testing
@@ -37,26 +38,22 @@ import Glibc
             let environment = ProcessInfo.processInfo.environment.merging([Self.directoryVariable: directory.path]) { $1 }
             // Reading the child's pipe and waiting for it block: keep them off the cooperative pool.
             let (text, killedBySignal) = try await offCooperativePool { () throws -> (String, Bool) in
-                let child = Process()
-                child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-                child.arguments = ["--testing-library", "swift-testing", "--filter", "ProcessCrashTests/crashWriterChild"]
-                child.environment = environment
-                let output = Pipe()
-                child.standardOutput = output
-                child.standardError = FileHandle.nullDevice
-                try child.run()
+                let child = try SpawnedProcess.spawn(
+                    "/proc/self/exe", ["--testing-library", "swift-testing", "--filter", "ProcessCrashTests/crashWriterChild"],
+                    environment: environment, output: .pipe, error: .discard)
+                let output = try #require(child.standardOutput)
 
                 // Wait (on output, not on time) until the child acknowledged enough appends.
                 var text = ""
                 while text.components(separatedBy: "\nACK ").count < 300 {
-                    let chunk = output.fileHandleForReading.availableData
+                    let chunk = output.availableData
                     if chunk.isEmpty { break }
                     text += String(decoding: chunk, as: UTF8.self)
                 }
-                kill(child.processIdentifier, SIGKILL)
-                child.waitUntilExit()
-                text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                return (text, child.terminationReason == .uncaughtSignal)
+                child.send(SIGKILL)
+                let termination = child.waitUntilExit()
+                text += String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
+                return (text, termination == .signalled(SIGKILL))
             }
             #expect(killedBySignal)
 
