@@ -148,6 +148,7 @@ let package = Package(
             dependencies: [
                 "Alerts",
                 "DurableFiles",
+                "Spawning",
                 "Consensus",
                 "KafkaClient",
                 "Mirror",
@@ -228,6 +229,7 @@ let package = Package(
             dependencies: [
                 "AgentServer",
                 "KafkaClient",
+                "Spawning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

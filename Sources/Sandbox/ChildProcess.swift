@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import Synchronization
 
 #if canImport(Glibc)
@@ -8,9 +9,8 @@ import Glibc
 /// One program the sandbox runs (a broker, an agent, a mirror), with its output in a log file.
 ///
 /// Children cannot outlive the sandbox: each runs under `setpriv --pdeathsig KILL` (the kernel
-/// kills it when the sandbox dies, even by SIGKILL) in a process group of its own (Foundation's
-/// `Process` starts every child as a group leader), so a Ctrl-C at the terminal reaches only
-/// the sandbox, which then stops its children in order.
+/// kills it when the sandbox dies, even by SIGKILL) in a process group of its own, so a Ctrl-C
+/// at the terminal reaches only the sandbox, which then stops its children in order.
 /// - Important: the kernel sends the death signal when the *thread* that started the child
 ///   ends, so every child is started from one thread that lives as long as the sandbox
 ///   (``Spawner``), never from a pool thread that may be retired.
@@ -18,9 +18,9 @@ public final class ChildProcess: Sendable {
     /// What the sandbox calls this child in messages (`broker dc-a`, `agent witness`).
     public let name: String
     public let log: URL
-    private let process: Process
+    private let process: SpawnedProcess
 
-    init(name: String, process: Process, log: URL) {
+    init(name: String, process: SpawnedProcess, log: URL) {
         self.name = name
         self.process = process
         self.log = log
@@ -28,12 +28,11 @@ public final class ChildProcess: Sendable {
 
     public var processIdentifier: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
-    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+    public var exitStatus: Int32? { process.termination?.status }
 
     /// Sends `signal` to the child (SIGSTOP/SIGCONT pause and resume it).
     public func send(_ signal: Int32) {
-        guard process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, signal)
+        process.send(signal)
     }
 
     /// Asks the child to stop (SIGCONT first, so a paused child can act on it, then SIGTERM)
@@ -56,18 +55,12 @@ public final class ChildProcess: Sendable {
 
     /// Kills the child at once (SIGKILL).
     public func kill() {
-        guard process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
     }
 
     /// Polls until the child has exited or `limit` has passed; whether it exited.
     public func waitForExit(within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning {
-            if ContinuousClock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
+        await process.terminated(within: limit)
     }
 
     /// The last `bytes` of the child's log, for error messages.
@@ -108,24 +101,18 @@ public final class Spawner: Sendable {
     public func start(
         name: String, executable: String, arguments: [String], environment: [String: String] = [:], log: URL
     ) async throws -> ChildProcess {
-        let process = Process()
-        // setpriv execs the program in the same process, so the pid is the program's.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--pdeathsig", "KILL", "--", executable] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardInput = FileHandle.nullDevice
         if !FileManager.default.fileExists(atPath: log.path) {
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         }
-        let output = try FileHandle(forWritingTo: log)
-        output.seekToEndOfFile()
-        process.standardOutput = output
-        process.standardError = output
-        let started: Result<Void, SandboxError> = await withCheckedContinuation { continuation in
+        let started: Result<SpawnedProcess, SandboxError> = await withCheckedContinuation { continuation in
             let request = Request {
                 do {
-                    try process.run()
-                    continuation.resume(returning: .success(()))
+                    // setpriv execs the program in the same process, so the pid is the program's.
+                    let process = try SpawnedProcess.spawn(
+                        "/usr/bin/setpriv", ["--pdeathsig", "KILL", "--", executable] + arguments,
+                        environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                        output: .append(log.path), error: .append(log.path))
+                    continuation.resume(returning: .success(process))
                 } catch {
                     continuation.resume(returning: .failure(SandboxError("cannot start \(name) (\(executable)): \(error)")))
                 }
@@ -133,8 +120,7 @@ public final class Spawner: Sendable {
             queue.withLock { $0.append(request) }
             wakeUp.signal()
         }
-        try? output.close()
-        try started.get()
+        let process = try started.get()
         return ChildProcess(name: name, process: process, log: log)
     }
 }

@@ -1,5 +1,10 @@
 import Foundation
+import Spawning
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `exec`: runs a program with arguments (no shell), checks its exit status and captures the
 /// start of its output (bounded), e.g. a site-specific DNS switch or a smoke test.
@@ -60,43 +65,40 @@ public struct ExecAction: StepAction {
         guard let executable = resolve(command) else {
             throw StepActionError(.invalidParameter, "parameter 'command' is '\(command)', which is not an executable file (nor found in PATH)", retriable: false)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let captured = Mutex(Data())
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            captured.withLock { data in
-                if data.count < outputLimit { data.append(chunk.prefix(outputLimit - data.count)) }
-            }
+        let child: SpawnedProcess
+        do {
+            child = try SpawnedProcess.spawn(executable, arguments, output: .pipe, error: .sameAsOutput)
+        } catch {
+            throw StepActionError(.failed, "\(error)", retriable: false)
         }
-        let status: Int32 = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-                process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-                do {
-                    try process.run()
-                } catch {
-                    process.terminationHandler = nil
-                    continuation.resume(throwing: StepActionError(.failed, "cannot start \(executable): \(error.localizedDescription)", retriable: false))
+        // Drained to the end on a thread of its own (a full pipe would stop the program), only the
+        // first `outputLimit` bytes kept.
+        let captured = Mutex((data: Data(), ended: false))
+        if let output = child.standardOutput {
+            let reader = Thread {
+                while case let chunk = output.availableData, !chunk.isEmpty {
+                    captured.withLock { if $0.data.count < outputLimit { $0.data.append(chunk.prefix(outputLimit - $0.data.count)) } }
                 }
+                captured.withLock { $0.ended = true }
             }
+            reader.name = "switchback.runbook.exec"
+            reader.start()
+        }
+        let termination = await withTaskCancellationHandler {
+            await child.terminated()
         } onCancel: {
-            guard process.isRunning else { return }
-            process.terminate()
-            let pid = process.processIdentifier
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if process.isRunning { kill(pid, SIGKILL) } }
+            child.send(SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { child.send(SIGKILL) }
         }
-        pipe.fileHandleForReading.readabilityHandler = nil
-        let rest = (try? pipe.fileHandleForReading.readToEnd()) ?? nil
-        captured.withLock { data in
-            if let rest, data.count < outputLimit { data.append(rest.prefix(outputLimit - data.count)) }
+        // A program that left a child of its own holding the pipe open would keep the end of
+        // output away for ever: what it wrote within a second of exiting is what is reported.
+        let drained = ContinuousClock.now + .seconds(1)
+        while !captured.withLock({ $0.ended }), ContinuousClock.now < drained {
+            try? await Task.sleep(for: .milliseconds(10))
         }
+        let status = termination.status
         try Task.checkCancellation()
-        let output = String(decoding: captured.withLock { $0 }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let output = String(decoding: captured.withLock { $0.data }, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return (status, output)
     }
 }
