@@ -141,14 +141,11 @@ func waitWhole(_ session: SandboxSession, within limit: Duration) async throws {
     throw SandboxError("the agents did not all see each other and both clusters up within \(limit)")
 }
 
-/// Waits until a flow runs from `from` to `to`: the mirror process in `mirror-process` mode,
-/// the agents' reported flows otherwise.
+/// Waits until the agents report a flow running from `from` to `to`.
 func waitMirror(_ session: SandboxSession, from: String, to: String, within limit: Duration) async throws {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
-        if let mirror = session.mirror {
-            if let direction = mirror.direction, direction.from == from, direction.to == to { return }
-        } else if let answer = session.watch.newest, answer.mirrorFrom == from, answer.mirrorTo == to {
+        if let answer = session.watch.newest, answer.mirrorFrom == from, answer.mirrorTo == to {
             return
         }
         try await Task.sleep(for: .milliseconds(200))
