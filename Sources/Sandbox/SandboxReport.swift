@@ -39,7 +39,6 @@ public struct SandboxReport: Codable, Sendable {
     }
 
     public var scenario: String
-    public var flowMode: String
     public var rate: Double
     /// From the fault to the new site answering active alone, if the scenario has a failover.
     public var failoverSeconds: Double?

@@ -21,7 +21,6 @@ public struct SandboxRunner: Sendable {
         public var scenario: String?
         public var reportPath: String?
         public var rate: Double = 200
-        public var flowMode: FlowMode = .agents
         /// The `switchback` executable the children run.
         public var executable: String
         /// Whether standard input and output are a terminal.
@@ -59,7 +58,7 @@ public struct SandboxRunner: Sendable {
                 let layout = LabLayout(directory: directory, agentPorts: try LabLayout.freeAgentPorts(), timings: LabTimings())
                 errorOutput.line("sandbox directory: \(directory.path)" + (options.keep ? " (kept)" : " (removed at the end; --keep keeps it)"))
                 let started = try await SandboxSession.start(
-                    layout: layout, executable: options.executable, http: LabHTTP(client: http), flowMode: options.flowMode,
+                    layout: layout, executable: options.executable, http: LabHTTP(client: http),
                     rate: options.rate, progress: { errorOutput.line($0) })
                 session.set(started)
                 let code = await runMode(started, errorOutput: errorOutput)
@@ -130,7 +129,7 @@ public struct SandboxRunner: Sendable {
 
     static func summary(_ report: SandboxReport) -> String {
         var lines = [
-            "scenario \(report.scenario) (flows: \(report.flowMode), \(Int(report.rate)) records/s): \(report.passed ? "PASSED" : "FAILED")",
+            "scenario \(report.scenario) (\(Int(report.rate)) records/s): \(report.passed ? "PASSED" : "FAILED")",
             "  failover time: " + (report.failoverSeconds.map { String(format: "%.2f s", $0) } ?? "—"),
             "  acknowledged \(report.records.acknowledged), delivered \(report.records.delivered), lost \(report.records.lost), delivered twice \(report.records.deliveredTwice) "
                 + "(" + report.records.deliveredTwiceByPhase.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)/\(report.records.allowedDuplicatesByPhase[$0.key] ?? 0) allowed" }.joined(separator: ", ") + ")",

@@ -2,39 +2,35 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 
-/// A running sandbox: the lab, the mirror flows (in `mirror-process` mode), the outside
-/// observer and the workload, each in a task of its own, all stopped by ``stop()``.
+/// A running sandbox: the lab (whose agents run the mirror flows), the outside observer and
+/// the workload, each in a task of its own, all stopped by ``stop()``.
 public final class SandboxSession: Sendable {
     public let lab: Lab
     public let watch: ActiveWatch
     public let follower: SidecarFollower
     public let ledger: Ledger
     public let origin: ContinuousClock.Instant
-    public let flowMode: FlowMode
     public let rate: Double
-    let mirror: MirrorProcessFlows?
     private let background: [Task<Void, Never>]
     private let workload: [Task<Void, Never>]
 
     private init(
         lab: Lab, watch: ActiveWatch, follower: SidecarFollower, ledger: Ledger, origin: ContinuousClock.Instant,
-        flowMode: FlowMode, rate: Double, mirror: MirrorProcessFlows?, background: [Task<Void, Never>], workload: [Task<Void, Never>]
+        rate: Double, background: [Task<Void, Never>], workload: [Task<Void, Never>]
     ) {
         self.lab = lab
         self.watch = watch
         self.follower = follower
         self.ledger = ledger
         self.origin = origin
-        self.flowMode = flowMode
         self.rate = rate
-        self.mirror = mirror
         self.background = background
         self.workload = workload
     }
 
-    /// Starts the lab, then the flows, the observer and the workload.
+    /// Starts the lab, then the observer and the workload.
     public static func start(
-        layout: LabLayout, executable: String, http: LabHTTP, flowMode: FlowMode, rate: Double,
+        layout: LabLayout, executable: String, http: LabHTTP, rate: Double,
         progress: @escaping @Sendable (String) -> Void
     ) async throws -> SandboxSession {
         let origin = ContinuousClock.now
@@ -44,21 +40,14 @@ public final class SandboxSession: Sendable {
         let ledger = Ledger(origin: origin)
         var kafkaLogger = Logger(label: "switchback.sandbox.kafka")
         kafkaLogger.logLevel = .critical
-        var background = [Task { await watch.run() }, Task { await follower.run() }]
-        var mirror: MirrorProcessFlows?
-        if flowMode == .mirrorProcess {
-            let flows = MirrorProcessFlows(layout: lab.layout, executable: executable)
-            background.append(Task { await flows.run { watch.activeSite } })
-            mirror = flows
-            progress("flows: mode mirror-process (the sandbox runs `switchback mirror` at the standby until the agents run flows)")
-        }
+        let background = [Task { await watch.run() }, Task { await follower.run() }]
         let producer = OrderProducer(follower: follower, ledger: ledger, rate: rate, logger: kafkaLogger)
         let consumer = OrderConsumer(follower: follower, ledger: ledger, logger: kafkaLogger)
         let workload = [Task { await producer.run() }, Task { await consumer.run() }]
         progress("workload: \(Int(rate)) records/s to \(LabLayout.topic), group \(OrderConsumer.group) reading \(LabLayout.topicPattern)")
         return SandboxSession(
-            lab: lab, watch: watch, follower: follower, ledger: ledger, origin: origin, flowMode: flowMode, rate: rate,
-            mirror: mirror, background: background, workload: workload)
+            lab: lab, watch: watch, follower: follower, ledger: ledger, origin: origin, rate: rate,
+            background: background, workload: workload)
     }
 
     /// Seconds since the session started.
@@ -84,7 +73,7 @@ public final class SandboxSession: Sendable {
         }
     }
 
-    /// Stops the workload, the flows, the observer and the lab, in that order; runs to the
+    /// Stops the workload, the observer and the lab, in that order; runs to the
     /// end even when the calling task is cancelled.
     public func stop() async {
         let (workload, background, lab) = (self.workload, self.background, self.lab)
@@ -99,7 +88,6 @@ public final class SandboxSession: Sendable {
 
     /// Kills every child at once (the second Ctrl-C).
     public func kill() {
-        mirror?.kill()
         lab.kill()
     }
 }

@@ -41,9 +41,7 @@ public struct Scenario: Sendable {
                 clock.markFault()
                 try await session.lab.blackhole("dc-a")
             },
-            Step(name: "automatic failover to dc-b", phase: .unplanned, measuresFailover: true) { session, clock in
-                try await waitServing(session, "dc-b", since: clock.fault, within: .seconds(60))
-            },
+            automaticFailover(to: "dc-b"),
             steady("serving at dc-b", .seconds(6), phase: .unplanned),
             Step(name: "heal dc-a", phase: .unplanned) { session, _ in try await session.lab.heal("dc-a") },
             Step(name: "reconcile and reverse flow", phase: .unplanned) { session, _ in
@@ -51,11 +49,7 @@ public struct Scenario: Sendable {
                 try await waitMirror(session, from: "dc-b", to: "dc-a", within: .seconds(30))
                 try await Task.sleep(for: .seconds(5))
             },
-            Step(name: "planned failback to dc-a", phase: .planned) { session, clock in
-                clock.markMove()
-                try await session.lab.switchover(to: "dc-a", via: "dc-b")
-                try await waitServing(session, "dc-a", since: clock.move, within: .seconds(60))
-            },
+            plannedMove("planned failback to dc-a", to: "dc-a", via: "dc-b"),
             steady("serving at dc-a again", .seconds(6), phase: .planned),
         ])
 
@@ -65,17 +59,9 @@ public struct Scenario: Sendable {
         summary: "steady state; planned switchover to dc-b; planned switchover back to dc-a",
         steps: [
             steady("steady state", .seconds(8)),
-            Step(name: "planned switchover to dc-b", phase: .planned) { session, clock in
-                clock.markMove()
-                try await session.lab.switchover(to: "dc-b", via: "dc-a")
-                try await waitServing(session, "dc-b", since: clock.move, within: .seconds(60))
-            },
+            plannedMove("planned switchover to dc-b", to: "dc-b", via: "dc-a"),
             steady("serving at dc-b", .seconds(6), phase: .planned),
-            Step(name: "planned switchover back to dc-a", phase: .planned) { session, clock in
-                clock.markMove()
-                try await session.lab.switchover(to: "dc-a", via: "dc-b")
-                try await waitServing(session, "dc-a", since: clock.move, within: .seconds(60))
-            },
+            plannedMove("planned switchover back to dc-a", to: "dc-a", via: "dc-b"),
             steady("serving at dc-a again", .seconds(6), phase: .planned),
         ])
 
@@ -89,9 +75,7 @@ public struct Scenario: Sendable {
                 clock.markFault()
                 session.lab.partition("dc-a")
             },
-            Step(name: "automatic failover to dc-b", phase: .unplanned, measuresFailover: true) { session, clock in
-                try await waitServing(session, "dc-b", since: clock.fault, within: .seconds(60))
-            },
+            automaticFailover(to: "dc-b"),
             steady("serving at dc-b while dc-a is cut off", .seconds(6), phase: .unplanned),
             Step(name: "heal the partition", phase: .unplanned) { session, _ in
                 session.lab.heal(partitionOf: "dc-a")
@@ -99,6 +83,22 @@ public struct Scenario: Sendable {
             },
             steady("serving at dc-b, whole again", .seconds(6), phase: .unplanned),
         ])
+
+    /// Waits, from the fault, until `site` serves alone; its duration is the failover time.
+    static func automaticFailover(to site: String) -> Step {
+        Step(name: "automatic failover to \(site)", phase: .unplanned, measuresFailover: true) { session, clock in
+            try await waitServing(session, site, since: clock.fault, within: .seconds(60))
+        }
+    }
+
+    /// Asks `agent` for a planned switchover to `site` and waits until `site` serves alone.
+    static func plannedMove(_ name: String, to site: String, via agent: String) -> Step {
+        Step(name: name, phase: .planned) { session, clock in
+            clock.markMove()
+            try await session.lab.switchover(to: site, via: agent)
+            try await waitServing(session, site, since: clock.move, within: .seconds(60))
+        }
+    }
 
     static func steady(_ name: String, _ length: Duration, phase: Phase = .steady) -> Step {
         Step(name: name, phase: phase) { _, _ in try await Task.sleep(for: length) }
@@ -141,14 +141,11 @@ func waitWhole(_ session: SandboxSession, within limit: Duration) async throws {
     throw SandboxError("the agents did not all see each other and both clusters up within \(limit)")
 }
 
-/// Waits until a flow runs from `from` to `to`: the mirror process in `mirror-process` mode,
-/// the agents' reported flows otherwise.
+/// Waits until the agents report a flow running from `from` to `to`.
 func waitMirror(_ session: SandboxSession, from: String, to: String, within limit: Duration) async throws {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
-        if let mirror = session.mirror {
-            if let direction = mirror.direction, direction.from == from, direction.to == to { return }
-        } else if let answer = session.watch.newest, answer.mirrorFrom == from, answer.mirrorTo == to {
+        if let answer = session.watch.newest, answer.mirrorFrom == from, answer.mirrorTo == to {
             return
         }
         try await Task.sleep(for: .milliseconds(200))

@@ -62,7 +62,7 @@ public struct ScenarioRunner: Sendable {
             intervals: session.watch.overlaps, epochRegressions: session.watch.regressions, polls: session.watch.polls)
         let problems = SandboxReport.problems(records: records, splitBrain: splitBrain, steps: timings)
         return SandboxReport(
-            scenario: scenario.name, flowMode: session.flowMode.rawValue, rate: session.rate, failoverSeconds: failoverSeconds,
+            scenario: scenario.name, rate: session.rate, failoverSeconds: failoverSeconds,
             records: records, splitBrain: splitBrain, steps: timings, passed: problems.isEmpty, problems: problems,
             directory: session.lab.layout.directory.path)
     }

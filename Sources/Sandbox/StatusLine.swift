@@ -24,9 +24,7 @@ public struct StatusSnapshot: Sendable {
         for agent in LabLayout.agents { serving[agent] = status.serving(agent) }
         for site in LabLayout.sites { health[site] = status.health(of: site) }
         let mirror: String
-        if let direction = session.mirror?.direction {
-            mirror = "\(direction.from)→\(direction.to) (mirror process)"
-        } else if let newest = session.watch.newest, let from = newest.mirrorFrom, let to = newest.mirrorTo {
+        if let newest = session.watch.newest, let from = newest.mirrorFrom, let to = newest.mirrorTo {
             mirror = "\(from)→\(to)"
         } else {
             mirror = "—"

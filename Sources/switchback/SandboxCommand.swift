@@ -12,7 +12,7 @@ struct SandboxCommand: AsyncParsableCommand {
         abstract: "Run two clusters, three agents and a workload on this machine, and watch a failover.",
         discussion: """
             Starts two LocalKafka clusters (dc-a, dc-b) and three agents (dc-a, dc-b, witness) as \
-            child processes on free loopback ports, the mirror flow, and a workload that follows \
+            child processes on free loopback ports (the agents run the mirror flows), and a workload that follows \
             the sidecar like an application: a producer of numbered keyed records and a consumer \
             group that commits as it reads. Every acknowledged and every delivered record is \
             counted: lost = acknowledged, never delivered; delivered twice = more than once. An \
@@ -52,17 +52,11 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Records per second the workload's producer writes.")
     var rate: Double = 200
 
-    @Option(help: "Who runs the mirror flows: agents (default: the agents start, stop and reverse them) or mirror-process (a `switchback mirror` the sandbox runs at the standby, from before the agents ran flows; obsolete).")
-    var flows: String = FlowMode.agents.rawValue
-
     func validate() throws {
         if let scenario, Scenario.named(scenario) == nil {
             throw ValidationError("--scenario \(scenario) is not a scenario; use one of: \(Scenario.all.map(\.name).joined(separator: ", "))")
         }
         guard rate > 0, rate <= 20_000 else { throw ValidationError("--rate \(rate): use between 1 and 20000 records per second") }
-        guard FlowMode(rawValue: flows) != nil else {
-            throw ValidationError("--flows \(flows): use one of \(FlowMode.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         if report != nil && scenario == nil && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 {
             throw ValidationError("--report needs --scenario (the dashboard writes no report)")
         }
@@ -79,7 +73,6 @@ struct SandboxCommand: AsyncParsableCommand {
         options.scenario = scenario
         options.reportPath = report
         options.rate = rate
-        options.flowMode = FlowMode(rawValue: flows) ?? .agents
         let code = await SandboxRunner(options: options).run()
         if code != 0 { throw ExitCode(code) }
     }
