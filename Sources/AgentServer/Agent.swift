@@ -29,12 +29,19 @@ public final class Agent: Service {
     public let warmUpLimit: Duration
     /// Whether the election starts in rejoin mode (`switchback agent --rejoin`).
     public let rejoin: Bool
+    /// Where the runbooks are (`NAME.yaml`), for the agent's runbook engine.
+    public let runbooksDirectory: String
 
     /// - Parameter warmUpLimit: the longest wait at start for the clusters' first good
     ///   probes (see `run()`); default 10 s.
     /// - Parameter rejoin: start as a voter without durable state (see `ElectionHost`).
-    public init(configuration: AgentConfiguration, logger: Logger, warmUpLimit: Duration = .seconds(10), rejoin: Bool = false) {
+    /// - Parameter runbooksDirectory: the runbooks the agent runs; default: see `AgentRunbooks.defaultDirectory()`.
+    public init(
+        configuration: AgentConfiguration, logger: Logger, warmUpLimit: Duration = .seconds(10), rejoin: Bool = false,
+        runbooksDirectory: String? = nil
+    ) {
         self.rejoin = rejoin
+        self.runbooksDirectory = runbooksDirectory ?? AgentRunbooks.defaultDirectory()
         self.configuration = configuration
         self.warmUpLimit = warmUpLimit
         var logger = logger
@@ -154,9 +161,18 @@ public final class Agent: Service {
             return answer
         }
         sidecarSlot.connect(sidecar)
-        let api = AgentAPI(
+        var api = AgentAPI(
             host: host, configuration: configuration, metrics: metrics, probes: probeBoard, sidecar: sidecar, dataPlane: dataPlane,
             logger: logger, alerts: alerts)
+        let runner: RunbookRunner
+        do {
+            runner = try runbookRunner(host: host, dataPlane: dataPlane, probes: probeBoard, client: httpClient, audit: audit, alerts: alerts)
+        } catch {
+            try? await httpClient.shutdown()
+            try? await alertClient.shutdown()
+            throw error
+        }
+        api.runbooks = runner
         let app = Application(
             router: api.router(),
             server: server,
@@ -189,6 +205,7 @@ public final class Agent: Service {
             services.append(dataPlane)
         }
         services.append(watcher)
+        services.append(RunbookService(runner: runner, logger: logger))
         services.append(SidecarRefreshService(board: sidecar, configs: host.board))
         services.append(app)
         // Any part ending on its own (before a graceful shutdown) or failing ends the agent:
@@ -238,6 +255,27 @@ public final class Agent: Service {
 }
 
 extension Agent {
+    /// The agent's runbook engine: the generic actions and every data-plane action of the
+    /// shipped runbooks, acting through this agent's election and the sites' agents.
+    /// - Throws: `AgentError` when an action the runbooks name is missing (a wiring bug).
+    func runbookRunner(
+        host: ElectionHost, dataPlane: DataPlane?, probes: ProbeBoard, client: HTTPClient, audit: AuditLog, alerts: AlertDispatcher?
+    ) throws(AgentError) -> RunbookRunner {
+        let sink = AgentRunbooks.sink(audit: audit, alerts: alerts, agent: host.agent.rawValue, site: configuration.ownSite?.name.rawValue)
+        let control = AgentDataPlaneControl(configuration: configuration, host: host, dataPlane: dataPlane, probes: probes, client: client)
+        let registry: StepActionRegistry
+        do {
+            registry = try DataPlaneActions(control: control, fencing: FencingActions(configuration: configuration, logger: logger)).registry(sink: sink)
+        } catch {
+            throw AgentError("the agent cannot start its runbook engine: \(error)")
+        }
+        let missing = registry.missing()
+        guard missing.isEmpty else { throw AgentError("the agent's runbook engine lacks the actions \(missing.joined(separator: ", "))") }
+        return RunbookRunner(
+            runbooksDirectory: runbooksDirectory, dataDirectory: configuration.dataDirectory, registry: registry,
+            currentEpoch: { host.board.current.config.epoch }, sink: sink, logger: logger)
+    }
+
     /// This member site's data plane (`nil` for a witness): the flows into it and its promotions.
     static func dataPlane(
         _ configuration: AgentConfiguration, host: ElectionHost, audit: AuditLog, sidecar: SidecarBoard.Relay, logger: Logger,

@@ -90,6 +90,7 @@ public struct AgentAPI: Sendable {
         router.get("/healthz") { _, _ in json(["status": "ok"]) }
         router.get("/readyz") { _, _ in readiness() }
         router.post("/v1/peer/message") { request, context in try await peerMessage(request, context: context) }
+        router.post(RouterPath(AgentDataPlaneControl.path)) { request, context in await dataPlaneCommand(request, context: context) }
         router.get("/v1/status") { request, _ in
             if let refusal = authorizeOperator(request) { return refusal }
             return json(report())
@@ -219,49 +220,11 @@ public struct AgentAPI: Sendable {
     /// client certificate (when there is one) belongs to the sender — before reading at most
     /// `maxPeerBody` bytes of body, then the signature, the replay guard and the body itself.
     func peerMessage(_ request: Request, context: AgentRequestContext) async throws -> Response {
-        let sender = header(PeerSignature.agentHeader, in: request)
-        let recipient = header(PeerSignature.recipientHeader, in: request)
-        let timestampText = header(PeerSignature.timestampHeader, in: request)
-        let signatureText = header(PeerSignature.signatureHeader, in: request)
-        guard let sender, let recipient, let timestampText, let signatureText, let timestamp = Int64(timestampText) else {
-            return refusePeer("missing or malformed authentication headers", agent: sender)
-        }
-        guard recipient == me else {
-            return refusePeer("the message is addressed to '\(recipient)', not to this agent ('\(me)')", agent: sender)
-        }
-        guard sender != me, let senderHost = identity.host(of: sender) else {
-            return refusePeer("'\(sender)' is not one of the other agents in this agent's configuration", agent: sender)
-        }
-        let now = Int64(Date().timeIntervalSince1970)
-        let (skew, overflow) = now.subtractingReportingOverflow(timestamp)
-        guard !overflow, skew.magnitude <= UInt64(replay.window) else {
-            return refusePeer(
-                "timestamp \(overflow ? Int64.max : skew) s away from this agent's clock (window ±\(replay.window) s); check NTP", agent: sender)
-        }
-        if let certificate = await context.peerCertificate(), !identity.certificate(certificate, speaksFor: sender) {
-            return refusePeer(
-                "the client certificate does not name \(senderHost), the host of \(sender)'s agent URL, so it cannot speak for \(sender)",
-                agent: sender)
-        }
-        if let length = header("Content-Length", in: request).flatMap(Int.init), length > Self.maxPeerBody {
-            return APIError(.contentTooLarge, "a peer message is at most \(Self.maxPeerBody) bytes; this one says \(length)").response
-        }
+        let sender: String
         let body: [UInt8]
-        do {
-            var buffer = try await request.body.collect(upTo: Self.maxPeerBody)
-            body = buffer.readBytes(length: buffer.readableBytes) ?? []
-        } catch {
-            return APIError(.contentTooLarge, "a peer message is at most \(Self.maxPeerBody) bytes").response
-        }
-        guard signature.verify(signature: signatureText, sender: sender, recipient: recipient, timestamp: timestamp, body: body) else {
-            return refusePeer("bad signature (wrong peer secret?)", agent: sender)
-        }
-        switch replay.admit(signature: signatureText, sender: sender, recipient: recipient, timestamp: timestamp, now: now) {
-        case .fresh: break
-        case .stale(let skew):
-            return refusePeer("timestamp \(skew) s away from this agent's clock (window ±\(replay.window) s); check NTP", agent: sender)
-        case .replayed:
-            return refusePeer("replayed request (signature already seen)", agent: sender)
+        switch await verifyPeer(request, context: context) {
+        case .refused(let response): return response
+        case .verified(let who, let bytes): (sender, body) = (who, bytes)
         }
         let message: PeerMessage
         do {
@@ -274,6 +237,61 @@ public struct AgentAPI: Sendable {
         }
         host.submit(.received(message))
         return json(["status": "accepted"], status: .accepted)
+    }
+
+    /// A peer request that passed every check, or the refusal to answer with.
+    enum PeerRequest {
+        case refused(Response)
+        case verified(sender: String, body: [UInt8])
+    }
+
+    /// The checks of every peer route (see ``peerMessage(_:context:)``), up to a verified body.
+    func verifyPeer(_ request: Request, context: AgentRequestContext) async -> PeerRequest {
+        let sender = header(PeerSignature.agentHeader, in: request)
+        let recipient = header(PeerSignature.recipientHeader, in: request)
+        let timestampText = header(PeerSignature.timestampHeader, in: request)
+        let signatureText = header(PeerSignature.signatureHeader, in: request)
+        guard let sender, let recipient, let timestampText, let signatureText, let timestamp = Int64(timestampText) else {
+            return .refused(refusePeer("missing or malformed authentication headers", agent: sender))
+        }
+        guard recipient == me else {
+            return .refused(refusePeer("the message is addressed to '\(recipient)', not to this agent ('\(me)')", agent: sender))
+        }
+        guard sender != me, let senderHost = identity.host(of: sender) else {
+            return .refused(refusePeer("'\(sender)' is not one of the other agents in this agent's configuration", agent: sender))
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        let (skew, overflow) = now.subtractingReportingOverflow(timestamp)
+        guard !overflow, skew.magnitude <= UInt64(replay.window) else {
+            return .refused(refusePeer(
+                "timestamp \(overflow ? Int64.max : skew) s away from this agent's clock (window ±\(replay.window) s); check NTP", agent: sender))
+        }
+        if let certificate = await context.peerCertificate(), !identity.certificate(certificate, speaksFor: sender) {
+            return .refused(refusePeer(
+                "the client certificate does not name \(senderHost), the host of \(sender)'s agent URL, so it cannot speak for \(sender)",
+                agent: sender))
+        }
+        if let length = header("Content-Length", in: request).flatMap(Int.init), length > Self.maxPeerBody {
+            return .refused(APIError(.contentTooLarge, "a peer message is at most \(Self.maxPeerBody) bytes; this one says \(length)").response)
+        }
+        let body: [UInt8]
+        do {
+            var buffer = try await request.body.collect(upTo: Self.maxPeerBody)
+            body = buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch {
+            return .refused(APIError(.contentTooLarge, "a peer message is at most \(Self.maxPeerBody) bytes").response)
+        }
+        guard signature.verify(signature: signatureText, sender: sender, recipient: recipient, timestamp: timestamp, body: body) else {
+            return .refused(refusePeer("bad signature (wrong peer secret?)", agent: sender))
+        }
+        switch replay.admit(signature: signatureText, sender: sender, recipient: recipient, timestamp: timestamp, now: now) {
+        case .fresh: break
+        case .stale(let skew):
+            return .refused(refusePeer("timestamp \(skew) s away from this agent's clock (window ±\(replay.window) s); check NTP", agent: sender))
+        case .replayed:
+            return .refused(refusePeer("replayed request (signature already seen)", agent: sender))
+        }
+        return .verified(sender: sender, body: body)
     }
 
     /// The value of the header named `name` (case-insensitive), if present once or more.

@@ -65,8 +65,20 @@ public final class DataPlane: Service, Sendable {
         public var lastReconcile: ReconcileReport?
     }
 
-    private struct State: Sendable {
+    struct State: Sendable {
         var phase: DataPlanePhase
+        /// Set by a planned switchover's `announce switching`: applications stop producing
+        /// while the committed epoch is still this one.
+        var switching: (epoch: Epoch, step: String)?
+        /// Flows into this site a runbook stopped (or paused), kept stopped while the committed
+        /// epoch is the one named, so the follow loop does not start them again.
+        var held: [FlowRoute: Epoch] = [:]
+        /// Flows into this site that a runbook drained completely before holding them, by epoch.
+        var drained: [FlowRoute: Epoch] = [:]
+        /// Groups positioned at this site by a planned switchover's `translate-groups`, while
+        /// the flow was held stopped at `epoch`: the promotion to the next epoch does not
+        /// position them again.
+        var prepared: PreparedGroups?
         var lastFailover: FailoverReport?
         var lastReconcile: ReconcileReport?
         var fence = EpochFence()
@@ -76,10 +88,10 @@ public final class DataPlane: Service, Sendable {
     }
 
     public let supervisor: FlowSupervisor
-    private let environment: Environment
+    let environment: Environment
     private let record: DataPlaneRecordFile
-    private let logger: Logger
-    private let state: Mutex<State>
+    let logger: Logger
+    let state: Mutex<State>
 
     public init(environment: Environment, supervisor: FlowSupervisor, dataDirectory: String, logger: Logger) {
         self.environment = environment
@@ -100,10 +112,11 @@ public final class DataPlane: Service, Sendable {
         state = Mutex(State(phase: phase))
     }
 
-    public var snapshot: Snapshot { state.withLock { Snapshot(phase: $0.phase, lastFailover: $0.lastFailover, lastReconcile: $0.lastReconcile) } }
+    public var snapshot: Snapshot { state.withLock { Snapshot(phase: $0.announcedPhase, lastFailover: $0.lastFailover, lastReconcile: $0.lastReconcile) } }
 
-    /// The phase of this site's data plane.
-    public var phase: DataPlanePhase { state.withLock { $0.phase } }
+    /// The phase of this site's data plane: `switching` while a planned switchover announced
+    /// it for the epoch this site still holds (and no promotion runs), else the phase of the loop.
+    public var phase: DataPlanePhase { state.withLock { $0.announcedPhase } }
 
     /// Notes one probe of `site`'s cluster: whether it is reachable, and when a failure streak
     /// started (the fault's time in the failover report).
@@ -130,7 +143,7 @@ public final class DataPlane: Service, Sendable {
         while !Task.isCancelled {
             let config = environment.committed()
             if config.epoch > last.config.epoch || (last.served == nil && config.activeSite == environment.ownSite)
-                || supervisor.routes != supervisor.plan.routes(for: config)
+                || supervisor.routes != wantedRoutes(config)
             {
                 do {
                     last = try await act(on: config, previous: last)
@@ -153,7 +166,7 @@ public final class DataPlane: Service, Sendable {
         if config.activeSite == ownSite {
             if previous.config.activeSite != ownSite || (previous.served == nil && previous.config.epoch == config.epoch) {
                 let oldSite = previous.config.activeSite == ownSite ? config.mirrorDirection.to : previous.config.activeSite
-                guard try await promote(config, oldSite: oldSite) else { return previous }
+                guard try await promote(config, oldSite: oldSite, previous: previous.config.epoch) else { return previous }
             } else {
                 setPhase(.serving(config.epoch))
             }
@@ -169,10 +182,17 @@ public final class DataPlane: Service, Sendable {
         return next
     }
 
+    /// The flows the committed configuration asks for, without those a runbook holds stopped.
+    private func wantedRoutes(_ config: SiteConfig) -> Set<FlowRoute> {
+        let held = state.withLock { $0.held.filter { $0.value == config.epoch }.keys }
+        return supervisor.plan.routes(for: config).subtracting(held)
+    }
+
     private func applyFlows(_ config: SiteConfig, previous: SiteConfig) async {
         let changes = supervisor.plan.changes(running: supervisor.routes, previous: previous, config: config)
+        let wanted = wantedRoutes(config)
         for route in changes.stop { await supervisor.stop(route, drainWithin: nil) }
-        for start in changes.start {
+        for start in changes.start where wanted.contains(start.route) {
             do {
                 if start.reconcileFirst { try await recoverReturnedSite(config, reverse: start.route) }
                 try supervisor.start(start)
@@ -208,7 +228,7 @@ public final class DataPlane: Service, Sendable {
     // MARK: Promotion
 
     /// Runs the promotion for `config`; `false` when a newer epoch superseded it.
-    private func promote(_ config: SiteConfig, oldSite: SiteID) async throws -> Bool {
+    private func promote(_ config: SiteConfig, oldSite: SiteID, previous: Epoch) async throws -> Bool {
         guard let ownSite = environment.ownSite else { return false }
         let epoch = config.epoch
         let route = FlowRoute(from: oldSite, to: ownSite)
@@ -219,6 +239,14 @@ public final class DataPlane: Service, Sendable {
             epoch: epoch.rawValue, fromSite: oldSite.rawValue, toSite: ownSite.rawValue, positionedFrom: "", recordsAtRisk: [:],
             groupsPositioned: [], groupsNotPositioned: [:], checkpointAges: [:], secondsToServing: 0)
         var action = machine.start(oldSiteReachable: isReachable(oldSite))
+        // A planned switchover stopped the flow (drained) and positioned the groups exactly while
+        // `previous` was committed; nothing can have moved since, so they are not positioned again.
+        if let prepared = state.withLock({ $0.prepared }), prepared.route == route, prepared.epoch == previous {
+            action = machine.startPrepared()
+            report.positionedFrom = "\(PositionSource.live) (planned switchover, \(prepared.epoch))"
+            report.groupsPositioned = prepared.groups
+            environment.audit("groupsPositioned", epoch, "groups already positioned at \(ownSite) by the planned switchover in \(prepared.epoch): \(prepared.groups.joined(separator: ", "))")
+        }
         while true {
             if environment.committed().epoch > epoch {
                 _ = machine.supersede(by: environment.committed().epoch)
@@ -284,6 +312,7 @@ public final class DataPlane: Service, Sendable {
                 state.withLock { state in
                     state.phase = .serving(epoch)
                     state.lastFailover = report
+                    state.prepared = nil
                 }
                 environment.onChange()
                 environment.audit("failoverReport", epoch, report.description)
@@ -302,7 +331,7 @@ public final class DataPlane: Service, Sendable {
         }
     }
 
-    private func setPhase(_ phase: DataPlanePhase) {
+    func setPhase(_ phase: DataPlanePhase) {
         let changed = state.withLock { state -> Bool in
             defer { state.phase = phase }
             return state.phase != phase

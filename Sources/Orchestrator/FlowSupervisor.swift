@@ -34,6 +34,9 @@ public final class FlowSupervisor: Service, Sendable {
         var reverseOf: FlowRoute?
         /// Cancels the task that runs the flow.
         var cancel: FlowCancellation
+        /// Set once the flow *and* its checkpointer have ended (a checkpointer round still
+        /// running would commit group offsets at the target after the flow stopped).
+        var ended = SupervisionEnd()
     }
 
     public let plan: FlowPlan
@@ -82,6 +85,9 @@ public final class FlowSupervisor: Service, Sendable {
                 reverseOf: running.reverseOf?.description)
         }
     }
+
+    /// The status of `route`'s flow, when it runs.
+    public func status(_ route: FlowRoute) -> Flow.Status? { running.withLock { $0[route]?.flow.status } }
 
     /// What `route` has not copied yet, per source partition (`topic/partition`), from the
     /// source's last known log ends and the flow's positions: the records at risk if the
@@ -136,6 +142,9 @@ public final class FlowSupervisor: Service, Sendable {
             logger.warning("flow did not stop in time; cancelling it", metadata: ["flow": "\(route)"])
             entry.cancel.cancel()
             _ = await finishes(entry.flow, within: Self.stopLimit)
+        }
+        if !(await entry.ended.wait(within: Self.stopLimit)) {
+            logger.warning("the flow's checkpointer did not stop in time", metadata: ["flow": "\(route)"])
         }
         logger.notice("stopped flow", metadata: ["flow": "\(route)", "drained": "\(drained)"])
         return drained
@@ -207,6 +216,7 @@ public final class FlowSupervisor: Service, Sendable {
             while let flowEnded = await group.next(), !flowEnded {}
             group.cancelAll()
         }
+        entry.ended.set()
         running.withLock { running in
             if running.values.contains(where: { $0.flow === entry.flow }) {
                 running = running.filter { $0.value.flow !== entry.flow }
@@ -228,5 +238,22 @@ final class FlowCancellation: Sendable {
     func cancel() {
         requested.withLock { $0 = true }
         action.withLock { $0 }?()
+    }
+}
+
+/// Whether a supervised flow and its checkpointer have both ended.
+final class SupervisionEnd: Sendable {
+    private let ended = Mutex(false)
+
+    func set() { ended.withLock { $0 = true } }
+
+    /// Whether it ended within `limit` (polled: the supervision does not end on cancellation).
+    func wait(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while !ended.withLock({ $0 }) {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
     }
 }

@@ -85,6 +85,16 @@ public struct Promotion: Sendable, Hashable {
         .stopFlow(epoch: epoch, from: oldSite, drain: oldSiteReachable)
     }
 
+    /// The first action when a planned switchover already stopped the flow (drained) and
+    /// positioned the groups exactly from live offsets under the previous epoch: record the
+    /// epoch, then serve.
+    public mutating func startPrepared() -> Action {
+        guard step == .stopFlow else { return .none }
+        positionedFrom = .live
+        step = .recordEpoch
+        return .recordEpoch(epoch: epoch)
+    }
+
     /// The flow into this site has stopped; `drained` says whether it copied everything the
     /// old site still held (so the old site was reachable and live positions are exact).
     public mutating func flowStopped(epoch: Epoch, drained: Bool) -> Action {

@@ -216,14 +216,45 @@ public final class Lab: Sendable {
         return process
     }
 
-    /// Asks `agent` (any agent; the active site's by default) for a planned switchover to `site`.
-    public func switchover(to site: String, via agent: String) async throws {
-        let body = try JSONEncoder().encode(["to": site])
-        guard let answer = await http.post(layout.agentURL(agent) + "/v1/switchover", bearer: layout.operatorToken, json: body, timeout: .seconds(15))
-        else { throw SandboxError("agent \(agent) did not answer the switchover request") }
-        guard answer.status == 200 else {
-            throw SandboxError("agent \(agent) refused the switchover to \(site) (\(answer.status)): \(String(decoding: answer.body.prefix(500), as: UTF8.self))")
+    /// A planned switchover to `site` run by `agent` (any agent): the `planned-switchover`
+    /// runbook through its operator API (`POST /v1/runbooks/planned-switchover/run`, answered
+    /// yes), followed until it ends. Applications that follow the sidecar see `switching`, the
+    /// flow drains, the groups are translated exactly, then the new site serves: nothing lost,
+    /// nothing delivered twice.
+    /// - Throws: when the agent refuses the run (another runs: the error names it) or the run
+    ///   does not succeed within `limit` (its result or last step is in the error).
+    public func switchover(to site: String, via agent: String, limit: Duration = .seconds(180)) async throws {
+        let base = layout.agentURL(agent)
+        guard let active = await http.get(base + "/v1/active", timeout: .seconds(5)), active.status == 200,
+            let from = try? JSONDecoder().decode(PlannedMove.Active.self, from: active.body).activeSite
+        else { throw SandboxError("agent \(agent) did not say which site is active") }
+        guard from != site else { throw SandboxError("\(site) is already the active site") }
+        let body = try JSONEncoder().encode(PlannedMove.Request(params: ["from": from, "to": site], yes: true, by: "sandbox"))
+        guard let answer = await http.post(base + "/v1/runbooks/planned-switchover/run", bearer: layout.operatorToken, json: body, timeout: .seconds(15))
+        else { throw SandboxError("agent \(agent) did not answer the planned switchover request") }
+        guard (200..<300).contains(answer.status), let started = try? JSONDecoder().decode(PlannedMove.Reply.self, from: answer.body).run else {
+            throw SandboxError("agent \(agent) refused the planned switchover to \(site) (\(answer.status)): \(String(decoding: answer.body.prefix(500), as: UTF8.self))")
         }
+        let deadline = ContinuousClock.now + limit
+        var last = started
+        while ContinuousClock.now < deadline {
+            if let reply = await http.get(base + "/v1/runbooks/status", bearer: layout.operatorToken, timeout: .seconds(5)), reply.status == 200,
+                let run = try? JSONDecoder().decode(PlannedMove.Reply.self, from: reply.body).run, run.runID == started.runID
+            {
+                last = run
+                if let result = run.result {
+                    guard result.status == "succeeded" else {
+                        throw SandboxError("planned switchover \(from) -> \(site) \(result.status) at step \(result.step ?? "-"): \(result.summary)")
+                    }
+                    return
+                }
+                if run.state == "stalled" || run.state == "waiting" {
+                    throw SandboxError("planned switchover \(from) -> \(site) is \(run.state) at step \(run.currentStep ?? "-")")
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw SandboxError("planned switchover \(from) -> \(site) did not finish within \(limit) (at step \(last.currentStep ?? "-"))")
     }
 
     /// Starts a runbook on `agent` through its operator API (`POST /v1/runbooks/NAME/run`).
@@ -271,5 +302,27 @@ public enum LabFault: Hashable, Sendable, CustomStringConvertible {
         case .paused(let agent): "agent \(agent) paused"
         case .partitioned(let agent): "agent \(agent) partitioned"
         }
+    }
+}
+
+/// The parts of the agent's answers a planned switchover reads.
+private enum PlannedMove {
+    struct Active: Decodable { var activeSite: String }
+    struct Request: Encodable {
+        var params: [String: String]
+        var yes: Bool
+        var by: String
+    }
+    struct Reply: Decodable { var run: Run? }
+    struct Run: Decodable {
+        var runID: String
+        var state: String
+        var currentStep: String?
+        var result: Outcome?
+    }
+    struct Outcome: Decodable {
+        var status: String
+        var summary: String
+        var step: String?
     }
 }

@@ -22,6 +22,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The agent's YAML configuration file (see deploy/examples/agent-dc-a.yaml).")
     var config: String
 
+    @Option(help: "The directory of runbooks (NAME.yaml) the agent runs; default $SWITCHBACK_RUNBOOKS, ./Runbooks, the build's repository, /usr/share/switchback/runbooks.")
+    var runbooks: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
@@ -42,7 +45,7 @@ struct AgentCommand: AsyncParsableCommand {
         }
         bootstrapLogging(level: logLevel)
         let logger = Logger(label: "switchback.agent")
-        let agent = Agent(configuration: configuration, logger: logger, rejoin: rejoin)
+        let agent = Agent(configuration: configuration, logger: logger, rejoin: rejoin, runbooksDirectory: runbooks)
         let group = ServiceGroup(
             configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -1,0 +1,249 @@
+import Consensus
+import Foundation
+import KafkaClient
+import Mirror
+import Sites
+import SwitchbackConfiguration
+
+/// Groups a planned switchover positioned at this site while the flow into it was held stopped.
+public struct PreparedGroups: Sendable, Hashable {
+    public var route: FlowRoute
+    /// The epoch committed while they were positioned.
+    public var epoch: Epoch
+    public var groups: [String]
+}
+
+extension DataPlane.State {
+    /// The phase to answer: `switching` while a planned move announced it for the epoch held
+    /// now and this site is not in a promotion.
+    var announcedPhase: DataPlanePhase {
+        guard let switching, switching.epoch == phase.epoch else { return phase }
+        switch phase {
+        case .serving, .following: return .switching(switching.epoch, step: switching.step)
+        case .promoting, .switching: return phase
+        }
+    }
+}
+
+/// The parts of a runbook that this site's agent does (see ``DataPlaneCommand``): what it
+/// announces, holding the flow into it stopped, its lag, and positioning its groups.
+extension DataPlane {
+    /// Does `command` and answers; every failure is a reply carrying its ``StepActionError``.
+    public func perform(_ command: DataPlaneCommand) async -> DataPlaneReply {
+        do {
+            return try await execute(command)
+        } catch let error as StepActionError {
+            return DataPlaneReply(error: error)
+        } catch is CancellationError {
+            return DataPlaneReply(error: StepActionError(.timedOut, "\(command) was cancelled at \(ownSiteName)", retriable: true))
+        } catch {
+            return DataPlaneReply(error: StepActionError(.failed, "\(command) failed at \(ownSiteName): \(error)", retriable: true))
+        }
+    }
+
+    private var ownSiteName: String { environment.ownSite?.rawValue ?? "this agent" }
+
+    private func execute(_ command: DataPlaneCommand) async throws -> DataPlaneReply {
+        let epoch = Epoch(command.epoch)
+        let committed = environment.committed()
+        if epoch < committed.epoch {
+            throw StepActionError(.staleEpoch, "\(command) acts for \(epoch), but \(ownSiteName) holds \(committed.epoch) committed", retriable: false)
+        }
+        if epoch > committed.epoch {
+            throw StepActionError(
+                .preconditionFailed, "\(command) acts for \(epoch); \(ownSiteName) has not adopted it yet (it holds \(committed.epoch))",
+                retriable: true)
+        }
+        switch command.verb {
+        case .announce: return try await announce(command.state, epoch: epoch, committed: committed)
+        case .flowLag: return try await lag(try incoming(command))
+        case .stopFlow: return try await stop(try incoming(command), epoch: epoch, drainWithin: command.drainWithin)
+        case .pauseFlow: return try await stop(try incoming(command), epoch: epoch, drainWithin: nil)
+        case .startFlow: return try await start(try incoming(command), committed: committed)
+        case .translateGroups:
+            return try await translate(
+                try incoming(command), epoch: epoch, source: command.source ?? .live, dryRun: command.dryRun ?? false, maxAge: command.maxAge)
+        case .flows:
+            var outputs: [String: String] = [:]
+            for report in supervisor.reports() {
+                outputs["\(report.from)→\(report.to)"] = "\(report.phase) lag \(report.lag.map(String.init) ?? "unknown")"
+                    + (report.reverseOf.map { " reverse of \($0)" } ?? "")
+                for (group, age) in report.checkpointAges { outputs["checkpoint.\(group)"] = String(format: "%.1f", age) }
+            }
+            return DataPlaneReply(summary: "\(outputs.filter { !$0.key.hasPrefix("checkpoint.") }.count) flow(s) into \(ownSiteName)", outputs: outputs)
+        }
+    }
+
+    /// The command's flow, which must run into this site.
+    private func incoming(_ command: DataPlaneCommand) throws(StepActionError) -> FlowRoute {
+        let route = try command.route()
+        guard route.to == environment.ownSite else {
+            throw .parameter("to", "names \(route.to), but the flow \(route) runs at \(route.to)'s agent, not at \(ownSiteName)")
+        }
+        return route
+    }
+
+    // MARK: Announce
+
+    private func announce(_ wanted: SidecarState?, epoch: Epoch, committed: SiteConfig) async throws -> DataPlaneReply {
+        switch wanted {
+        case .switching:
+            state.withLock { $0.switching = (epoch, "switching") }
+            environment.onChange()
+            return DataPlaneReply(summary: "\(ownSiteName) answers switching for \(epoch): applications stop producing", outputs: ["state": "switching"])
+        case .serving:
+            // The move is over (done, or backed out): flows held for it are released, and the
+            // follow loop starts them again within a round.
+            state.withLock { state in
+                if let mark = state.switching, mark.epoch <= epoch { state.switching = nil }
+                state.held = state.held.filter { $0.value > epoch }
+            }
+            environment.onChange()
+            if committed.activeSite == environment.ownSite {
+                var waited = 0
+                while !phase.isServing(committed.epoch) {
+                    try Task.checkCancellation()
+                    // Bounded here too: the caller may be another agent whose request went away.
+                    waited += 1
+                    guard waited < 1200 else {
+                        throw StepActionError(.preconditionFailed, "\(ownSiteName) is still \(phase) after 60 s", retriable: true)
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                return DataPlaneReply(summary: "\(ownSiteName) serves in \(epoch)", outputs: ["state": "serving"])
+            }
+            return DataPlaneReply(summary: "\(ownSiteName) no longer answers switching; \(committed.activeSite) is active in \(epoch)", outputs: ["state": "\(phase)"])
+        case .promoting:
+            guard committed.activeSite == environment.ownSite else {
+                throw StepActionError(.preconditionFailed, "\(ownSiteName) is not the active site in \(epoch) (\(committed.activeSite) is)", retriable: true)
+            }
+            return DataPlaneReply(summary: "\(ownSiteName) is the active site in \(epoch): \(phase)", outputs: ["state": "\(phase)"])
+        case .fenced, nil:
+            throw StepActionError.parameter("state", "is \(wanted?.rawValue ?? "missing"); announce switching, serving or promoting")
+        }
+    }
+
+    // MARK: Flows
+
+    /// The flow's lag against the source's log ends read now (not the lag gauge's last read).
+    private func lag(_ route: FlowRoute) async throws -> DataPlaneReply {
+        guard let status = supervisor.status(route) else {
+            let held = state.withLock { $0.held[route] != nil }
+            throw StepActionError(
+                .preconditionFailed, "the flow \(route) does not run at \(ownSiteName)\(held ? " (a runbook holds it stopped)" : "")", retriable: true)
+        }
+        guard !status.positions.isEmpty else {
+            throw StepActionError(.preconditionFailed, "the flow \(route) has not read its source yet", retriable: true)
+        }
+        let source = try environment.flowConfiguration(route).source
+        let admin = try KafkaAdmin(
+            configuration: KafkaClientConfiguration(bootstrapServers: source.bootstrapServers, clientID: "switchback-lag", properties: source.properties),
+            logger: logger)
+        var lag: Int64 = 0
+        var behind: [String] = []
+        for (partition, position) in status.positions.sorted(by: { $0.key < $1.key }) {
+            let high: Int64
+            do {
+                let kafkaPartition = KafkaClient.TopicPartition(KafkaClient.TopicName(partition.topic.rawValue), Partition(partition.partition.rawValue))
+                high = try await admin.watermarks(of: kafkaPartition).high.rawValue
+            } catch {
+                throw StepActionError(.failed, "cannot read the end of \(partition) at \(route.from): \(error)", retriable: true)
+            }
+            let missing = max(0, high - position.rawValue)
+            if missing > 0 { behind.append("\(partition) \(missing)") }
+            lag += missing
+        }
+        return DataPlaneReply(
+            summary: lag == 0 ? "the flow \(route) has copied everything \(route.from) holds" : "the flow \(route) is \(lag) record(s) behind: \(behind.joined(separator: ", "))",
+            outputs: ["lag": String(lag), "partitions": String(status.positions.count)])
+    }
+
+    /// Stops the flow and holds it stopped for `epoch`; drains first when `drainWithin` is set
+    /// and fails unless everything was copied. Done again after it succeeded, it succeeds.
+    private func stop(_ route: FlowRoute, epoch: Epoch, drainWithin: Duration?) async throws -> DataPlaneReply {
+        let running = supervisor.routes.contains(route)
+        let drainedBefore = state.withLock { state -> Bool in
+            defer { state.held[route] = epoch }
+            return state.drained[route] == epoch
+        }
+        if !running {
+            if drainWithin == nil || drainedBefore {
+                return DataPlaneReply(summary: "the flow \(route) is stopped and held for \(epoch)", outputs: ["drained": String(drainedBefore), "unmirrored": "0"])
+            }
+            state.withLock { _ = $0.held.removeValue(forKey: route) }
+            throw StepActionError(.preconditionFailed, "the flow \(route) does not run at \(ownSiteName), so it cannot drain", retriable: true)
+        }
+        let drained = await supervisor.stop(route, drainWithin: drainWithin)
+        environment.audit("flowHeld", epoch, "flow \(route) stopped by a runbook\(drainWithin == nil ? "" : drained ? " after draining" : " without draining everything") and held for \(epoch)")
+        if drainWithin != nil && !drained {
+            // Released so the follow loop starts it again and a retry can drain.
+            state.withLock { _ = $0.held.removeValue(forKey: route) }
+            throw StepActionError(.failed, "the flow \(route) did not drain within \(drainWithin!)", retriable: true)
+        }
+        if drained { state.withLock { $0.drained[route] = epoch } }
+        return DataPlaneReply(summary: "the flow \(route) is stopped\(drained ? " after copying everything" : "") and held for \(epoch)", outputs: ["drained": String(drained), "unmirrored": "0"])
+    }
+
+    /// Releases the hold on the flow and waits until the follow loop runs it.
+    private func start(_ route: FlowRoute, committed: SiteConfig) async throws -> DataPlaneReply {
+        guard supervisor.plan.routes(for: committed).contains(route) else {
+            throw StepActionError(
+                .preconditionFailed, "the flow \(route) is not one \(ownSiteName) runs in \(committed) (mirror.flows decides)", retriable: true)
+        }
+        state.withLock { state in
+            state.held[route] = nil
+            state.drained[route] = nil
+        }
+        var waited = 0
+        while !supervisor.routes.contains(route) {
+            try Task.checkCancellation()
+            waited += 1
+            guard waited < 200 else {
+                throw StepActionError(.preconditionFailed, "the flow \(route) has not started at \(ownSiteName) within 10 s", retriable: true)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let report = supervisor.reports().first { $0.from == route.from.rawValue && $0.to == route.to.rawValue }
+        return DataPlaneReply(
+            summary: "the flow \(route) runs at \(ownSiteName)" + (report?.reverseOf.map { " (reverse of \($0))" } ?? ""),
+            outputs: ["phase": report?.phase ?? "starting", "reverse_of": report?.reverseOf ?? ""])
+    }
+
+    // MARK: Groups
+
+    private func translate(_ route: FlowRoute, epoch: Epoch, source: PositionSource, dryRun: Bool, maxAge: Duration?) async throws -> DataPlaneReply {
+        if source == .live && !dryRun {
+            let drained = state.withLock { $0.drained[route] == epoch && $0.held[route] == epoch }
+            guard drained, !supervisor.routes.contains(route) else {
+                throw StepActionError(
+                    .preconditionFailed, "the flow \(route) must be stopped after draining (stop-flow) before groups are translated from live offsets",
+                    retriable: false)
+            }
+        }
+        let service = OffsetTranslationService(configuration: try environment.flowConfiguration(route), logger: logger)
+        let result: GroupTranslationResult
+        do {
+            switch source {
+            case .live: result = try await service.translate(direction: .failover, dryRun: dryRun)
+            case .checkpoints: result = try await service.translateFromCheckpoints(dryRun: dryRun, maxAge: maxAge)
+            }
+        } catch {
+            throw StepActionError(.failed, "translating the groups of \(route) from \(source) offsets failed: \(error)", retriable: error.isRetriable)
+        }
+        var problems = result.groupErrors.map { "\($0.key): \($0.value)" }
+        for (group, failures) in result.commitFailures { problems.append("\(group): \(failures.values.sorted().joined(separator: "; "))") }
+        guard problems.isEmpty else {
+            throw StepActionError(.failed, "groups not positioned at \(route.to): \(problems.sorted().joined(separator: ", "))", retriable: true)
+        }
+        let groups = Set(result.report.plans.filter { !$0.commits.isEmpty }.map(\.group.rawValue)).sorted()
+        if !dryRun && source == .live {
+            state.withLock { $0.prepared = PreparedGroups(route: route, epoch: epoch, groups: groups) }
+            environment.audit("groupsPositioned", epoch, "groups positioned at \(route.to) from live offsets of \(route.from): \(result.description)")
+        }
+        let maxAge = result.checkpointAges.values.max().map { String(format: "%.1f", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
+        return DataPlaneReply(
+            summary: "\(dryRun ? "would position" : "positioned") \(groups.count) group(s) at \(route.to) from \(source) offsets: \(result.description)",
+            outputs: ["groups": groups.joined(separator: ","), "count": String(groups.count), "stale": String(result.staleCheckpoints.count),
+                      "max_checkpoint_age": maxAge ?? "0"])
+    }
+}
