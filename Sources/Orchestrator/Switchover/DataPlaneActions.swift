@@ -146,12 +146,18 @@ public struct DataPlaneActions: Sendable {
             let route = try route(context.parameters)
             return StepPlan(summary: "run \(route) at \(route.to) again", changes: ["flow \(route) released and started"])
         } run: { context in
-            let route = try route(context.parameters)
-            let reply = try await context.untilReady {
-                try await control.require(DataPlaneCommand(.startFlow, epoch: context.epoch, route: route), at: route.to)
-            }
-            return StepOutcome(summary: reply.summary, outputs: reply.outputs)
+            try await startFlow(context)
         }
+    }
+
+    /// Releases the flow's hold and has its target's agent run it (start-flow and reverse-flow
+    /// differ only in what their dry run says).
+    private func startFlow(_ context: StepContext) async throws -> StepOutcome {
+        let route = try route(context.parameters)
+        let reply = try await context.untilReady {
+            try await control.require(DataPlaneCommand(.startFlow, epoch: context.epoch, route: route), at: route.to)
+        }
+        return StepOutcome(summary: reply.summary, outputs: reply.outputs)
     }
 
     /// `reverse-flow{from,to}`: the flow from the new active site back to the old one runs
@@ -162,11 +168,7 @@ public struct DataPlaneActions: Sendable {
             let route = try route(context.parameters)
             return StepPlan(summary: "the reverse flow \(route) runs at \(route.to)", changes: ["flow \(route) started (reverse of \(route.to)→\(route.from))"])
         } run: { context in
-            let route = try route(context.parameters)
-            let reply = try await context.untilReady {
-                try await control.require(DataPlaneCommand(.startFlow, epoch: context.epoch, route: route), at: route.to)
-            }
-            return StepOutcome(summary: reply.summary, outputs: reply.outputs)
+            try await startFlow(context)
         }
     }
 
