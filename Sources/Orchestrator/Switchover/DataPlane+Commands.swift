@@ -125,23 +125,42 @@ extension DataPlane {
 
     // MARK: Flows
 
-    /// The flow's lag against the source's log ends read now (not the lag gauge's last read).
+    /// The flow's lag against the source's log ends read now (not the lag gauge's last read),
+    /// over every partition the flow selects at the source: one the flow has not positioned
+    /// yet (a topic created since its last provisioning) counts from offset 0, so a selection
+    /// that matches nothing at the source is caught up rather than waited on forever.
     private func lag(_ route: FlowRoute) async throws -> DataPlaneReply {
         guard let status = supervisor.status(route) else {
             let held = state.withLock { $0.held[route] != nil }
             throw StepActionError(
                 .preconditionFailed, "the flow \(route) does not run at \(ownSiteName)\(held ? " (a runbook holds it stopped)" : "")", retriable: true)
         }
-        guard !status.positions.isEmpty else {
-            throw StepActionError(.preconditionFailed, "the flow \(route) has not read its source yet", retriable: true)
+        switch status.phase {
+        case .running, .draining, .paused: break
+        default:
+            throw StepActionError(.preconditionFailed, "the flow \(route) has not read its source yet (\(status.phase))", retriable: true)
         }
-        let source = try environment.flowConfiguration(route).source
+        let configuration = try environment.flowConfiguration(route)
+        let source = configuration.source
         let admin = try KafkaAdmin(
             configuration: KafkaClientConfiguration(bootstrapServers: source.bootstrapServers, clientID: "switchback-lag", properties: source.properties),
             logger: logger)
+        let topics: [KafkaClient.TopicName: TopicMetadata]
+        do {
+            topics = try await admin.listTopics()
+        } catch {
+            throw StepActionError(.failed, "cannot list the topics of \(route.from): \(error)", retriable: true)
+        }
+        var selected: [MirrorTopicPartition] = []
+        for (name, metadata) in topics where metadata.error == nil {
+            guard let topic = MirrorTopicName(rawValue: name.rawValue), configuration.topics.selects(topic) else { continue }
+            for partition in metadata.partitions {
+                if let id = MirrorPartitionID(rawValue: partition.partition.rawValue) { selected.append(MirrorTopicPartition(topic, id)) }
+            }
+        }
         var lag: Int64 = 0
         var behind: [String] = []
-        for (partition, position) in status.positions.sorted(by: { $0.key < $1.key }) {
+        for partition in selected.sorted() {
             let high: Int64
             do {
                 let kafkaPartition = KafkaClient.TopicPartition(KafkaClient.TopicName(partition.topic.rawValue), Partition(partition.partition.rawValue))
@@ -149,13 +168,15 @@ extension DataPlane {
             } catch {
                 throw StepActionError(.failed, "cannot read the end of \(partition) at \(route.from): \(error)", retriable: true)
             }
-            let missing = max(0, high - position.rawValue)
+            let missing = max(0, high - (status.positions[partition]?.rawValue ?? 0))
             if missing > 0 { behind.append("\(partition) \(missing)") }
             lag += missing
         }
-        return DataPlaneReply(
-            summary: lag == 0 ? "the flow \(route) has copied everything \(route.from) holds" : "the flow \(route) is \(lag) record(s) behind: \(behind.joined(separator: ", "))",
-            outputs: ["lag": String(lag), "partitions": String(status.positions.count)])
+        let summary =
+            selected.isEmpty
+            ? "the flow \(route) selects no partition at \(route.from): nothing to copy"
+            : lag == 0 ? "the flow \(route) has copied everything \(route.from) holds" : "the flow \(route) is \(lag) record(s) behind: \(behind.joined(separator: ", "))"
+        return DataPlaneReply(summary: summary, outputs: ["lag": String(lag), "partitions": String(selected.count)])
     }
 
     /// Stops the flow and holds it stopped for `epoch`; drains first when `drainWithin` is set
