@@ -50,6 +50,9 @@ public final class Flow: Service, Sendable {
         var positions: [TopicPartition: Offset] = [:]
         var sourceEnds: [TopicPartition: Offset] = [:]
         var retries = 0
+        /// Set by ``Flow/refreshTopics()``: look for new selected topics and partitions at the
+        /// next turn of the copy loop rather than at the provisioning interval.
+        var refreshRequested = false
         /// The session's offset map as of its last store (see ``Flow/offsetMapSnapshot()``).
         var map: OffsetMap?
         var finishWaiters: [CheckedContinuation<Void, any Error>] = []
@@ -99,6 +102,18 @@ public final class Flow: Service, Sendable {
 
     /// Stops after storing the offset map; ``run()`` returns.
     public func stop() { event { $0.stop() } }
+
+    /// Looks for new selected topics and partitions at the source now rather than at the next
+    /// provisioning interval: a runbook waiting for the flow to catch up calls it, so a topic
+    /// created since the last look is copied before the wait ends instead of up to one
+    /// interval later. A drain looks on its own.
+    public func refreshTopics() {
+        let wake = shared.withLock { shared -> RecordQueue? in
+            shared.refreshRequested = true
+            return shared.wake
+        }
+        wake?.wake()
+    }
 
     /// Copies until the target holds everything the source held when this was called, then
     /// stops as ``stop()`` does. Returns when the flow has finished.
@@ -274,6 +289,10 @@ public final class Flow: Service, Sendable {
                 let (copying, finished) = machine { ($0.isCopying, $0.isFinished) }
                 if finished { break }
                 if machine({ $0.drainTargets == nil && $0.phase == .draining }) {
+                    // What the source holds now includes topics created since the last
+                    // provisioning; without this look a drain would end without them.
+                    try await session.reprovision()
+                    nextProvisioning = clock.now.advanced(by: configuration.provisioningInterval)
                     let ends = try await session.sourceEnds()
                     let positions = session.positions
                     _ = machine { $0.sourceEndsRead(ends, positions: positions) }
@@ -304,7 +323,11 @@ public final class Flow: Service, Sendable {
                     session.updateLag(ends: session.lagProbe.latest)
                     nextLag = now.advanced(by: configuration.lagInterval)
                 }
-                if now >= nextProvisioning {
+                let refresh = shared.withLock { shared -> Bool in
+                    defer { shared.refreshRequested = false }
+                    return shared.refreshRequested
+                }
+                if refresh || now >= nextProvisioning {
                     try await session.reprovision()
                     nextProvisioning = now.advanced(by: configuration.provisioningInterval)
                 }

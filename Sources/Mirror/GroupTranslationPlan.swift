@@ -44,6 +44,9 @@ public struct GroupTranslationEntry: Hashable, Sendable {
         case beyondMirrored(lastCopied: Offset, recordsAtRisk: Int64)
         /// The committed offset is before the first mapped offset (mirroring started later, or pruned).
         case beforeMapped(firstMapped: Offset)
+        /// Translating back across the old direction of a reversed flow: the group is past what
+        /// that direction copied, so the newer direction's translation positions it.
+        case pastTheOldDirection
 
         public var description: String {
             switch self {
@@ -57,6 +60,7 @@ public struct GroupTranslationEntry: Hashable, Sendable {
             case .beyondMirrored(let lastCopied, let atRisk):
                 "offset beyond mirrored data (last copied \(lastCopied); data at risk: \(atRisk) record(s))"
             case .beforeMapped(let first): "offset before the first mapped offset \(first); position unknown"
+            case .pastTheOldDirection: "past what the old direction copied; the newer direction positions it"
             }
         }
     }
@@ -179,6 +183,33 @@ public struct GroupTranslationPlan: Hashable, Sendable, CustomStringConvertible 
                 return skip(.partitionNotMirrored, translation)
             }
         }
+    }
+
+    private init(group: ConsumerGroupID, flow: FlowID, direction: TranslationDirection, entries: [GroupTranslationEntry]) {
+        self.group = group
+        self.flow = flow
+        self.direction = direction
+        self.entries = entries
+    }
+
+    /// This plan with only its exact commits (the translation found the offset in the map, or
+    /// the group is caught up); every other commit becomes a skip, and nothing is cleared.
+    ///
+    /// For the old direction of a reversed flow in a planned move back: a group position inside
+    /// what the old direction copied is translated exactly through its map; one past it (records
+    /// the returned site never had from that direction) belongs to the newer direction's map.
+    public func exactCommitsOnly() -> GroupTranslationPlan {
+        let kept = entries.map { entry -> GroupTranslationEntry in
+            var entry = entry
+            switch (entry.action, entry.translation) {
+            case (.commit, .mapped?), (.commit, .caughtUp?): break
+            case (.commit, _): entry.action = .skip(.pastTheOldDirection)
+            case (.skip(.noCommittedOffset), _): entry.action = .skip(.pastTheOldDirection)
+            case (.skip, _): break
+            }
+            return entry
+        }
+        return GroupTranslationPlan(group: group, flow: flow, direction: direction, entries: kept)
     }
 
     /// The offsets to commit on the destination cluster, by destination topic-partition.

@@ -24,6 +24,18 @@ public struct GroupTranslationResult: Sendable, CustomStringConvertible {
     public var staleCheckpoints: [ConsumerGroupID: Duration] = [:]
     /// What could not be read but did not stop the translation (one store of the checkpoints).
     public var warnings: [String] = []
+    /// Live, with settling: why each group's offsets were taken as final (see ``GroupSettling``).
+    public var settled: [ConsumerGroupID: GroupSettling.Outcome] = [:]
+
+    /// Adds what a second translation to the same destination did (the old direction of a
+    /// reversed flow, translated after this one): its commits went in after this one's.
+    public mutating func merge(_ other: GroupTranslationResult) {
+        report = TranslationReport(plans: report.plans + other.report.plans)
+        commitFailures.merge(other.commitFailures) { $0.merging($1) { _, later in later } }
+        groupErrors.merge(other.groupErrors) { "\($0); \($1)" }
+        cleared.merge(other.cleared) { $0 + $1 }
+        warnings += other.warnings
+    }
 
     /// Partitions committed on the destination (0 in a dry run).
     public var committedCount: Int {
@@ -43,6 +55,9 @@ public struct GroupTranslationResult: Sendable, CustomStringConvertible {
         for (group, partitions) in cleared.sorted(by: { $0.key < $1.key }) where !partitions.isEmpty {
             let verb = dryRun ? "would remove" : "removed"
             lines.append("\(group): \(verb) the stale commit of \(partitions.sorted().map(\.description).joined(separator: ", "))")
+        }
+        for (group, outcome) in settled.sorted(by: { $0.key < $1.key }) {
+            lines.append("\(group): offsets read when settled: \(outcome)")
         }
         for (group, age) in checkpointAges.sorted(by: { $0.key < $1.key }) {
             lines.append("\(group): from a checkpoint \(age) old")
@@ -115,10 +130,14 @@ public struct OffsetTranslationService: Sendable {
     /// - Parameters:
     ///   - map: the offset map to use; `nil` loads it with ``loadOffsetMap(readTopic:)``.
     ///   - groups: only these groups (still subject to the group selection); `nil` for all listed.
+    ///   - settling: wait for each group's committed offsets to be final before reading them (a
+    ///     planned switchover, with producers fenced and the flow drained); `nil` reads them once.
+    ///   - exactOnly: commit only exact translations (see ``GroupTranslationPlan/exactCommitsOnly()``).
     /// - Throws: ``MirrorError`` when the clusters cannot be asked at all; per-group problems
     ///   are in the result.
     public func translate(
-        direction: TranslationDirection, dryRun: Bool, map givenMap: OffsetMap? = nil, groups only: [ConsumerGroupID]? = nil
+        direction: TranslationDirection, dryRun: Bool, map givenMap: OffsetMap? = nil, groups only: [ConsumerGroupID]? = nil,
+        settling: GroupSettling? = nil, exactOnly: Bool = false
     ) async throws(MirrorError) -> GroupTranslationResult {
         let flow = configuration.flow
         let (origin, destination) = direction == .failover
@@ -176,8 +195,16 @@ public struct OffsetTranslationService: Sendable {
             let committed: [KafkaClient.TopicPartition: KafkaClient.Offset]
             let active: Bool
             do {
-                committed = originPartitions.isEmpty
-                    ? [:] : try await originAdmin.committedOffsets(group: group.kafka, partitions: originPartitions)
+                if originPartitions.isEmpty {
+                    committed = [:]
+                } else if let settling {
+                    let settled = try await settledCommittedOffsets(group, partitions: originPartitions, admin: originAdmin, settling: settling)
+                    committed = settled.offsets
+                    result.settled[group] = settled.outcome
+                    if case .timedOut = settled.outcome { result.warnings.append("\(group): \(settled.outcome)") }
+                } else {
+                    committed = try await originAdmin.committedOffsets(group: group.kafka, partitions: originPartitions)
+                }
                 active = try await hasActiveMembers(group, admin: destinationAdmin)
             } catch {
                 result.groupErrors[group] = "\(error)"
@@ -190,10 +217,11 @@ public struct OffsetTranslationService: Sendable {
                 guard let converted = TopicPartition(kafka: partition) else { continue }
                 offsets[converted] = Offset(kafka: offset)
             }
-            let plan = GroupTranslationPlan(
+            let translated = GroupTranslationPlan(
                 offsets: GroupOffsets(group: group, committed: offsets), direction: direction, map: map,
                 naming: configuration.naming, topics: configuration.topics, groups: configuration.groups,
                 activeMembersAtDestination: active)
+            let plan = exactOnly ? translated.exactCommitsOnly() : translated
             plans.append(plan)
             await execute(plan, dryRun: dryRun, admin: destinationAdmin, into: &result)
         }

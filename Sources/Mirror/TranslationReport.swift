@@ -18,7 +18,7 @@ public struct TranslationReport: Hashable, Sendable, CustomStringConvertible {
     public var groupsWithDataAtRisk: [ConsumerGroupID] { plans.filter { $0.recordsAtRisk > 0 }.map(\.group) }
 
     public var description: String {
-        var lines = ["\(plans.count) group(s): \(commitCount) partition(s) to commit, \(skipCount) skipped"]
+        var lines = ["\(Set(plans.map(\.group)).count) group(s): \(commitCount) partition(s) to commit, \(skipCount) skipped"]
         if recordsAtRisk > 0 {
             lines[0] += " — DATA AT RISK: \(recordsAtRisk) record(s) in "
                 + groupsWithDataAtRisk.map(\.rawValue).joined(separator: ", ")

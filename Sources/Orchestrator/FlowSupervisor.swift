@@ -89,6 +89,9 @@ public final class FlowSupervisor: Service, Sendable {
     /// The status of `route`'s flow, when it runs.
     public func status(_ route: FlowRoute) -> Flow.Status? { running.withLock { $0[route]?.flow.status } }
 
+    /// Has `route`'s flow look for new selected topics now (see ``Flow/refreshTopics()``).
+    public func refreshTopics(_ route: FlowRoute) { running.withLock { $0[route]?.flow }?.refreshTopics() }
+
     /// What `route` has not copied yet, per source partition (`topic/partition`), from the
     /// source's last known log ends and the flow's positions: the records at risk if the
     /// source is gone. Empty when the flow does not run or has not read the ends yet.

@@ -39,6 +39,29 @@ struct FlowOperationTests {
         }
     }
 
+    @Test("a topic created after the flow's last look at the source is found by refreshTopics at once, and by a drain on its own")
+    func newTopicsWithoutWaitingForTheInterval() async throws {
+        try await withTwoSites { sites in
+            try await createTopic("orders", partitions: 1, on: sites.brokerA)
+            var configuration = try sites.flow(from: TwoSites.a, to: TwoSites.b)
+            configuration.provisioningInterval = .seconds(3600)
+            let flow = Flow(configuration: configuration, logger: quietLogger)
+            let running = start(flow)
+            try await waitUntil("the flow runs") { flow.status.phase == .running }
+            try await createTopic("payments", partitions: 1, on: sites.brokerA)
+            try await produce(sampleRecords(topic: "payments", count: 5, partitions: 1), to: sites.brokerA)
+            flow.refreshTopics()
+            try await waitUntil("the new topic is copied without waiting an hour") {
+                (try await readAll("dc-a.payments", on: sites.brokerB)[0]?.count ?? 0) == 5
+            }
+            try await createTopic("refunds", partitions: 1, on: sites.brokerA)
+            try await produce(sampleRecords(topic: "refunds", count: 3, partitions: 1), to: sites.brokerA)
+            try await flow.drain()
+            try await running.value
+            #expect((try await readAll("dc-a.refunds", on: sites.brokerB)[0]?.count ?? 0) == 3, "the drain looked at the source first")
+        }
+    }
+
     @Test("the offset map is stored on the target cluster and in the cache file; lost both, it is rebuilt from the target log")
     func offsetMapStorage() async throws {
         try await withTwoSites { sites in

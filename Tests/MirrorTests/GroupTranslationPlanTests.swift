@@ -104,6 +104,23 @@ struct GroupTranslationPlanTests {
         #expect(action(back, targetPartition) == .commit(partition: tp("orders", 0), offset: 77))
     }
 
+    @Test("exact commits only: in a move back, the old direction keeps exact and caught-up positions and leaves the rest to the newer one")
+    func exactCommitsOnly() throws {
+        let plan = try plan([
+            tp("dc-a.orders", 0): 49, tp("dc-a.orders", 1): 10, tp("dc-a.orders", 2): 12, tp("dc-a.orders", 4): nil, tp("orders", 0): 5,
+        ], direction: .failback).exactCommitsOnly()
+        #expect(action(plan, tp("dc-a.orders", 0)) == .commit(partition: tp("orders", 0), offset: 49))
+        #expect(action(plan, tp("dc-a.orders", 1)) == .commit(partition: tp("orders", 1), offset: 10), "caught up: exact")
+        // Past the last copy: the full plan commits the mirrored end; this one leaves it alone.
+        #expect(action(plan, tp("dc-a.orders", 2)) == .skip(.pastTheOldDirection))
+        // No commit at the origin: the full plan clears the destination; this one does not.
+        #expect(action(plan, tp("dc-a.orders", 4)) == .skip(.pastTheOldDirection))
+        #expect(plan.clears.isEmpty)
+        #expect(action(plan, tp("orders", 0)) == .skip(.notAMirrorTopic))
+        #expect(plan.commits == [tp("orders", 0): 49, tp("orders", 1): 10])
+        #expect(plan.description.contains("past what the old direction copied; the newer direction positions it"))
+    }
+
     @Test("the report prints one line per partition and flags data at risk")
     func report() throws {
         let plan = try plan([tp("orders", 0): 101, tp("orders", 1): 15, tp("orders", 4): nil])

@@ -30,15 +30,23 @@ extension DataPlane.State {
 extension DataPlane {
     /// Does `command` and answers; every failure is a reply carrying its ``StepActionError``.
     public func perform(_ command: DataPlaneCommand) async -> DataPlaneReply {
+        let started = ContinuousClock.now
+        let reply: DataPlaneReply
         do {
-            return try await execute(command)
+            reply = try await execute(command)
         } catch let error as StepActionError {
-            return DataPlaneReply(error: error)
+            reply = DataPlaneReply(error: error)
         } catch is CancellationError {
-            return DataPlaneReply(error: StepActionError(.timedOut, "\(command) was cancelled at \(ownSiteName)", retriable: true))
+            reply = DataPlaneReply(error: StepActionError(.timedOut, "\(command) was cancelled at \(ownSiteName)", retriable: true))
         } catch {
-            return DataPlaneReply(error: StepActionError(.failed, "\(command) failed at \(ownSiteName): \(error)", retriable: true))
+            reply = DataPlaneReply(error: StepActionError(.failed, "\(command) failed at \(ownSiteName): \(error)", retriable: true))
         }
+        // A runbook step waits on these; one that is slow without draining is worth a line.
+        let took = ContinuousClock.now - started
+        if took > .seconds(2), command.drainWithin == nil {
+            logger.notice("slow data-plane command", metadata: ["command": "\(command)", "seconds": "\(took)", "reply": "\(reply.summary)"])
+        }
+        return reply
     }
 
     private var ownSiteName: String { environment.ownSite?.rawValue ?? "this agent" }
@@ -153,7 +161,9 @@ extension DataPlane {
         }
         var selected: [MirrorTopicPartition] = []
         for (name, metadata) in topics where metadata.error == nil {
-            guard let topic = MirrorTopicName(rawValue: name.rawValue), configuration.topics.selects(topic) else { continue }
+            guard let topic = MirrorTopicName(rawValue: name.rawValue), configuration.topics.selects(topic),
+                configuration.naming.targetTopic(for: topic, from: configuration.flow.source, to: configuration.flow.target) != nil
+            else { continue }
             for partition in metadata.partitions {
                 if let id = MirrorPartitionID(rawValue: partition.partition.rawValue) { selected.append(MirrorTopicPartition(topic, id)) }
             }
@@ -172,11 +182,24 @@ extension DataPlane {
             if missing > 0 { behind.append("\(partition) \(missing)") }
             lag += missing
         }
+        // A selected partition the flow has no position for is one it has not found yet.
+        if selected.contains(where: { status.positions[$0] == nil }) { supervisor.refreshTopics(route) }
         let summary =
             selected.isEmpty
             ? "the flow \(route) selects no partition at \(route.from): nothing to copy"
             : lag == 0 ? "the flow \(route) has copied everything \(route.from) holds" : "the flow \(route) is \(lag) record(s) behind: \(behind.joined(separator: ", "))"
         return DataPlaneReply(summary: summary, outputs: ["lag": String(lag), "partitions": String(selected.count)])
+    }
+
+    /// A move back (`route` reverses an earlier flow `to→from`): at `from` the groups also
+    /// consumed the copies that earlier flow wrote there (`dc-a.orders` at dc-b under `prefix`,
+    /// the head of `orders` under `identity`), and their positions in those copies belong to
+    /// the originals at `to`. The earlier flow's map translates them back exactly; positions
+    /// past its copies are left to `route`'s own translation, done before. `nil` when no flow
+    /// `to→from` is configured.
+    private func translateBackAcrossTheOldDirection(_ route: FlowRoute, dryRun: Bool) async throws(MirrorError) -> GroupTranslationResult? {
+        guard let old = try? environment.flowConfiguration(FlowRoute(from: route.to, to: route.from)) else { return nil }
+        return try await OffsetTranslationService(configuration: old, logger: logger).translate(direction: .failback, dryRun: dryRun, exactOnly: true)
     }
 
     /// Stops the flow and holds it stopped for `epoch`; drains first when `drainWithin` is set
@@ -242,10 +265,14 @@ extension DataPlane {
             }
         }
         let service = OffsetTranslationService(configuration: try environment.flowConfiguration(route), logger: logger)
-        let result: GroupTranslationResult
+        var result: GroupTranslationResult
         do {
             switch source {
-            case .live: result = try await service.translate(direction: .failover, dryRun: dryRun)
+            // Live is the planned move: producers are fenced and the flow drained, so only the
+            // groups' own last commits can still move their offsets; wait for those.
+            case .live:
+                result = try await service.translate(direction: .failover, dryRun: dryRun, settling: dryRun ? nil : GroupSettling())
+                if let back = try await translateBackAcrossTheOldDirection(route, dryRun: dryRun) { result.merge(back) }
             case .checkpoints: result = try await service.translateFromCheckpoints(dryRun: dryRun, maxAge: maxAge)
             }
         } catch {
