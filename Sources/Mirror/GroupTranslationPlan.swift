@@ -47,6 +47,9 @@ public struct GroupTranslationEntry: Hashable, Sendable {
         /// Translating back across the old direction of a reversed flow: the group is past what
         /// that direction copied, so the newer direction's translation positions it.
         case pastTheOldDirection
+        /// Translating back across the old direction: the group's commit at the destination is
+        /// further on; it read those records there before the move (and they were never copied).
+        case destinationAhead(committed: Offset)
 
         public var description: String {
             switch self {
@@ -61,6 +64,7 @@ public struct GroupTranslationEntry: Hashable, Sendable {
                 "offset beyond mirrored data (last copied \(lastCopied); data at risk: \(atRisk) record(s))"
             case .beforeMapped(let first): "offset before the first mapped offset \(first); position unknown"
             case .pastTheOldDirection: "past what the old direction copied; the newer direction positions it"
+            case .destinationAhead(let committed): "the group's commit at the destination, \(committed), is further on; kept"
             }
         }
     }
@@ -193,16 +197,21 @@ public struct GroupTranslationPlan: Hashable, Sendable, CustomStringConvertible 
     }
 
     /// This plan with only its exact commits (the translation found the offset in the map, or
-    /// the group is caught up); every other commit becomes a skip, and nothing is cleared.
+    /// the group is caught up) that move the group forward at the destination; every other
+    /// commit becomes a skip, and nothing is cleared.
     ///
     /// For the old direction of a reversed flow in a planned move back: a group position inside
     /// what the old direction copied is translated exactly through its map; one past it (records
     /// the returned site never had from that direction) belongs to the newer direction's map.
-    public func exactCommitsOnly() -> GroupTranslationPlan {
+    /// A commit at the destination that is further on stays: the group read those records there
+    /// before it moved (after an unplanned failover, records that were never copied).
+    /// - Parameter destinationCommits: the group's committed offsets at the destination.
+    public func exactCommitsOnly(keeping destinationCommits: [TopicPartition: Offset] = [:]) -> GroupTranslationPlan {
         let kept = entries.map { entry -> GroupTranslationEntry in
             var entry = entry
             switch (entry.action, entry.translation) {
-            case (.commit, .mapped?), (.commit, .caughtUp?): break
+            case (.commit(let partition, let offset), .mapped?), (.commit(let partition, let offset), .caughtUp?):
+                if let existing = destinationCommits[partition], existing > offset { entry.action = .skip(.destinationAhead(committed: existing)) }
             case (.commit, _): entry.action = .skip(.pastTheOldDirection)
             case (.skip(.noCommittedOffset), _): entry.action = .skip(.pastTheOldDirection)
             case (.skip, _): break

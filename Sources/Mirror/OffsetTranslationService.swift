@@ -221,7 +221,23 @@ public struct OffsetTranslationService: Sendable {
                 offsets: GroupOffsets(group: group, committed: offsets), direction: direction, map: map,
                 naming: configuration.naming, topics: configuration.topics, groups: configuration.groups,
                 activeMembersAtDestination: active)
-            let plan = exactOnly ? translated.exactCommitsOnly() : translated
+            let plan: GroupTranslationPlan
+            if exactOnly {
+                let destinations = translated.commits.keys.map(\.kafka)
+                do {
+                    let existing = destinations.isEmpty ? [:] : try await destinationAdmin.committedOffsets(group: group.kafka, partitions: destinations)
+                    var commits: [TopicPartition: Offset] = [:]
+                    for (partition, offset) in existing {
+                        if let converted = TopicPartition(kafka: partition), offset.rawValue >= 0 { commits[converted] = Offset(kafka: offset) }
+                    }
+                    plan = translated.exactCommitsOnly(keeping: commits)
+                } catch {
+                    result.groupErrors[group] = "cannot read its offsets at \(destination.site): \(error)"
+                    continue
+                }
+            } else {
+                plan = translated
+            }
             plans.append(plan)
             await execute(plan, dryRun: dryRun, admin: destinationAdmin, into: &result)
         }

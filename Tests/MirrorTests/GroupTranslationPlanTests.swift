@@ -121,6 +121,15 @@ struct GroupTranslationPlanTests {
         #expect(plan.description.contains("past what the old direction copied; the newer direction positions it"))
     }
 
+    @Test("exact commits only never move a group back: a commit at the destination further on is kept")
+    func exactCommitsOnlyKeepsWhatTheDestinationReadFurther() throws {
+        let plan = try plan([tp("dc-a.orders", 0): 49, tp("dc-a.orders", 1): 10], direction: .failback)
+            .exactCommitsOnly(keeping: [tp("orders", 0): 60, tp("orders", 1): 3])
+        // The group read orders/0 to 60 at dc-a before an unplanned failover; 49 is where its copies end.
+        #expect(action(plan, tp("dc-a.orders", 0)) == .skip(.destinationAhead(committed: 60)))
+        #expect(action(plan, tp("dc-a.orders", 1)) == .commit(partition: tp("orders", 1), offset: 10))
+    }
+
     @Test("the report prints one line per partition and flags data at risk")
     func report() throws {
         let plan = try plan([tp("orders", 0): 101, tp("orders", 1): 15, tp("orders", 4): nil])
