@@ -19,6 +19,9 @@ struct SandboxProcessTests {
             let decoded = try JSONDecoder().decode(SandboxReport.self, from: Data(contentsOf: report))
             #expect(status == (decoded.passed ? 0 : 1), "stderr: \(sandbox.standardError.suffix(3000))")
             #expect(decoded.passed == decoded.problems.isEmpty)
+            // Planned both ways: nothing lost, nothing delivered twice, no split brain.
+            #expect(decoded.passed, "\(decoded.problems)")
+            #expect(decoded.records.lost == 0 && decoded.records.deliveredTwice == 0, "\(decoded.records)")
             #expect(decoded.steps.map(\.name) == Scenario.switchover.steps.map(\.name))
             #expect(decoded.steps.allSatisfy { $0.error == nil }, "\(decoded.steps)")
             // 20 s of the run at 100/s: most of it must have been acknowledged and delivered.
