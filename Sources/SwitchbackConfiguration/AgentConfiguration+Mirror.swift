@@ -52,6 +52,7 @@ extension AgentConfiguration {
         )
         configuration.checkpointInterval = mirror.checkpointInterval
         configuration.checkpointMaxAge = mirror.checkpointMaxAge
+        configuration.provisioningInterval = mirror.topicRefreshInterval
         return configuration
     }
 }

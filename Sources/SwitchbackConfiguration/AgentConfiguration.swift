@@ -121,6 +121,11 @@ public struct MirrorSettings: Sendable {
     /// this are reported, not used, when groups are positioned from checkpoints. The age is
     /// measured when the failover translates, so it must cover detection and election.
     public var checkpointMaxAge: Duration = .seconds(30)
+    /// `topic_refresh_interval`, default 10 s: how often each flow looks for new selected topics
+    /// and partitions at its source. Records of a topic created since the last look are not
+    /// copied yet (at risk if the site fails); each look costs both clusters one Metadata
+    /// request. A planned switchover's drain looks at once, whatever the interval.
+    public var topicRefreshInterval: Duration = .seconds(10)
 }
 
 /// `mirror.flows`: follow the election, or a fixed set for active–active and hub-and-spoke.

@@ -6,7 +6,7 @@ import Sites
 extension ConfigurationParser {
     func parseMirror(_ value: YAMLValue?, sites: [SiteID]) throws(ConfigurationError) -> MirrorSettings {
         let fields = try value?.mapping(
-            allowed: ["policy", "topics", "groups", "flows", "checkpoint_interval", "checkpoint_max_age"],
+            allowed: ["policy", "topics", "groups", "flows", "checkpoint_interval", "checkpoint_max_age", "topic_refresh_interval"],
             example: "{ policy: prefix, topics: { include: [\".*\"] }, checkpoint_interval: 1s }")
         let policy: NamingPolicy = try fields?["policy"]?.choice([("prefix", .prefix), ("identity", .identity)]) ?? .prefix
         let (topicInclude, topicExclude) = try patterns(fields?["topics"])
@@ -55,9 +55,10 @@ extension ConfigurationParser {
                 fix: "make checkpoint_max_age longer than the time from a fault to the failover's translation "
                     + "(detection.down_after plus a few seconds), e.g. 30s")
         }
+        let topicRefreshInterval = try fields?["topic_refresh_interval"]?.positiveDuration() ?? .seconds(10)
         return MirrorSettings(
             policy: policy, topics: topics, groups: groups, flows: flows,
-            checkpointInterval: checkpointInterval, checkpointMaxAge: checkpointMaxAge)
+            checkpointInterval: checkpointInterval, checkpointMaxAge: checkpointMaxAge, topicRefreshInterval: topicRefreshInterval)
     }
 
     func patterns(_ value: YAMLValue?) throws(ConfigurationError) -> ([String], [String]) {

@@ -2,7 +2,7 @@ import Mirror
 import SwitchbackConfiguration
 import Testing
 
-/// `mirror.checkpoint_interval` and `mirror.checkpoint_max_age` → each flow's checkpoint settings.
+/// `mirror.checkpoint_interval`, `mirror.checkpoint_max_age` and `mirror.topic_refresh_interval` → each flow's settings.
 @Suite("Group checkpoint settings from the configuration")
 struct CheckpointConfigurationTests {
     static let intoB = minimal.replacingOccurrences(of: "site: dc-a", with: "site: dc-b")
@@ -17,6 +17,7 @@ struct CheckpointConfigurationTests {
         let flow = try flow("")
         #expect(flow.checkpointInterval == .seconds(1))
         #expect(flow.checkpointMaxAge == .seconds(30))
+        #expect(flow.provisioningInterval == .seconds(10), "mirror.topic_refresh_interval")
         #expect(flow.checkpointTopic.rawValue == "__switchback.checkpoints.dc-a.dc-b")
         #expect(flow.checkpointFilePath.hasSuffix("/checkpoints-dc-a-dc-b.json"))
     }
@@ -28,6 +29,13 @@ struct CheckpointConfigurationTests {
         #expect(both.checkpointMaxAge == .seconds(12))
         let slow = try flow("mirror: { checkpoint_interval: 10s }\n")
         #expect(slow.checkpointMaxAge == .seconds(50))
+    }
+
+    @Test("mirror.topic_refresh_interval sets how often a flow looks for new topics; zero is refused, naming the key")
+    func topicRefreshInterval() throws {
+        #expect(try flow("mirror: { topic_refresh_interval: 2s }\n").provisioningInterval == .seconds(2))
+        let zero = try #require(failure(Self.intoB + "mirror: { topic_refresh_interval: 0s }\n"))
+        #expect(zero.keyPath == "mirror.topic_refresh_interval")
     }
 
     @Test("a zero interval, a bound under two intervals and a misspelt key are refused, naming the key")
