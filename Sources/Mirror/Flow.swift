@@ -328,6 +328,7 @@ public final class Flow: Service, Sendable {
                     return shared.refreshRequested
                 }
                 if refresh || now >= nextProvisioning {
+                    session.pruneBelowSourceLogStarts()
                     try await session.reprovision()
                     nextProvisioning = now.advanced(by: configuration.provisioningInterval)
                 }

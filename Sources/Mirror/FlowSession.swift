@@ -348,6 +348,16 @@ final class FlowSession {
         }
     }
 
+    /// Drops from the offset map what retention deleted at the source: a position there is gone
+    /// (a group at it resets), so its mapping is no use, and without this the map and its topic
+    /// grew without end under sources that make many ranges (one per transaction).
+    func pruneBelowSourceLogStarts() {
+        for (partition, start) in lagProbe.latestStarts where start > map[partition].prunedBelow {
+            // Never past what was dealt with: a start beyond it is a log the flow has not read yet.
+            map.prune(partition, belowSource: min(start, map[partition].accountedEnd))
+        }
+    }
+
     /// Takes what the source partitions newly hold into account: new selected topics and
     /// partitions are provisioned and copied.
     func reprovision() async throws(MirrorError) {

@@ -94,6 +94,27 @@ public struct OffsetMap: Equatable, Sendable {
         return updates
     }
 
+    /// `updates` read back from the compacted offset-map topic, in the order that applies them
+    /// whatever order the topic holds them in: prune points, then ranges by source start, then
+    /// accounted ends. Compaction keeps only each key's latest record, so a range stored again
+    /// (grown, or cut by pruning) can come after later ranges and after the accounted end.
+    public static func storedOrder(_ updates: [OffsetMapUpdate]) -> [OffsetMapUpdate] {
+        func rank(_ change: OffsetMapUpdate.Change) -> (Int, Int64) {
+            switch change {
+            case .pruned(let below): (0, below.rawValue)
+            case .removed(let start): (1, start.rawValue)
+            case .mapped(let range): (2, range.sourceStart.rawValue)
+            case .sourceEnd(let end): (3, end.rawValue)
+            }
+        }
+        return updates.sorted { lhs, rhs in
+            let (l, r) = (rank(lhs.change), rank(rhs.change))
+            if l.0 != r.0 { return l.0 < r.0 }
+            if lhs.partition != rhs.partition { return lhs.partition < rhs.partition }
+            return l.1 < r.1
+        }
+    }
+
     /// Updates that rebuild the whole map (for compacting the cache file or republishing).
     public var snapshot: [OffsetMapUpdate] {
         partitions.keys.sorted().flatMap { partition in

@@ -68,7 +68,7 @@ public func runOffsetMapBenchmark(
     let updates = map.takeUpdates()
     let topicBytes = updates.reduce(0) { total, update in
         let record = OffsetMapRecordCodec.encode(update)
-        return total + record.key.count + record.value.count
+        return total + record.key.count + (record.value?.count ?? 0)
     }
     let cacheFileBytes = OffsetMapFileFormat.snapshot(of: map).count
 

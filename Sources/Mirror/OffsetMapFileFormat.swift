@@ -29,6 +29,9 @@ enum OffsetMapFileFormat {
             return line("e \(partition) \(end)")
         case .pruned(let below):
             return line("p \(partition) \(below)")
+        case .removed:
+            // The file holds the map itself, rewritten whole at compaction: nothing to remove.
+            return []
         }
     }
 

@@ -8,19 +8,25 @@ import Sites
 /// `3` pruned), then for mapped `sourceStart:i64 targetStart:i64 count:i64` (26 bytes), for the
 /// others one `i64` (10 bytes).
 ///
-/// The keys make the topic safe to run with `cleanup.policy=compact`: every mapped delta has its
-/// own key (its source start), and the accounted end and the prune point are monotonic, so
-/// keeping only their latest value loses nothing.
+/// The keys make the topic safe to run with `cleanup.policy=compact` and keep it bounded: a mapped
+/// record is a whole range under its source start (a range that grows is stored again under the
+/// same key; see ``PartitionOffsetMap/takeChanges()``), a pruned range gets a tombstone, and the
+/// accounted end and the prune point are monotonic, so keeping only the latest value per key
+/// loses nothing. (Topics written before this format hold one record per stored delta; they
+/// load the same, since overlapping ranges must agree, and compaction never reclaims them.)
 public enum OffsetMapRecordCodec {
     /// The value format version written.
     public static let version: UInt8 = 1
 
     /// The record key and value for `update`.
-    public static func encode(_ update: OffsetMapUpdate) -> (key: [UInt8], value: [UInt8]) {
+    /// A `removed` change is a tombstone: the key of the range it removes, no value.
+    public static func encode(_ update: OffsetMapUpdate) -> (key: [UInt8], value: [UInt8]?) {
         let base = "\(update.flow.source)/\(update.flow.target)/\(update.partition.topic)/\(update.partition.partition)"
         var value: [UInt8] = [version]
         let key: String
         switch update.change {
+        case .removed(let start):
+            return (Array("\(base)/m/\(start)".utf8), nil)
         case .mapped(let range):
             key = "\(base)/m/\(range.sourceStart)"
             value.append(1)

@@ -71,15 +71,23 @@ final class OffsetMapStore: @unchecked Sendable {
                                  logger: logger)
         let records = try await scan.read(from: [partition: marks.low], to: [partition: marks.high])[partition] ?? []
         var applied = 0
+        var stored: [OffsetMapUpdate] = []
         for record in records {
+            // A record without a value is a tombstone for a range pruned away.
             guard let key = record.key, let value = record.value else { continue }
             do {
                 let update = try OffsetMapRecordCodec.decode(key: key, value: value)
-                guard update.flow == flow else { continue }
+                if update.flow == flow { stored.append(update) }
+            } catch {
+                logger.warning("\(topic)@\(record.offset): \(error.message)")
+            }
+        }
+        for update in OffsetMap.storedOrder(stored) {
+            do {
                 try map.apply(update)
                 applied += 1
             } catch {
-                logger.warning("\(topic)@\(record.offset): \(error.message)")
+                logger.warning("\(topic): \(update): \(error.message)")
             }
         }
         // What was loaded is stored already; only later changes are to be stored again.

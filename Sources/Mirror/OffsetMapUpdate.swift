@@ -14,6 +14,9 @@ public struct OffsetMapUpdate: Hashable, Sendable, CustomStringConvertible {
         case sourceEnd(Offset)
         /// Source offsets below this were pruned (retention).
         case pruned(belowSource: Offset)
+        /// The range stored under this source start is gone (pruned): a tombstone for its key
+        /// in the compacted offset-map topic. Applying it changes nothing; `pruned` does.
+        case removed(sourceStart: Offset)
     }
 
     /// The flow whose map this belongs to.
@@ -33,6 +36,7 @@ public struct OffsetMapUpdate: Hashable, Sendable, CustomStringConvertible {
         case .mapped(let range): "\(flow) \(partition) mapped \(range)"
         case .sourceEnd(let end): "\(flow) \(partition) accounted through \(end)"
         case .pruned(let below): "\(flow) \(partition) pruned below \(below)"
+        case .removed(let start): "\(flow) \(partition) range at \(start) removed"
         }
     }
 }

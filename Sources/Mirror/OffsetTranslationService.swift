@@ -111,14 +111,18 @@ public struct OffsetTranslationService: Sendable {
             throw MirrorError(.kafka, "cannot read \(topic) on \(flow.target): \(error)", isRetriable: true)
         }
         let scan = TargetLogScan(client: configuration.target.clientConfiguration(clientID: "switchback-translate"), logger: logger)
+        var stored: [OffsetMapUpdate] = []
         for record in try await scan.read(from: [partition: marks.low], to: [partition: marks.high])[partition] ?? [] {
             guard let key = record.key, let value = record.value,
                 let update = try? OffsetMapRecordCodec.decode(key: key, value: value), update.flow == flow
             else { continue }
+            stored.append(update)
+        }
+        for update in OffsetMap.storedOrder(stored) {
             do {
                 try map.apply(update)
             } catch {
-                logger.warning("\(topic)@\(record.offset): \(error.message)")
+                logger.warning("\(topic): \(update): \(error.message)")
             }
         }
         return map

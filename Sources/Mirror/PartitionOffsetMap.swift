@@ -21,6 +21,8 @@ public struct PartitionOffsetMap: Equatable, Sendable {
     private var unpublishedRanges: [MappedRange] = []
     private var unpublishedEnd = false
     private var unpublishedPrune = false
+    /// Starts of ranges removed or cut by pruning since the last `takeChanges()`.
+    private var unpublishedRemovals: [Offset] = []
 
     public init() {}
 
@@ -91,10 +93,14 @@ public struct PartitionOffsetMap: Equatable, Sendable {
         guard offset > prunedBelow else { return }
         let cut = offset.rawValue
         let keepFrom = firstIndex { $0.sourceEnd.rawValue > cut }
+        unpublishedRemovals += ranges.prefix(keepFrom).map(\.sourceStart)
         ranges.removeFirst(keepFrom)
         if let first = ranges.first, first.sourceStart.rawValue < cut {
             let dropped = cut - first.sourceStart.rawValue
             ranges[0] = MappedRange(unchecked: cut, first.targetStart.rawValue + dropped, first.count - dropped)
+            // Stored under its old start; stored again under the new one.
+            unpublishedRemovals.append(first.sourceStart)
+            unpublishedRanges.insert(ranges[0], at: 0)
         }
         prunedBelow = offset
         unpublishedPrune = true
@@ -118,11 +124,26 @@ public struct PartitionOffsetMap: Equatable, Sendable {
 
     /// The changes since the last call, coalesced, in an order that rebuilds the same map when
     /// applied with ``apply(_:)``.
+    ///
+    /// A new mapping is published as the whole range that holds it now, under that range's
+    /// start: a contiguous stream is one key however often it is stored, so the compacted
+    /// offset-map topic keeps one record per range, not one per store. Ranges pruned away get
+    /// a ``OffsetMapUpdate/Change/removed(sourceStart:)`` (a tombstone for their key).
     public mutating func takeChanges() -> [OffsetMapUpdate.Change] {
-        var changes = unpublishedRanges.map { OffsetMapUpdate.Change.mapped($0) }
+        var whole: [MappedRange] = []
+        for delta in unpublishedRanges {
+            let index = firstIndex { $0.sourceStart > delta.sourceStart } - 1
+            // A delta pruned away since it was recorded has no range left to publish.
+            guard index >= 0, delta.sourceStart < ranges[index].sourceEnd else { continue }
+            if whole.last != ranges[index] { whole.append(ranges[index]) }
+        }
+        let published = Set(whole.map(\.sourceStart))
+        var changes = unpublishedRemovals.filter { !published.contains($0) }.map { OffsetMapUpdate.Change.removed(sourceStart: $0) }
+        changes += whole.map { OffsetMapUpdate.Change.mapped($0) }
         if unpublishedEnd { changes.append(.sourceEnd(accountedEnd)) }
         if unpublishedPrune { changes.append(.pruned(belowSource: prunedBelow)) }
         unpublishedRanges.removeAll(keepingCapacity: true)
+        unpublishedRemovals.removeAll(keepingCapacity: true)
         unpublishedEnd = false
         unpublishedPrune = false
         return changes
@@ -145,9 +166,11 @@ public struct PartitionOffsetMap: Equatable, Sendable {
         case .sourceEnd(let end):
             if end > accountedEnd { accountedEnd = end }
         case .pruned(let below):
-            let pending = unpublishedPrune
+            let pending = (unpublishedPrune, unpublishedRemovals, unpublishedRanges)
             prune(belowSource: below)
-            unpublishedPrune = pending
+            (unpublishedPrune, unpublishedRemovals, unpublishedRanges) = pending
+        case .removed:
+            break
         }
     }
 

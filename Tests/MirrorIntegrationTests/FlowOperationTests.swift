@@ -62,6 +62,34 @@ struct FlowOperationTests {
         }
     }
 
+    @Test("the offset map is pruned below what retention deleted at the source, and its topic gets a tombstone for the pruned range")
+    func prunedBelowTheSourceLogStart() async throws {
+        try await withTwoSites { sites in
+            try await createTopic("orders", partitions: 1, on: sites.brokerA)
+            try await produce(sampleRecords(topic: "orders", count: 40, partitions: 1), to: sites.brokerA)
+            var configuration = try sites.flow(from: TwoSites.a, to: TwoSites.b)
+            configuration.provisioningInterval = .milliseconds(100)
+            configuration.lagInterval = .milliseconds(100)
+            configuration.mapStoreInterval = .milliseconds(100)
+            let flow = Flow(configuration: configuration, logger: quietLogger)
+            let running = start(flow)
+            try await waitUntil("the records are copied") { (try await readAll("dc-a.orders", on: sites.brokerB)[0]?.count ?? 0) == 40 }
+            _ = try await admin(sites.brokerA).deleteRecords(before: [KafkaClient.TopicPartition("orders", 0): 30])
+            let partition = mirrorPartition("orders", 0)
+            try await waitUntil("the stored map is pruned below the source's new log start") {
+                (flow.offsetMapSnapshot()?[partition].prunedBelow ?? 0) == 30
+            }
+            try await flow.drain()
+            try await running.value
+            let map = try await OffsetTranslationService(configuration: configuration, logger: quietLogger).loadOffsetMap()
+            #expect(map[partition].prunedBelow == 30)
+            #expect(map[partition].ranges.first?.sourceStart == 30)
+            let records = try await readAll(configuration.offsetMapTopic.rawValue, on: sites.brokerB)[0] ?? []
+            #expect(records.contains { $0.value == nil && String(decoding: $0.key ?? [], as: UTF8.self).hasSuffix("/orders/0/m/0") },
+                    "a tombstone for the range stored under source offset 0")
+        }
+    }
+
     @Test("the offset map is stored on the target cluster and in the cache file; lost both, it is rebuilt from the target log")
     func offsetMapStorage() async throws {
         try await withTwoSites { sites in

@@ -16,20 +16,30 @@ struct OffsetMapRecordCodecTests {
         ]
         for update in updates {
             let (key, value) = OffsetMapRecordCodec.encode(update)
-            #expect(try OffsetMapRecordCodec.decode(key: key, value: value) == update)
+            #expect(try OffsetMapRecordCodec.decode(key: key, value: try #require(value)) == update)
         }
-        let (key, value) = OffsetMapRecordCodec.encode(updates[0])
+        let (key, encoded) = OffsetMapRecordCodec.encode(updates[0])
+        let value = try #require(encoded)
         #expect(String(decoding: key, as: UTF8.self) == "dc-a/dc-b/orders/3/m/1200")
         #expect(value.count == 26)
         #expect(value.prefix(2) == [1, 1])
         #expect(String(decoding: OffsetMapRecordCodec.encode(updates[1]).key, as: UTF8.self) == "dc-a/dc-b/dc-c.payments.eu/0/e")
-        #expect(OffsetMapRecordCodec.encode(updates[1]).value.count == 10)
+        #expect(OffsetMapRecordCodec.encode(updates[1]).value?.count == 10)
+    }
+
+    @Test("a removed range is a tombstone for the key its range was stored under")
+    func removedIsATombstone() {
+        let mapped = OffsetMapRecordCodec.encode(OffsetMapUpdate(flow: flow, partition: tp("orders", 3), change: .mapped(MappedRange(sourceStart: 1_200, targetStart: 7, count: 5)!)))
+        let removed = OffsetMapRecordCodec.encode(OffsetMapUpdate(flow: flow, partition: tp("orders", 3), change: .removed(sourceStart: 1_200)))
+        #expect(removed.key == mapped.key)
+        #expect(removed.value == nil)
     }
 
     @Test("every truncation of a valid value is rejected, never a crash")
-    func truncations() {
+    func truncations() throws {
         let update = OffsetMapUpdate(flow: flow, partition: tp("orders", 3), change: .mapped(MappedRange(sourceStart: 5, targetStart: 7, count: 9)!))
-        let (key, value) = OffsetMapRecordCodec.encode(update)
+        let (key, encoded) = OffsetMapRecordCodec.encode(update)
+        let value = try #require(encoded)
         for length in 0..<value.count {
             #expect(throws: MirrorError.self) { try OffsetMapRecordCodec.decode(key: key, value: Array(value.prefix(length))) }
         }
@@ -37,8 +47,9 @@ struct OffsetMapRecordCodecTests {
     }
 
     @Test("malformed keys and values are rejected with a malformed-offset-map error")
-    func malformed() {
-        let good = OffsetMapRecordCodec.encode(OffsetMapUpdate(flow: flow, partition: tp("orders", 3), change: .mapped(MappedRange(sourceStart: 5, targetStart: 7, count: 9)!)))
+    func malformed() throws {
+        let encoded = OffsetMapRecordCodec.encode(OffsetMapUpdate(flow: flow, partition: tp("orders", 3), change: .mapped(MappedRange(sourceStart: 5, targetStart: 7, count: 9)!)))
+        let good = (key: encoded.key, value: try #require(encoded.value))
         func int64(_ value: Int64) -> [UInt8] {
             var bytes: [UInt8] = []
             appendInt64(value, to: &bytes)
@@ -77,7 +88,7 @@ struct OffsetMapRecordCodecTests {
         let good = OffsetMapRecordCodec.encode(OffsetMapUpdate(flow: flow, partition: tp("orders", 3), change: .sourceEnd(99)))
         for _ in 0..<2_000 {
             var key = good.key
-            var value = good.value
+            var value = good.value ?? []
             for _ in 0..<Int.random(in: 1...3, using: &generator) {
                 if Bool.random(using: &generator), !key.isEmpty {
                     key[Int.random(in: 0..<key.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
