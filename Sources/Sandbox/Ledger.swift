@@ -85,6 +85,11 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// The records acknowledged at `site` so far, by key.
+    public func acknowledgements(at site: String) -> [String: Acknowledgement] {
+        state.withLock { $0.acknowledged.filter { $0.value.site == site } }
+    }
+
     /// Extra deliveries per phase.
     public var duplicatesByPhase: [String: Int] { state.withLock { $0.duplicatesByPhase } }
 
