@@ -84,7 +84,7 @@ public struct ScenarioRunner: Sendable {
             lost: totals.lost, deliveredTwice: totals.duplicated, recoveredByReconcile: totals.recovered,
             deliveredTwiceByPhase: session.ledger.duplicatesByPhase,
             allowedDuplicatesByPhase: ["steady": 0, "unplanned": Int(perInterval.rounded(.up)), "planned": 0],
-            lostSample: session.ledger.lostKeys(limit: 20),
+            lostSample: session.ledger.lostKeys(limit: 20), deliveredTwiceSample: session.ledger.deliveredTwice(limitPerPhase: 10),
             atRiskAtFailure: try? atRisk?.get().count, atRisk: try? atRisk?.get(),
             atRiskError: atRisk.flatMap { if case .failure(let error) = $0 { error.message } else { nil } })
         let splitBrain = SandboxReport.SplitBrain(

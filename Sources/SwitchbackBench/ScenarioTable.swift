@@ -57,6 +57,14 @@ struct ScenarioTable {
             + (records.atRisk.map { " (agent " + ($0.reportedByAgent.map(String.init) ?? "-") + ")" } ?? "")
             + "  split-brain \(report.splitBrain.intervals.count)"
         if !report.problems.isEmpty { line += "\n    why: " + report.problems.joined(separator: "\n    why: ") }
+        for (phase, count) in records.deliveredTwiceByPhase.sorted(by: { $0.key < $1.key }) where count > records.allowedDuplicatesByPhase[phase] ?? 0 {
+            let keys = (records.deliveredTwiceSample ?? [:]).filter { $0.value.extraPhases.contains(phase) }.sorted { $0.key < $1.key }.prefix(5)
+            guard !keys.isEmpty else { continue }
+            line += "\n    twice in the \(phase) phase: " + keys.map { key, twice in
+                key + (twice.acknowledgement.map { " (acked \($0.site) \($0.topic)/\($0.partition)@\($0.offset)" } ?? " (not acked")
+                    + (twice.recovered ? ", one delivery a reconciled copy)" : ")")
+            }.joined(separator: ", ")
+        }
         if let error = records.atRiskError { line += "\n    at-risk not measured: \(error)" }
         return line
     }
