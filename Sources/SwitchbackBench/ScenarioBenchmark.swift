@@ -11,25 +11,25 @@ struct ScenarioBenchmark: AsyncParsableCommand {
         commandName: "scenario",
         abstract: "Run a sandbox scenario many times on fresh labs; print failover time and records-at-risk percentiles and the outcomes.",
         discussion: """
-            Each run is `switchback sandbox --scenario NAME` in this process: two LocalKafka
-            brokers (dc-a, dc-b) and three agents (dc-a, dc-b, witness) as child processes of the
-            `switchback` executable, fast detection timings (probe 250ms, down_after 1s, lease
-            2s), a producer and a committing consumer group that follow the sidecar, and an outside
-            observer polling every agent for split brain. Nothing is shared between runs: every run
+            Each run is `switchback sandbox --scenario NAME` in this process: two LocalKafka \
+            brokers (dc-a, dc-b) and three agents (dc-a, dc-b, witness) as child processes of the \
+            `switchback` executable, fast detection timings (probe 250ms, down_after 1s, lease \
+            2s), a producer and a committing consumer group that follow the sidecar, and an outside \
+            observer polling every agent for split brain. Nothing is shared between runs: every run \
             gets new brokers, agents, ports, secrets and a new directory.
 
-            One line per run: PASSED or FAILED, the failover time (the fault to the new site
-            answering active alone), records acknowledged, lost (acknowledged and never
-            delivered), delivered twice, recovered by reconcile, at risk at the failure
-            (acknowledged at the failed site and not at the new one when it began to serve; the
-            agent's own figure in brackets) and split-brain intervals; a failed run says why.
-            At the end: failover time and records at risk p50/p99/max over the runs that
+            One line per run: PASSED or FAILED, the failover time (the fault to the new site \
+            answering active alone), records acknowledged, lost (acknowledged and never \
+            delivered), delivered twice, recovered by reconcile, at risk at the failure \
+            (acknowledged at the failed site and not at the new one when it began to serve; the \
+            agent's own figure in brackets) and split-brain intervals; a failed run says why. \
+            At the end: failover time and records at risk p50/p99/max over the runs that \
             measured them, and how many runs passed and failed, and why.
 
-            Progress goes to standard error, the run lines and the table to standard output.
-            Build everything first (`swift build`): the labs run the `switchback` executable
-            next to this one unless --switchback names another. The figures depend on the build
-            (debug or release) and on the machine's load; the table says which build ran.
+            Progress goes to standard error, the run lines and the table to standard output. \
+            Build everything first (`swift build`): the labs run the `switchback` executable \
+            next to this one unless --switchback names another. The figures depend on the build \
+            (debug or release) and on the machine's load; the table says which build ran. \
             Exits 1 when a run failed.
             """
     )
