@@ -240,7 +240,7 @@ let package = Package(
         .testTarget(
             name: "SandboxTests",
             dependencies: [
-                "Sandbox", "AgentServer", "TestSupport", "KafkaClient",
+                "Sandbox", "AgentServer", "KafkaClient", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -276,6 +276,7 @@ let package = Package(
                 "Mirror",
                 "LocalKafka",
                 "AgentServer",
+                "Sandbox",
                 "Spawning",
                 "SwitchbackConfiguration",
                 "TestSupport",

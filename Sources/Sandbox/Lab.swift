@@ -1,4 +1,6 @@
 import Foundation
+import KafkaClient
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -53,7 +55,7 @@ public final class Lab: Sendable {
                     name: "broker \(site)", executable: executable,
                     arguments: [
                         "broker", "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0", "--data-dir", layout.brokerDirectory(site).path,
-                        "--partitions", "3", "--fsync", "interval", "--log-level", "warning",
+                        "--partitions", String(Self.partitions), "--fsync", "interval", "--log-level", "warning",
                     ],
                     log: log)
                 brokers[site] = broker
@@ -61,7 +63,9 @@ public final class Lab: Sendable {
                 bootstrap[site] = kafka
                 control[site] = endpoint
                 progress("broker \(site) serving on \(kafka)")
+                try await Self.createWorkloadTopic(at: kafka)
             }
+            progress("topic \(LabLayout.topic) created at \(LabLayout.sites.joined(separator: " and ")) (\(Self.partitions) partitions)")
             // The agents' ports were free when picked and released; the brokers may have been
             // given one since (the links below avoid them).
             let brokerPorts = Set(bootstrap.values.compactMap { Int($0.split(separator: ":").last ?? "") }
@@ -100,6 +104,27 @@ public final class Lab: Sendable {
             for broker in brokers.values { await broker.stop(grace: .seconds(5)) }
             for link in links { await link.close() }
             throw error
+        }
+    }
+
+    /// Partitions of every topic in the lab (the brokers' default for topics made on first use).
+    static let partitions = 3
+
+    /// Creates the workload's topic before the agents start, as an application's topics exist
+    /// at every site before disaster recovery is set up. Left to the producer's first send, it
+    /// would appear after the flows had looked for topics, and they look again only every 30 s:
+    /// the steady state before a fault would then mirror nothing.
+    static func createWorkloadTopic(at bootstrap: String) async throws {
+        var logger = Logger(label: "switchback.sandbox.topics")
+        logger.logLevel = .critical
+        do {
+            let admin = try KafkaAdmin(configuration: KafkaClientConfiguration(bootstrapServers: [bootstrap], logLevel: .error), logger: logger)
+            let results = try await admin.createTopics([NewTopic(name: TopicName(LabLayout.topic), partitions: Int32(partitions))])
+            for (_, result) in results {
+                if case .failure(let error) = result, error.code != .topicAlreadyExists { throw error }
+            }
+        } catch {
+            throw SandboxError("cannot create the topic \(LabLayout.topic) at \(bootstrap): \(error)")
         }
     }
 

@@ -21,6 +21,10 @@ public struct LabLayout: Sendable {
     public static let topic = "orders"
     public static let topicPattern = "^(.*\\.)?orders$"
 
+    /// The copy of ``topic`` that a flow from `site` writes at the other site (the agents run
+    /// the `prefix` naming policy: `dc-a.orders`).
+    public static func copyTopic(of site: String) -> String { "\(site).\(topic)" }
+
     public let directory: URL
     /// Each agent's API port (its sidecar, operator and peer routes); ``Lab/start`` replaces
     /// one that a broker or a link was given meanwhile.

@@ -13,6 +13,16 @@ public final class Ledger: Sendable {
         public var offset: Int64
     }
 
+    /// A key delivered more than once: in which phases the extra deliveries came, whether one
+    /// was a copy reconcile republished, and where the key had been acknowledged.
+    public struct DeliveredTwice: Sendable, Hashable, Codable {
+        /// The phase of each delivery beyond the first, in order.
+        public var extraPhases: [String]
+        /// Whether one of the deliveries carried `switchback-recovered`.
+        public var recovered: Bool
+        public var acknowledgement: Acknowledgement?
+    }
+
     /// The counts so far, for the dashboard and the report.
     public struct Totals: Sendable, Hashable {
         public var sent = 0
@@ -36,6 +46,8 @@ public final class Ledger: Sendable {
         var phase = "steady"
         /// Extra deliveries (beyond the first) per phase.
         var duplicatesByPhase: [String: Int] = [:]
+        /// The phase of every delivery beyond the first, per key.
+        var extraPhases: [String: [String]] = [:]
         /// Deliveries per whole second since the origin (what one checkpoint interval holds).
         var deliveriesPerSecond: [Int: Int] = [:]
     }
@@ -64,7 +76,10 @@ public final class Ledger: Sendable {
             state.delivered += 1
             let count = state.deliveries[key, default: 0] + 1
             state.deliveries[key] = count
-            if count > 1 { state.duplicatesByPhase[state.phase, default: 0] += 1 }
+            if count > 1 {
+                state.duplicatesByPhase[state.phase, default: 0] += 1
+                state.extraPhases[key, default: []].append(state.phase)
+            }
             if recovered { state.recoveredKeys.insert(key) }
             state.deliveriesPerSecond[second, default: 0] += 1
         }
@@ -85,6 +100,11 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// The records acknowledged at `site` so far, by key.
+    public func acknowledgements(at site: String) -> [String: Acknowledgement] {
+        state.withLock { $0.acknowledged.filter { $0.value.site == site } }
+    }
+
     /// Extra deliveries per phase.
     public var duplicatesByPhase: [String: Int] { state.withLock { $0.duplicatesByPhase } }
 
@@ -92,6 +112,22 @@ public final class Ledger: Sendable {
     public func deliveries(inSecondBefore instant: ContinuousClock.Instant) -> Int {
         let second = Int((instant - origin).seconds) - 1
         return state.withLock { $0.deliveriesPerSecond[second] ?? 0 }
+    }
+
+    /// Keys delivered more than once, up to `limit` for each phase an extra delivery came in
+    /// (so the few of a strict phase are not crowded out by the many an unplanned one allows),
+    /// lowest keys first.
+    public func deliveredTwice(limitPerPhase limit: Int) -> [String: DeliveredTwice] {
+        state.withLock { state in
+            var sample: [String: DeliveredTwice] = [:]
+            var taken: [String: Int] = [:]
+            for (key, phases) in state.extraPhases.sorted(by: { $0.key < $1.key }) {
+                guard let phase = phases.first(where: { taken[$0, default: 0] < limit }) else { continue }
+                taken[phase, default: 0] += 1
+                sample[key] = DeliveredTwice(extraPhases: phases, recovered: state.recoveredKeys.contains(key), acknowledgement: state.acknowledged[key])
+            }
+            return sample
+        }
     }
 
     /// The acknowledged keys never delivered, with where they were acknowledged (up to `limit`).

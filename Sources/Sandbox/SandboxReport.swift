@@ -20,6 +20,17 @@ public struct SandboxReport: Codable, Sendable {
         public var allowedDuplicatesByPhase: [String: Int]
         /// Up to 20 lost keys with where they had been acknowledged.
         public var lostSample: [String: Ledger.Acknowledgement]
+        /// Up to 10 keys delivered twice per phase, with the phases of the extra deliveries,
+        /// whether one was a reconciled copy, and where the key had been acknowledged.
+        public var deliveredTwiceSample: [String: Ledger.DeliveredTwice]?
+        /// Records acknowledged at the failed site that the site taking over did not hold when
+        /// it began to serve (``RecordsAtRisk``); `nil` without an unplanned failover, or when
+        /// it could not be measured (then ``atRiskError`` says why).
+        public var atRiskAtFailure: Int?
+        /// How ``atRiskAtFailure`` was made up: per partition, out of how many, and the agent's
+        /// own figure.
+        public var atRisk: RecordsAtRisk?
+        public var atRiskError: String?
     }
 
     public struct StepTiming: Codable, Sendable {

@@ -20,7 +20,9 @@ public struct SandboxRunner: Sendable {
         /// `nil`: the dashboard on a terminal, the `failover-failback` scenario without one.
         public var scenario: String?
         public var reportPath: String?
-        public var rate: Double = 200
+        public var rate: Double = Self.defaultRate
+        /// The workload's records per second unless told otherwise.
+        public static let defaultRate: Double = 200
         /// The `switchback` executable the children run.
         public var executable: String
         /// Whether standard input and output are a terminal.
@@ -127,6 +129,17 @@ public struct SandboxRunner: Sendable {
         return report.passed ? 0 : 1
     }
 
+    /// The records at risk, with what they are out of and the agent's own figure.
+    static func atRiskSummary(_ records: SandboxReport.Records) -> String {
+        if let risk = records.atRisk {
+            return "\(risk.count) (of \(risk.acknowledgedAtFailedSite) acknowledged at \(risk.failedSite), not at \(risk.newSite) "
+                + String(format: "%.1f s after the fault", risk.measuredAfterSeconds) + "; agent \(risk.newSite) reported "
+                + (risk.reportedByAgent.map(String.init) ?? "none") + ")"
+                + (risk.byPartition.isEmpty ? "" : " " + risk.byPartition.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+        }
+        return records.atRiskError.map { "not measured: \($0)" } ?? "— (no unplanned failover)"
+    }
+
     static func summary(_ report: SandboxReport) -> String {
         var lines = [
             "scenario \(report.scenario) (\(Int(report.rate)) records/s): \(report.passed ? "PASSED" : "FAILED")",
@@ -134,6 +147,7 @@ public struct SandboxRunner: Sendable {
             "  acknowledged \(report.records.acknowledged), delivered \(report.records.delivered), lost \(report.records.lost), delivered twice \(report.records.deliveredTwice) "
                 + "(" + report.records.deliveredTwiceByPhase.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)/\(report.records.allowedDuplicatesByPhase[$0.key] ?? 0) allowed" }.joined(separator: ", ") + ")",
             "  recovered by reconcile \(report.records.recoveredByReconcile), refused sends \(report.records.refused)",
+            "  records at risk at the failure: " + atRiskSummary(report.records),
             "  split-brain intervals \(report.splitBrain.intervals.count), epoch regressions \(report.splitBrain.epochRegressions.count) (\(report.splitBrain.polls) polls)",
         ]
         for step in report.steps {

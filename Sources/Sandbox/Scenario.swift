@@ -14,12 +14,19 @@ public struct Scenario: Sendable {
         case planned
     }
 
+    /// An unplanned move from a failed site to the one that takes over.
+    public struct Failover: Sendable, Hashable {
+        public var from: String
+        public var to: String
+    }
+
     public struct Step: Sendable {
         public var name: String
         public var phase: Phase
-        /// Whether this step's end is the moment a failover completed (its duration is the
-        /// failover time: from the fault to the new site serving alone).
-        public var measuresFailover = false
+        /// Set when this step's end is the moment a failover completed: the runner then takes
+        /// the failover time (from the fault to the new site serving alone) and the records at
+        /// risk (``RecordsAtRisk``) before the next step.
+        public var failover: Failover?
         public var action: @Sendable (SandboxSession, ScenarioClock) async throws -> Void
     }
 
@@ -41,7 +48,7 @@ public struct Scenario: Sendable {
                 clock.markFault()
                 try await session.lab.blackhole("dc-a")
             },
-            automaticFailover(to: "dc-b"),
+            automaticFailover(from: "dc-a", to: "dc-b"),
             steady("serving at dc-b", .seconds(6), phase: .unplanned),
             Step(name: "heal dc-a", phase: .unplanned) { session, _ in try await session.lab.heal("dc-a") },
             Step(name: "reconcile and reverse flow", phase: .unplanned) { session, _ in
@@ -75,7 +82,7 @@ public struct Scenario: Sendable {
                 clock.markFault()
                 session.lab.partition("dc-a")
             },
-            automaticFailover(to: "dc-b"),
+            automaticFailover(from: "dc-a", to: "dc-b"),
             steady("serving at dc-b while dc-a is cut off", .seconds(6), phase: .unplanned),
             Step(name: "heal the partition", phase: .unplanned) { session, _ in
                 session.lab.heal(partitionOf: "dc-a")
@@ -84,9 +91,10 @@ public struct Scenario: Sendable {
             steady("serving at dc-b, whole again", .seconds(6), phase: .unplanned),
         ])
 
-    /// Waits, from the fault, until `site` serves alone; its duration is the failover time.
-    static func automaticFailover(to site: String) -> Step {
-        Step(name: "automatic failover to \(site)", phase: .unplanned, measuresFailover: true) { session, clock in
+    /// Waits, from the fault at `failed`, until `site` serves alone; its duration is the
+    /// failover time.
+    static func automaticFailover(from failed: String, to site: String) -> Step {
+        Step(name: "automatic failover to \(site)", phase: .unplanned, failover: Failover(from: failed, to: site)) { session, clock in
             try await waitServing(session, site, since: clock.fault, within: .seconds(60))
         }
     }

@@ -8,7 +8,7 @@ struct SwitchbackBench: AsyncParsableCommand {
         commandName: "switchback-bench",
         abstract: "Measure Switchback's throughput and print the figures.",
         subcommands: [
-            ClientBenchmark.self, LocalKafkaBenchmark.self, MirrorBenchmark.self, FailoverBenchmark.self, AgentIdleBenchmark.self,
+            ClientBenchmark.self, LocalKafkaBenchmark.self, MirrorBenchmark.self, FailoverBenchmark.self, ScenarioBenchmark.self, AgentIdleBenchmark.self,
             BenchBrokerCommand.self,
         ]
     )

@@ -50,7 +50,7 @@ struct SandboxCommand: AsyncParsableCommand {
     var keep = false
 
     @Option(help: "Records per second the workload's producer writes.")
-    var rate: Double = 200
+    var rate: Double = SandboxRunner.Options.defaultRate
 
     func validate() throws {
         if let scenario, Scenario.named(scenario) == nil {

@@ -23,4 +23,22 @@ import Testing
         #expect(ledger.deliveries(inSecondBefore: origin + .seconds(2)) == 2)
         #expect(ledger.deliveries(inSecondBefore: origin + .seconds(1)) == 1)
     }
+
+    @Test func theDeliveredTwiceSampleKeepsAFewKeysOfEveryPhase() {
+        let ledger = Ledger(origin: .now)
+        let where_ = Ledger.Acknowledgement(site: "dc-a", topic: "orders", partition: 1, offset: 7)
+        ledger.enter(phase: "unplanned")
+        for number in 1...30 {
+            ledger.delivered(OrderProducer.key(number), recovered: false)
+            ledger.delivered(OrderProducer.key(number), recovered: false)
+        }
+        ledger.acknowledged(OrderProducer.key(40), where_)
+        ledger.delivered(OrderProducer.key(40), recovered: true)
+        ledger.enter(phase: "planned")
+        ledger.delivered(OrderProducer.key(40), recovered: false)
+        let sample = ledger.deliveredTwice(limitPerPhase: 5)
+        #expect(sample.count == 6)
+        #expect(sample.values.filter { $0.extraPhases == ["unplanned"] }.count == 5)
+        #expect(sample[OrderProducer.key(40)] == Ledger.DeliveredTwice(extraPhases: ["planned"], recovered: true, acknowledgement: where_))
+    }
 }
