@@ -42,6 +42,10 @@ public final class GroupCheckpointer: Service, Sendable {
         var latest: [ConsumerGroupID: GroupCheckpoint] = [:]
         var lastCommitted: [ConsumerGroupID: [TopicPartition: Offset]] = [:]
         var gauges: [ConsumerGroupID: Gauge] = [:]
+        /// Set by ``GroupCheckpointer/retire()``: no store or commit starts any more.
+        var retired = false
+        /// Rounds storing or committing now.
+        var writing = 0
     }
 
     /// The label of the checkpoint-age gauge (seconds since the group's newest checkpoint read
@@ -91,6 +95,15 @@ public final class GroupCheckpointer: Service, Sendable {
 
     /// The newest checkpoint stored of each group.
     public var latest: [ConsumerGroupID: GroupCheckpoint] { state.withLock { $0.latest } }
+
+    /// Stores and commits nothing from now on; a round already writing finishes its writes
+    /// (``isWriting`` says when). Why: a promotion positions the groups at the target once the
+    /// flow has stopped, and a checkpointer blocked on a blackholed source (reads that wait out
+    /// their timeouts) must neither hold the promotion up nor commit an older position after it.
+    public func retire() { state.withLock { $0.retired = true } }
+
+    /// Whether a round is storing checkpoints or committing them at the target now.
+    public var isWriting: Bool { state.withLock { $0.writing > 0 } }
 
     /// Checkpoints every interval until cancelled or shut down gracefully.
     public func run() async throws {
@@ -222,16 +235,21 @@ public final class GroupCheckpointer: Service, Sendable {
             if !active { plans.append(plan) }
         }
 
-        let all = state.withLock { state in
+        // Retired while reading: write nothing. Otherwise the writes below count as in flight.
+        let all: [GroupCheckpoint]? = state.withLock { state in
+            guard !state.retired else { return nil }
+            state.writing += 1
             for checkpoint in round.checkpoints { state.latest[checkpoint.group] = checkpoint }
             return Array(state.latest.values)
         }
+        guard let all else { return round }
+        defer { state.withLock { $0.writing -= 1 } }
         try await store.store(round.checkpoints, all: all, producer: clients.producer)
 
         let service = OffsetTranslationService(configuration: configuration, logger: logger, now: now)
         for plan in plans {
             let commits = plan.commits
-            if state.withLock({ $0.lastCommitted[plan.group] }) == commits { continue }
+            if state.withLock({ $0.retired || $0.lastCommitted[plan.group] == commits }) { continue }
             var result = GroupTranslationResult(report: TranslationReport(plans: []), dryRun: false, commitFailures: [:], groupErrors: [:])
             await service.execute(plan, dryRun: false, admin: clients.target, into: &result)
             if let failures = result.commitFailures[plan.group], !failures.isEmpty {

@@ -34,9 +34,6 @@ public final class FlowSupervisor: Service, Sendable {
         var reverseOf: FlowRoute?
         /// Cancels the task that runs the flow.
         var cancel: FlowCancellation
-        /// Set once the flow *and* its checkpointer have ended (a checkpointer round still
-        /// running would commit group offsets at the target after the flow stopped).
-        var ended = SupervisionEnd()
     }
 
     public let plan: FlowPlan
@@ -131,6 +128,8 @@ public final class FlowSupervisor: Service, Sendable {
     @discardableResult
     public func stop(_ route: FlowRoute, drainWithin: Duration?) async -> Bool {
         guard let entry = running.withLock({ $0.removeValue(forKey: route) }) else { return false }
+        // From here on the checkpointer writes nothing (a drain's last positions are read live).
+        entry.checkpointer.retire()
         var drained = false
         if let drainWithin {
             // Unstructured: `drain` waits for the flow without heeding cancellation, and a flow
@@ -146,8 +145,10 @@ public final class FlowSupervisor: Service, Sendable {
             entry.cancel.cancel()
             _ = await finishes(entry.flow, within: Self.stopLimit)
         }
-        if !(await entry.ended.wait(within: Self.stopLimit)) {
-            logger.warning("the flow's checkpointer did not stop in time", metadata: ["flow": "\(route)"])
+        // Only a write in flight is waited for: a checkpointer blocked reading an unreachable
+        // source writes nothing once retired, and its task ends with the supervision.
+        if !(await checkpointerStopsWriting(entry.checkpointer, within: Self.stopLimit)) {
+            logger.warning("the flow's checkpointer was still writing after the stop limit", metadata: ["flow": "\(route)"])
         }
         logger.notice("stopped flow", metadata: ["flow": "\(route)", "drained": "\(drained)"])
         return drained
@@ -155,6 +156,15 @@ public final class FlowSupervisor: Service, Sendable {
 
     /// How long a stopped flow may take to finish before it is cancelled.
     static let stopLimit: Duration = .seconds(5)
+
+    private func checkpointerStopsWriting(_ checkpointer: GroupCheckpointer, within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while checkpointer.isWriting {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
 
     /// Whether `flow` has finished (stopped or failed) within `limit`; polls its phase, since
     /// waiting for it does not end on cancellation.
@@ -219,7 +229,6 @@ public final class FlowSupervisor: Service, Sendable {
             while let flowEnded = await group.next(), !flowEnded {}
             group.cancelAll()
         }
-        entry.ended.set()
         running.withLock { running in
             if running.values.contains(where: { $0.flow === entry.flow }) {
                 running = running.filter { $0.value.flow !== entry.flow }
@@ -241,22 +250,5 @@ final class FlowCancellation: Sendable {
     func cancel() {
         requested.withLock { $0 = true }
         action.withLock { $0 }?()
-    }
-}
-
-/// Whether a supervised flow and its checkpointer have both ended.
-final class SupervisionEnd: Sendable {
-    private let ended = Mutex(false)
-
-    func set() { ended.withLock { $0 = true } }
-
-    /// Whether it ended within `limit` (polled: the supervision does not end on cancellation).
-    func wait(within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while !ended.withLock({ $0 }) {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
     }
 }

@@ -166,6 +166,30 @@ struct GroupCheckpointTests {
         }
     }
 
+    @Test("a retired checkpointer stores and commits nothing: the flow's stop does not wait for rounds blocked on the source")
+    func retiredWritesNothing() async throws {
+        try await withTwoSites { sites in
+            try await createTopic("orders", partitions: 1, on: sites.brokerA)
+            try await produce(sampleRecords(topic: "orders", count: 50, partitions: 1), to: sites.brokerA)
+            let configuration = try sites.flow(from: TwoSites.a, to: TwoSites.b)
+            let (flow, running) = try await runFlowUntilCopied(configuration, partitions: 1, perPartition: 50)
+            try await GroupTranslationTests.commit(group: "billing", topic: "orders", [0: 40], on: sites.brokerA)
+            let checkpointer = GroupCheckpointer(flow: flow, logger: quietLogger)
+            checkpointer.retire()
+            let round = try await checkpointer.checkpointNow()
+            #expect(!checkpointer.isWriting)
+            #expect(checkpointer.latest.isEmpty, "nothing stored: \(round.checkpoints)")
+            #expect(round.committed.isEmpty)
+            #expect(try await committedOffsets(group: "billing", topic: "dc-a.orders", partitions: 1, on: sites.brokerB).isEmpty)
+            // A checkpointer that is not retired does both.
+            let working = try await GroupCheckpointer(flow: flow, logger: quietLogger).checkpointNow()
+            #expect(working.committed.map(\.rawValue) == ["billing"])
+            #expect(try await committedOffsets(group: "billing", topic: "dc-a.orders", partitions: 1, on: sites.brokerB) == [0: 40])
+            try await flow.drain()
+            try await running.value
+        }
+    }
+
     @Test("the running service checkpoints every interval until shut down")
     func runsEveryInterval() async throws {
         try await withTwoSites { sites in
