@@ -15,16 +15,18 @@
  * names only the epoch, as `CommitAck` does). A lease request is answered by each voter at
  * once or never (see README: a later answer only ends that voter's grant later).
  *
- * Time: a global discrete clock (`tick`). Each agent reads its own local clock, which may run
- * up to one tick ahead of global time and fall back (`sk[i]` is 0 or 1): any interval an agent
- * measures may be off by one tick either way, the drift the lease safety margin must absorb.
- * Every instant an agent stores is kept as "its local deadline minus global time", counted
- * down on each tick and floored at 0 (0 means "passed" for every check below), so the state
- * space is finite without a time horizon.
+ * Time: one discrete clock (`tick`), and clock drift as an adversary: every interval an agent
+ * measures on its own clock (a lease it holds or grants, the lease remaining it reports, the
+ * wait it waits out) may be off by up to DRIFT ticks, and the model always takes the error in
+ * the direction that endangers safety: the holder serves DRIFT longer, a voter's grant ends
+ * and its report is DRIFT shorter, a candidate's wait is DRIFT shorter. Each error only lets
+ * something happen earlier or last longer, so every behaviour with smaller errors is included.
+ * Every instant is kept as "ticks from now", counted down on each tick and floored at 0
+ * ("passed"), so the state space is finite without a time horizon.
  *
  * Lease settings differ between agents, as in a rolling change (issue 11 item 1): A and W run
  * LONG ticks, B still SHORT. The margin (leaseSafetyMargin) is MARGIN ticks: three clocks take
- * part in a lease hand-over (holder, voter, new leader), each may be off by one tick.
+ * part in a lease hand-over (holder, voter, new leader), each may be off by DRIFT.
  *
  * Each fix of issue 11 is on unless its switch reverts it:
  *   -DREVERT_LEASE_DURATION  item 1: a lease request carries no duration and a grant reports
@@ -72,9 +74,14 @@
 #ifndef SHORT
 #define SHORT   4
 #endif
-#ifndef MARGIN
-#define MARGIN  3
+#ifndef DRIFT
+#define DRIFT   1
 #endif
+#ifndef MARGIN
+#define MARGIN  (3 * DRIFT)
+#endif
+/* a - b, floored at 0 */
+#define SUB(a, b)     ((a) > (b) -> (a) - (b) : 0)
 /* ElectionPolicy.leaseDuration of each agent. */
 #define L(i)    ((i) == B -> SHORT : LONG)
 
@@ -101,7 +108,6 @@ byte accE[N], accS[N];  /* accepted: a leader's configuration stored here (accE 
 byte vo[N];             /* the newest epoch in which it voted for another candidate (see ABANDONED) */
 
 /* ---- In memory ---- */
-byte sk[N];             /* local clock minus global time: 0 or 1 */
 byte phase[N];          /* candidacy phase */
 byte prop[N];           /* the candidacy's proposal: active site (its epoch is cur) */
 byte until[N];          /* COLLECT: latest lease end the votes report; WAIT: end of the wait */
@@ -170,7 +176,7 @@ hidden int clock;             /* global time, only for the printed trail */
 /* Election.isReaffirming: it stands to keep its own site active, on the lease it has. */
 #define REAFFIRMING(i) (phase[i] != IDLE && prop[i] == SITE(i))
 /* Election.isServingActive, read on the agent's own clock. */
-#define SERVING(h)     (comS[h] == SITE(h) && (cur[h] == comE[h] || ABANDONED(h) || REAFFIRMING(h)) && leaseE[h] == comE[h] + 1 && sk[h] < valid[h])
+#define SERVING(h)     (comS[h] == SITE(h) && (cur[h] == comE[h] || ABANDONED(h) || REAFFIRMING(h)) && leaseE[h] == comE[h] + 1 && valid[h] > 0)
 /* startLeaseRound's guard; in this model (unless SWIFT_TODAY) the holder's own grant obeys
  * the rule of item 2 as every other voter's does: not after storing a newer configuration. */
 #ifdef SWIFT_TODAY
@@ -188,6 +194,7 @@ inline SET_COM(who, epoch, site) { assert(epoch > comE[who]); comE[who] = epoch;
 /* Property 2: at most one configuration committed per epoch. */
 inline COMMITTED(epoch, site) {
     cm[epoch] = cm[epoch] | BIT(site - 1);
+    if :: cm[epoch] == 3 -> printf("MSC: t=%d two configurations committed in e%d\n", clock, epoch) :: else -> skip fi;
     assert(cm[epoch] != 3)
 }
 
@@ -195,16 +202,11 @@ inline COMMITTED(epoch, site) {
  * out what it reports; with its own vote that is a majority: it leads the epoch and waits
  * until every reported lease is over (waitingOutLease). */
 inline COUNT_VOTE(who, voter, epoch, remaining) {
-    until[who] = MAX(until[who], sk[who] + REPORTED(who, remaining));
+    until[who] = MAX(until[who], SUB(REPORTED(who, remaining), DRIFT));
     phase[who] = WAIT;
-    printf("MSC: t=%d %d leads e%d with the vote of %d, waits %d\n", clock, who, epoch, voter, until[who] - sk[who])
+    printf("MSC: t=%d %d leads e%d with the vote of %d, waits %d\n", clock, who, epoch, voter, until[who])
 }
 
-#ifdef NO_DRIFT
-inline PICK_SKEW(x) { skip }
-#else
-inline PICK_SKEW(x) { if :: sk[x] = 0 :: sk[x] = 1 fi }
-#endif
 inline PICK_AGENT(x) { if :: x = A :: x = B :: x = W fi }
 /* An agent (or holder) i for which P(i) holds; not executable if there is none, so that a
  * step begins only when it can happen. */
@@ -212,8 +214,8 @@ inline PICK_AGENT(x) { if :: x = A :: x = B :: x = W fi }
 #define PICK2(x, P)   if :: P(A) -> x = A :: P(B) -> x = B fi
 #define MAY_STAND(i)  (phase[i] == IDLE && cur[i] < MAXE)
 #define COLLECTING(i) (phase[i] == COLLECT)
-#define WAITED(i)     (phase[i] == WAIT && sk[i] >= until[i])
-#define GIVES_UP(i)   (phase[i] == COLLECT || phase[i] == COMMIT)
+#define WAITED(i)     (phase[i] == WAIT && until[i] == 0)
+#define GIVES_UP(i)   (phase[i] != IDLE)
 #define COMMITTING(i) (phase[i] == COMMIT)
 inline PICK_SITE(x) { if :: x = SA :: x = SB fi }
 /* What candidate `who` stands for (Election+Automation.swift desiredCandidacy; operator
@@ -235,10 +237,10 @@ inline ANSWER_ROUND(h, who) {
     if
     :: MAY_GRANT(who, h) ->
         d = GRANTED(h, who);
-        gu[who] = MAX(gu[who], sk[who] + d);
+        gu[who] = MAX(gu[who], SUB(d, DRIFT));
         d = HOLDS_FOR(h, d);
         if
-        :: d > MARGIN && sk[h] + d - MARGIN > valid[h] -> valid[h] = sk[h] + d - MARGIN
+        :: d > MARGIN && d - MARGIN + DRIFT > valid[h] -> valid[h] = d - MARGIN + DRIFT
         :: else -> skip
         fi;
         printf("MSC: t=%d %d grants %d's lease in e%d for %d\n", clock, who, h, comE[h], d)
@@ -252,7 +254,7 @@ inline LEASE_ROUND(h) {
     if
     :: MAY_RENEW(h) ->
         if :: leaseE[h] != comE[h] + 1 -> leaseE[h] = comE[h] + 1; valid[h] = 0 :: else -> skip fi;
-        gu[h] = MAX(gu[h], sk[h] + L(h));
+        gu[h] = MAX(gu[h], SUB(L(h), DRIFT));
         if
         :: h == A -> ANSWER_ROUND(h, B); ANSWER_ROUND(h, W)
         :: else -> ANSWER_ROUND(h, A); ANSWER_ROUND(h, W)
@@ -275,22 +277,18 @@ inline ADOPT(who, epoch, site) {
 
 active proctype election() {
     /* Election.init: a starting voter assumes it just granted a full lease. */
-    d_step { for (i : 0 .. N - 1) { voted[i] = NONE; comS[i] = SA; gu[i] = L(i) } }
+    d_step { for (i : 0 .. N - 1) { voted[i] = NONE; comS[i] = SA; gu[i] = SUB(L(i), DRIFT) } }
     do
-    /* Global time passes: every stored instant comes one tick closer. Each local clock
-     * advances with it, or (drift) ends up one tick ahead of it, or, if it was ahead, stands
-     * still and is back on global time. */
-    :: atomic {
+    /* Time passes: every stored instant comes one tick closer. */
+    :: d_step {
         clock++;
-        PICK_SKEW(A); PICK_SKEW(B); PICK_SKEW(W);
-        d_step {
-            for (i : 0 .. N - 1) {
-                if :: until[i] > 0 -> until[i]-- :: else -> skip fi;
-                if :: gu[i] > 0 -> gu[i]-- :: else -> skip fi
-            }
-            if :: valid[A] > 0 -> valid[A]-- :: else -> skip fi;
-            if :: valid[B] > 0 -> valid[B]-- :: else -> skip fi
-        } }
+        for (i : 0 .. N - 1) {
+            if :: until[i] > 0 -> until[i]-- :: else -> skip fi;
+            if :: gu[i] > 0 -> gu[i]-- :: else -> skip fi
+        }
+        if :: valid[A] > 0 -> valid[A]-- :: else -> skip fi;
+        if :: valid[B] > 0 -> valid[B]-- :: else -> skip fi
+        }
 
     /* Election+Automation.swift onTick: the active site's agent renews its lease. */
     :: atomic { PICK2(c, MAY_RENEW); LEASE_ROUND(c) }
@@ -320,7 +318,7 @@ active proctype election() {
         if
         :: v != c && HAS(vreq[e], c) && e > cur[v] ->
             SET_CUR(v, e); voted[v] = c; vo[v] = e; phase[v] = IDLE; until[v] = 0;
-            d = (gu[v] > sk[v] -> gu[v] - sk[v] : 0);
+            d = gu[v];
             printf("MSC: t=%d %d votes for %d in e%d, lease remaining %d\n", clock, v, c, e, d);
             if :: phase[c] == COLLECT && cur[c] == e -> COUNT_VOTE(c, v, e, d) :: true fi;
 #ifdef REVERT_VOTE_BINDING
@@ -342,7 +340,10 @@ active proctype election() {
         printf("MSC: t=%d %d asks to commit e%d site %d\n", clock, c, e, prop[c]) }
 
     /* progressCandidacy: a candidacy collecting votes or commit acknowledgements gives up
-     * (electionTimeout, at any moment here). */
+     * (electionTimeout, at any moment here); or the candidate restarts, which ends a candidacy
+     * in any phase (candidacies are never resumed). A restart's other effects only make things
+     * safer (the lease is forgotten, the voter assumes it just granted a full lease), so they
+     * are left out. */
     :: atomic { PICK3(c, GIVES_UP);
         phase[c] = IDLE; until[c] = 0;
         printf("MSC: t=%d %d gives up in e%d\n", clock, c, cur[c]) }
@@ -392,15 +393,6 @@ active proctype election() {
         :: else -> skip
         fi }
 
-#ifndef NO_RESTART
-    /* A restart: the durable state stays; the candidacy and the lease are gone, and the voter
-     * assumes it just granted a full lease (Election.init). */
-    :: atomic { PICK_AGENT(v);
-        phase[v] = IDLE; until[v] = 0;
-        if :: v != W -> leaseE[v] = 0; valid[v] = 0 :: else -> skip fi;
-        gu[v] = MAX(gu[v], sk[v] + L(v));
-        printf("MSC: t=%d %d restarts\n", clock, v) }
-#endif
     od
 }
 
