@@ -100,6 +100,12 @@
 /* The site of agent i (the witness has none). */
 #define SITE(i)       ((i) == A -> SA : ((i) == B -> SB : NOSITE))
 
+/* Names for the printed trail: AG(i) of agent i, ST(s) of site s. */
+mtype = { dc_a, dc_b, witness };
+mtype = { site_a, site_b };
+#define AG(i)         (3 - (i))
+#define ST(s)         (6 - (s))
+
 /* ---- Durable (ElectionState) ---- */
 byte cur[N];            /* currentEpoch */
 byte voted[N];          /* votedFor in cur */
@@ -204,7 +210,7 @@ inline COMMITTED(epoch, site) {
 inline COUNT_VOTE(who, voter, epoch, remaining) {
     until[who] = MAX(until[who], SUB(REPORTED(who, remaining), DRIFT));
     phase[who] = WAIT;
-    printf("MSC: t=%d %d leads e%d with the vote of %d, waits %d\n", clock, who, epoch, voter, until[who])
+    printf("MSC: t=%d %e leads e%d with the vote of %e, waits %d\n", clock, AG(who), epoch, AG(voter), until[who])
 }
 
 inline PICK_AGENT(x) { if :: x = A :: x = B :: x = W fi }
@@ -236,14 +242,14 @@ inline PICK_EPOCH(x) { select(x : 1 .. MAXE) }
 inline ANSWER_ROUND(h, who) {
     if
     :: MAY_GRANT(who, h) ->
-        d = GRANTED(h, who);
+        d = GRANTED(h, who); old = d;
         gu[who] = MAX(gu[who], SUB(d, DRIFT));
         d = HOLDS_FOR(h, d);
         if
         :: d > MARGIN && d - MARGIN + DRIFT > valid[h] -> valid[h] = d - MARGIN + DRIFT
         :: else -> skip
         fi;
-        printf("MSC: t=%d %d grants %d's lease in e%d for %d\n", clock, who, h, comE[h], d)
+        printf("MSC: t=%d %e grants %e's lease in e%d for %d (%e holds it %d more)\n", clock, AG(who), AG(h), comE[h], old, AG(h), valid[h])
     :: true
     fi
 }
@@ -271,7 +277,7 @@ inline ADOPT(who, epoch, site) {
     if :: accE[who] <= epoch -> accE[who] = 0; accS[who] = NOSITE :: else -> skip fi;
     phase[who] = IDLE; until[who] = 0;
     if :: who != W -> leaseE[who] = 0; valid[who] = 0 :: else -> skip fi;
-    printf("MSC: t=%d %d adopts e%d site %d\n", clock, who, epoch, site);
+    printf("MSC: t=%d %e adopts e%d: %e active\n", clock, AG(who), epoch, ST(site));
     if :: site == SITE(who) -> LEASE_ROUND(who) :: else -> skip fi
 }
 
@@ -303,7 +309,7 @@ active proctype election() {
             SET_CUR(c, e); voted[c] = c;
             phase[c] = COLLECT; prop[c] = s; until[c] = gu[c];
             vreq[e] = vreq[e] | BIT(c);
-            printf("MSC: t=%d %d stands in e%d for site %d\n", clock, c, e, s)
+            printf("MSC: t=%d %e stands in e%d for %e\n", clock, AG(c), e, ST(s))
         :: else -> skip
         fi }
 
@@ -319,7 +325,7 @@ active proctype election() {
         :: v != c && HAS(vreq[e], c) && e > cur[v] ->
             SET_CUR(v, e); voted[v] = c; vo[v] = e; phase[v] = IDLE; until[v] = 0;
             d = gu[v];
-            printf("MSC: t=%d %d votes for %d in e%d, lease remaining %d\n", clock, v, c, e, d);
+            printf("MSC: t=%d %e votes for %e in e%d, lease remaining %d\n", clock, AG(v), AG(c), e, d);
             if :: phase[c] == COLLECT && cur[c] == e -> COUNT_VOTE(c, v, e, d) :: true fi;
 #ifdef REVERT_VOTE_BINDING
             old = 3 - v - c;
@@ -337,7 +343,7 @@ active proctype election() {
         accE[c] = e; accS[c] = prop[c];
         stored[e * 2 + prop[c] - 1] = stored[e * 2 + prop[c] - 1] | BIT(c);
         creq[IX(e, c)] = prop[c];
-        printf("MSC: t=%d %d asks to commit e%d site %d\n", clock, c, e, prop[c]) }
+        printf("MSC: t=%d %e asks to commit e%d: %e active\n", clock, AG(c), e, ST(prop[c])) }
 
     /* progressCandidacy: a candidacy collecting votes or commit acknowledgements gives up
      * (electionTimeout, at any moment here); or the candidate restarts, which ends a candidacy
@@ -346,7 +352,7 @@ active proctype election() {
      * are left out. */
     :: atomic { PICK3(c, GIVES_UP);
         phase[c] = IDLE; until[c] = 0;
-        printf("MSC: t=%d %d gives up in e%d\n", clock, c, cur[c]) }
+        printf("MSC: t=%d %e gives up (or restarts) in e%d\n", clock, AG(c), cur[c]) }
 
     /* Election+Voting.swift onCommitRequest: v stores leader c's configuration of epoch e if it
      * is newer than v's committed one and COMMIT_FROM; drops v's own candidacy of an older
@@ -362,7 +368,7 @@ active proctype election() {
                 accE[v] = e; accS[v] = s;
                 stored[e * 2 + s - 1] = stored[e * 2 + s - 1] | BIT(v);
                 if :: phase[v] != IDLE && old < e -> phase[v] = IDLE; until[v] = 0 :: else -> skip fi;
-                printf("MSC: t=%d %d stores %d's e%d site %d\n", clock, v, c, e, s)
+                printf("MSC: t=%d %e stores %e's e%d: %e active\n", clock, AG(v), AG(c), e, ST(s))
             :: else -> skip
             fi;
             cack[e] = cack[e] | BIT(v)
@@ -376,7 +382,7 @@ active proctype election() {
         if
         :: v != c && HAS(cack[e], v) ->
             s = prop[c];
-            printf("MSC: t=%d %d commits e%d site %d (ack of %d)\n", clock, c, e, s, v);
+            printf("MSC: t=%d %e commits e%d: %e active (acknowledged by %e)\n", clock, AG(c), e, ST(s), AG(v));
             COMMITTED(e, s);
             ADOPT(c, e, s)
         :: else -> skip
@@ -401,7 +407,7 @@ active proctype monitor() {
 end:
     do
     :: atomic { SERVING(A) && SERVING(B) ->
-        printf("MSC: t=%d both serve active: %d in e%d and %d in e%d\n", clock, A, comE[A], B, comE[B]);
+        printf("MSC: t=%d both serve active: dc_a in e%d and dc_b in e%d\n", clock, comE[A], comE[B]);
         assert(false) }
     od
 }

@@ -120,7 +120,7 @@ struct SpinCheck {
         let check = SpinCheck(defines: defines, report: report, errors: errors, states: states, seconds: seconds, counterexample: counterexample)
         print("spin model, \(label): \(errors) errors, \(states) states, \(String(format: "%.1f", seconds)) s")
         if let counterexample {
-            print("counterexample (\(label)); agents 0 = dc-a, 1 = dc-b, 2 = witness; sites 1 = a, 2 = b; t = global time:\n\(counterexample)")
+            print("counterexample (\(label)); t is global time in ticks, eN an epoch:\n\(counterexample)")
         }
         return check
     }
