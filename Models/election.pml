@@ -8,12 +8,13 @@
  *
  * One step of the model is one atomic event at one agent, like one `Election.handle` call.
  *
- * The network: vote requests, votes, commit requests and commit acknowledgements are kept as
- * the set of messages sent, each deliverable at any later time, any number of times, in any
- * order, or never. A granted vote may also reach a candidate it was not sent to (replayed or
- * misdirected, issue 11 item 3), and a commit acknowledgement any leader of its epoch (it
- * names only the epoch, as `CommitAck` does). A lease request is answered by each voter at
- * once or never (see README: a later answer only ends that voter's grant later).
+ * The network: vote requests, commit requests and commit acknowledgements are kept as the set
+ * of messages sent, each deliverable at any later time, any number of times, in any order, or
+ * never; a commit acknowledgement reaches any leader of its epoch (it names only the epoch, as
+ * `CommitAck` does). A vote reaches its candidate at once or never (later it would only make
+ * the candidate wait longer), and a copy may reach the third agent (replayed or misdirected,
+ * issue 11 item 3). A lease request is answered by each voter at once or never (a later
+ * answer only ends that voter's grant later; see README).
  *
  * Time: one discrete clock (`tick`), and clock drift as an adversary: every interval an agent
  * measures on its own clock (a lease it holds or grants, the lease remaining it reports, the
