@@ -41,7 +41,8 @@
  *
  * Two rules are stricter here than in Sources/Consensus today, because the model found that
  * without them two sites serve at once even with all three fixes (see Models/README.md);
- * -DSWIFT_TODAY takes both out, to show that counterexample:
+ * -DSWIFT_TODAY takes both out, to show that counterexample (-DWITHOUT_HOLDER_RULE and
+ * -DWITHOUT_VOTE_RULE take out one each):
  *   - the lease holder's own grant obeys item 2's rule too (no renewal after storing a newer
  *     configuration): startLeaseRound does not check acceptedNewer for the holder itself;
  *   - abandonedOwnElection is false for an agent that voted for another candidate in an epoch
@@ -176,6 +177,10 @@ hidden int clock;             /* global time, only for the printed trail */
  * voted for no other candidate in an epoch past its committed one (vo): that candidate
  * counted on this agent's last grant for the old epoch being final, and can still commit. */
 #ifdef SWIFT_TODAY
+#define WITHOUT_HOLDER_RULE
+#define WITHOUT_VOTE_RULE
+#endif
+#ifdef WITHOUT_VOTE_RULE
 #define ABANDONED(i)   (cur[i] > comE[i] && voted[i] == (i) && phase[i] == IDLE && accE[i] != cur[i])
 #else
 #define ABANDONED(i)   (cur[i] > comE[i] && voted[i] == (i) && phase[i] == IDLE && accE[i] != cur[i] && vo[i] <= comE[i])
@@ -186,7 +191,7 @@ hidden int clock;             /* global time, only for the printed trail */
 #define SERVING(h)     (comS[h] == SITE(h) && (cur[h] == comE[h] || ABANDONED(h) || REAFFIRMING(h)) && leaseE[h] == comE[h] + 1 && valid[h] > 0)
 /* startLeaseRound's guard; in this model (unless SWIFT_TODAY) the holder's own grant obeys
  * the rule of item 2 as every other voter's does: not after storing a newer configuration. */
-#ifdef SWIFT_TODAY
+#ifdef WITHOUT_HOLDER_RULE
 #define MAY_RENEW(h)   (comS[h] == SITE(h) && (cur[h] == comE[h] || ABANDONED(h)))
 #else
 #define MAY_RENEW(h)   (comS[h] == SITE(h) && (cur[h] == comE[h] || ABANDONED(h)) && !STORED_NEWER(h))

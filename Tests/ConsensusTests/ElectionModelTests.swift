@@ -41,10 +41,10 @@ struct ElectionModelTests {
         check.expectCounterexample(showing: "both serve active")
     }
 
-    /// The model's two rules that Sources/Consensus does not have yet (the holder's own grant
-    /// obeys item 2; `abandonedOwnElection` is false after voting for another candidate in a
-    /// newer epoch): without them spin finds two sites serving even with all three fixes.
-    /// This documents the counterexample until the Swift code gets the same rules.
+    /// The model's two rules that Sources/Consensus does not have yet (`abandonedOwnElection`
+    /// is false after voting for another candidate in a newer epoch; the holder's own grant
+    /// obeys item 2): without them spin finds two sites serving even with all three fixes
+    /// (Models/README.md). This shows the counterexample until the Swift code has the rules.
     @Test func theRulesTheSwiftCodeLacksAreNeeded() async throws {
         let check = try await SpinCheck.run(defines: ["SWIFT_TODAY"])
         check.expectCounterexample(showing: "both serve active")
