@@ -265,7 +265,7 @@ let package = Package(
         .target(name: "Consensus", dependencies: ["DurableFiles", "Sites"]),
         .testTarget(
             name: "ConsensusTests",
-            dependencies: ["Consensus", "Sites"]
+            dependencies: ["Consensus", "Sites", "Spawning"]
         ),
         // Benchmarks that print figures (`swift run -c release switchback-bench client`).
         .executableTarget(
