@@ -59,9 +59,14 @@ extension Election {
     /// can lead that epoch, so nobody counts on this voter's last grant for the old one; without
     /// this, a failed candidate would refuse the active site's renewals until the next commit,
     /// leaving its lease hanging on every remaining voter.
+    ///
+    /// Not when it voted for another candidate in an epoch after `epoch` before standing itself
+    /// (the hole the spin model found, Models/README.md): that candidate may commit its epoch
+    /// with the other voters and count on this voter's grant for `epoch` being over.
     func abandonedOwnElection(after epoch: Epoch) -> Bool {
         state.currentEpoch > epoch && state.votedFor == me && candidacy == nil
             && state.accepted?.epoch != state.currentEpoch
+            && !(state.votedForAnotherIn.map { $0 > epoch } ?? false)
     }
 
     mutating func onLeaseAck(_ ack: LeaseAck, from peer: AgentID, now: MonotonicInstant, _ actions: inout [ElectionAction]) {

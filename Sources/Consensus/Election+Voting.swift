@@ -162,6 +162,7 @@ extension Election {
         if !repeated {
             state.currentEpoch = proposal.epoch
             state.votedFor = peer
+            if peer != me { state.votedForAnotherIn = max(state.votedForAnotherIn ?? proposal.epoch, proposal.epoch) }
             persist(&actions)
             if let running = candidacy, running.epoch < proposal.epoch {
                 candidacy = nil
@@ -232,6 +233,7 @@ extension Election {
                 state.currentEpoch = config.epoch
                 state.votedFor = peer
             }
+            if peer != me { state.votedForAnotherIn = max(state.votedForAnotherIn ?? config.epoch, config.epoch) }
             state.accepted = config
             persist(&actions)
             audit(.commitAccepted, "stored \(peer)'s \(config)", &actions)

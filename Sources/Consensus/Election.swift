@@ -238,6 +238,7 @@ public struct Election: Sendable {
             state.votedFor = nil
         }
         if let accepted = state.accepted, accepted.epoch <= config.epoch { state.accepted = nil }
+        if let bound = state.votedForAnotherIn, bound <= config.epoch { state.votedForAnotherIn = nil }
         highestEpochSeen = max(highestEpochSeen, config.epoch)
         if var rejoining = rejoin {
             rejoining.note(config.epoch)

@@ -36,6 +36,8 @@ public struct MaintenanceMark: Hashable, Codable, Sendable {
 ///   resume automation the operator paused or re-block what they acknowledged.
 /// - `longestLeaseGranted`: a restarted voter reports it as still running in its first votes,
 ///   even if its own lease setting became shorter across the restart.
+/// - `votedForAnotherIn`: a voter that voted for another candidate above its committed epoch
+///   stays bound by that vote after its own later candidacy fails (see `abandonedOwnElection`).
 public struct ElectionState: Hashable, Codable, Sendable {
     public var currentEpoch: Epoch
     /// The candidate this agent voted for in `currentEpoch`, if any.
@@ -48,6 +50,10 @@ public struct ElectionState: Hashable, Codable, Sendable {
     /// The longest lease this voter ever granted (absent in files written before leases
     /// carried their duration): a restarted voter assumes it granted that long just now.
     public var longestLeaseGranted: Duration?
+    /// The newest epoch above `committed` in which this agent voted for another candidate or
+    /// stored another leader's configuration (absent in files written before; cleared once a
+    /// configuration at least that new is committed).
+    public var votedForAnotherIn: Epoch?
 
     public init(
         currentEpoch: Epoch,

@@ -41,11 +41,11 @@ struct ElectionModelTests {
         check.expectCounterexample(showing: "both serve active")
     }
 
-    /// The model's two rules that Sources/Consensus does not have yet (`abandonedOwnElection`
-    /// is false after voting for another candidate in a newer epoch; the holder's own grant
-    /// obeys item 2): without them spin finds two sites serving even with all three fixes
-    /// (Models/README.md). This shows the counterexample until the Swift code has the rules.
-    @Test func theRulesTheSwiftCodeLacksAreNeeded() async throws {
+    /// The model's two rules beyond items 1-3 (`abandonedOwnElection` is false after voting for
+    /// another candidate in a newer epoch — now in Sources/Consensus as `votedForAnotherIn`;
+    /// the holder's own grant obeys item 2): without them spin finds two sites serving even
+    /// with all three fixes (Models/README.md).
+    @Test func theRulesBeyondTheThreeFixesAreNeeded() async throws {
         let check = try await SpinCheck.run(defines: ["SWIFT_TODAY"])
         check.expectCounterexample(showing: "both serve active")
     }

@@ -55,6 +55,28 @@ struct FailedElectionRecoveryTests {
         #expect(!ack.granted, "only dc-b's agent knows its election is over; the witness's vote still binds it")
     }
 
+    /// The hole the spin model found (Models/README.md, `SWIFT_TODAY`): a voter that voted for
+    /// another candidate in e1, then stood itself in e2 and gave up, must not renew the e0
+    /// lease: the candidate it voted for may commit e1 with the others and serve.
+    @Test func aFailedCandidateThatVotedForAnotherBeforeStillRefusesTheOldLease() throws {
+        var clock = ManualClock()
+        var voter = try Drive.election(Fixture.agentB, now: clock.now)
+        _ = Drive.run(&voter, clock: &clock, for: .milliseconds(1600), healthy: [Fixture.siteB])
+        let vote = voter.handle(Drive.voteRequest(from: Fixture.witness, proposal: Drive.failoverProposal(epoch: Epoch(1))), now: clock.now)
+        #expect(vote.voteResponses.first?.granted == true)
+        _ = Drive.run(&voter, clock: &clock, for: .seconds(3), healthy: [Fixture.siteA, Fixture.siteB])
+        let started = voter.handle(.switchover(to: Fixture.siteB), now: clock.now)
+        #expect(started.voteRequests.first?.proposal.epoch == Epoch(2), "its own candidacy in e2")
+        let abandoned = Drive.run(&voter, clock: &clock, for: .milliseconds(2500), healthy: [Fixture.siteA, Fixture.siteB])
+        #expect(abandoned.audits.contains { $0.kind == .electionAbandoned })
+        let ack = try #require(Self.leaseAcks(voter.handle(Self.lease(), now: clock.now)).first)
+        #expect(!ack.granted, "its vote for the witness's candidacy in e1 still binds it")
+        // The same after a restart from disk.
+        var restarted = try Drive.election(Fixture.agentB, state: voter.state, seed: 2, now: clock.now)
+        let again = try #require(Self.leaseAcks(restarted.handle(Self.lease(), now: clock.now)).first)
+        #expect(!again.granted)
+    }
+
     /// dc-a serves with the witness's grants while dc-b refuses from a failed epoch: dc-a stands
     /// again for itself, keeps serving on its lease while the election runs, and serves in the
     /// new epoch with every voter back in step.
