@@ -15,10 +15,13 @@ Usage:
   python3 orders_app.py --agent http://127.0.0.1:7070 --rate 200 --count 10000 \\
       --acked acked.jsonl --delivered delivered.jsonl
 
-``--acked`` gets one JSON line per acknowledged record (key, site, topic, partition, offset),
-``--delivered`` one per record consumed; a record lost is acknowledged and never delivered, a
-duplicate is delivered more than once. ``--count 0`` produces until interrupted. Needs
-confluent-kafka (``pip install confluent-kafka``).
+``--acked`` gets one JSON line per acknowledged record, ``--delivered`` one per record consumed,
+each with the key, the site and bootstrap servers of the cluster the app used, where the record
+is (topic, partition, offset) and when (``at``, Unix seconds); a record lost is acknowledged and
+never delivered, a duplicate is delivered more than once. ``--count 0`` produces until
+interrupted. SIGTERM or SIGINT stops at once (after a brief flush and a commit); SIGUSR1 stops
+producing and exits once every acknowledged record has been consumed. Needs confluent-kafka
+(``pip install confluent-kafka``).
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ class OrdersApp:
         self.delivered = JsonLines(args.delivered)
         self.changed = threading.Event()
         self.stopping = threading.Event()
+        # Set by SIGUSR1: produce no more, exit once every acknowledged record was consumed.
+        self.finishing = threading.Event()
         self.next_key = 0
         self.acked_count = 0
         self.delivered_count = 0
@@ -89,7 +94,7 @@ class OrdersApp:
                 if answer is None or not answer.usable or producer is None:
                     self.changed.wait(0.05)
                     continue
-                done_producing = self.args.count and self.next_key >= self.args.count
+                done_producing = self.finishing.is_set() or (self.args.count and self.next_key >= self.args.count)
                 if not done_producing and time.monotonic() >= next_send:
                     self._produce(producer, answer)
                     next_send += interval
@@ -98,7 +103,7 @@ class OrdersApp:
                 producer.poll(0)
                 self._consume(consumer, answer)
                 if done_producing and self._settled(producer) and self.acked_keys <= self.delivered_keys:
-                    if self.args.exit_when_done:
+                    if self.args.exit_when_done or self.finishing.is_set():
                         break
         finally:
             self._retire(producer, consumer)
@@ -143,15 +148,16 @@ class OrdersApp:
         key = str(self.next_key)
         self.next_key += 1
         site = answer.active_site
+        bootstrap = answer.bootstrap
 
-        def delivered(error, message, key=key, site=site):
+        def delivered(error, message, key=key, site=site, bootstrap=bootstrap):
             if error is not None:
                 log(f"record {key} not acknowledged: {error}")
                 return
             self.acked_count += 1
             self.acked_keys.add(key)
-            self.acked.write({"key": key, "site": site, "topic": message.topic(),
-                              "partition": message.partition(), "offset": message.offset()})
+            self.acked.write({"key": key, "site": site, "bootstrap": bootstrap, "topic": message.topic(),
+                              "partition": message.partition(), "offset": message.offset(), "at": time.time()})
 
         try:
             producer.produce(self.args.topic, key=key.encode(), value=f"order {key}".encode(), on_delivery=delivered)
@@ -171,9 +177,9 @@ class OrdersApp:
             self.delivered_count += 1
             key = message.key().decode() if message.key() else None
             self.delivered_keys.add(key)
-            self.delivered.write({"key": key, "site": answer.active_site,
+            self.delivered.write({"key": key, "site": answer.active_site, "bootstrap": answer.bootstrap,
                                   "topic": message.topic(), "partition": message.partition(),
-                                  "offset": message.offset()})
+                                  "offset": message.offset(), "at": time.time()})
         if processed:
             consumer.commit(asynchronous=False)
 
@@ -203,6 +209,7 @@ def main() -> int:
     app = OrdersApp(args)
     signal.signal(signal.SIGTERM, lambda *_: app.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: app.stopping.set())
+    signal.signal(signal.SIGUSR1, lambda *_: app.finishing.set())
     return app.run()
 
 
