@@ -50,6 +50,11 @@ struct ExampleClientTests {
             try await eventually(within: .seconds(60), "the app produces and consumes at dc-a") {
                 app.delivered().filter { $0.site == "dc-a" }.count >= 5 * Self.rate
             }
+            // Steady means mirrored too: the flow provisions a topic created after it started
+            // within its provisioning interval (30 s), then checkpoints the app's group.
+            try await eventually(within: .seconds(90), "the flow dc-a → dc-b copies orders and checkpoints the app's group") {
+                await Self.mirrored(from: "dc-a", to: "dc-b", in: lab)
+            }
             phases.fault = Date().timeIntervalSince1970
             try await lab.blackhole("dc-a")
             try await eventually(within: .seconds(60), "the app produces and consumes at dc-b") {
@@ -96,6 +101,19 @@ struct ExampleClientTests {
             "the failover may deliver again what the group consumed in one checkpoint interval (\(verdict.allowedInFailover)): \(verdict.twice)")
         #expect(verdict.twice["planned", default: 0] == 0, "delivered twice in the planned failback: \(verdict.twice)")
         if verdict.lost.isEmpty { try? FileManager.default.removeItem(at: directory) }
+    }
+}
+
+extension ExampleClientTests {
+    static let group = "orders-app"
+
+    /// Whether the flow `from → to` runs at `to`'s agent less than a second of records behind,
+    /// with a checkpoint of the app's group.
+    static func mirrored(from: String, to: String, in lab: Lab) async -> Bool {
+        guard let flow = await LabStatus.read(lab).reports[to]?.dataPlane?.flows.first(where: { $0.from == from && $0.to == to }),
+            let lag = flow.lag
+        else { return false }
+        return lag <= Int64(rate) && flow.checkpointAges[group] != nil
     }
 }
 
@@ -185,10 +203,15 @@ struct OrdersApp {
     func acknowledged() -> [Record] { Self.records(ackedFile) }
     func delivered() -> [Record] { Self.records(deliveredFile) }
 
-    /// What the app was told by the sidecar, and its last lines.
+    /// What the app was told by the sidecar, and its last lines of its own (librdkafka's log
+    /// lines, which start with `%`, only the last three).
     var logTail: String {
         let lines = ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").split(separator: "\n")
-        return (lines.filter { $0.contains("sidecar:") }.suffix(12) + ["…"] + lines.suffix(8)).joined(separator: "\n")
+        let own = lines.filter { $0.hasPrefix("orders-app:") }
+        let sidecar: [Substring] = own.filter { $0.contains("sidecar:") }.suffix(12)
+        let other: [Substring] = own.filter { !$0.contains("sidecar:") }.suffix(10)
+        let librdkafka: [Substring] = lines.filter { $0.hasPrefix("%") }.suffix(3)
+        return [sidecar, other, librdkafka].map { $0.joined(separator: "\n") }.joined(separator: "\n…\n")
     }
 
     /// Asks the app to stop producing and to exit once it consumed every acknowledged record.

@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 
-from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 
 from switchback_sidecar import ActiveSite, SidecarFollower
 
@@ -79,7 +79,7 @@ class OrdersApp:
 
     def run(self) -> int:
         self.follower.start()
-        producer = consumer = None
+        producer = reader = None
         answer = None
         interval = 1.0 / self.args.rate if self.args.rate > 0 else 0.0
         next_send = time.monotonic()
@@ -89,7 +89,7 @@ class OrdersApp:
                     self.changed.clear()
                     latest = self.follower.current
                     if latest != answer:
-                        producer, consumer = self._switch(producer, consumer, answer, latest)
+                        producer, reader = self._switch(producer, reader, answer, latest)
                         answer = latest
                 if answer is None or not answer.usable or producer is None:
                     self.changed.wait(0.05)
@@ -101,12 +101,12 @@ class OrdersApp:
                     if next_send < time.monotonic() - 1.0:
                         next_send = time.monotonic()
                 producer.poll(0)
-                self._consume(consumer, answer)
+                self._consume(reader, answer)
                 if done_producing and self._settled(producer) and self.acked_keys <= self.delivered_keys:
                     if self.args.exit_when_done or self.finishing.is_set():
                         break
         finally:
-            self._retire(producer, consumer)
+            self._retire(producer, reader)
             self.follower.stop()
         log(f"acknowledged {self.acked_count}, delivered {self.delivered_count}")
         return 0
@@ -114,35 +114,48 @@ class OrdersApp:
     def _settled(self, producer) -> bool:
         return producer is not None and len(producer) == 0
 
-    def _switch(self, producer, consumer, old: ActiveSite, new: ActiveSite):
+    def _switch(self, producer, reader, old: ActiveSite, new: ActiveSite):
         """Stops using the old clients; creates new ones when the new answer is usable."""
         same_cluster = old is not None and new is not None and (old.epoch, old.bootstrap) == (new.epoch, new.bootstrap)
         if new is not None and new.usable and same_cluster and producer is not None:
-            return producer, consumer
-        self._retire(producer, consumer)
+            return producer, reader
+        self._retire(producer, reader)
         if new is None or not new.usable:
             return None, None
         producer = Producer({
             "bootstrap.servers": new.bootstrap, "enable.idempotence": True, "acks": "all",
             "linger.ms": 5, "message.timeout.ms": 10000,
         })
+        commits = Commits()
         consumer = Consumer({
             "bootstrap.servers": new.bootstrap, "group.id": self.args.group,
             "enable.auto.commit": False, "auto.offset.reset": "earliest",
             "session.timeout.ms": 6000, "topic.metadata.refresh.interval.ms": 1000,
+            "on_commit": commits.answered,
         })
         consumer.subscribe([self.args.pattern])
-        return producer, consumer
+        return producer, GroupReader(consumer, commits)
 
-    def _retire(self, producer, consumer) -> None:
+    def _retire(self, producer, reader) -> None:
+        """Lets go of the old clients without ever waiting long for the old cluster.
+
+        A synchronous commit, a flush without a limit or a consumer's close all wait for the
+        old cluster, and after an unplanned failover it is gone: the app would hang and never
+        use the new site. So: a brief flush, then what is still unacknowledged is purged (its
+        delivery reports say so; it was never acknowledged). The group's position is committed
+        with a deadline (in a planned switchover the coordinator answers at once, well before
+        the agents, having drained the flow, translate the group's offsets), and the consumer
+        is closed in the background.
+        """
         if producer is not None:
             producer.flush(2.0)
-        if consumer is not None:
-            try:
-                consumer.commit(asynchronous=False)
-            except Exception as error:  # nothing consumed yet, or the coordinator is gone
-                log(f"final commit: {error}")
-            threading.Thread(target=consumer.close, name="close-old-consumer", daemon=True).start()
+            if len(producer) > 0:
+                producer.purge()
+                producer.poll(0)
+        if reader is not None:
+            if not reader.commit_position(timeout=2.0):
+                log("final commit: not answered within 2 s (the old cluster is gone?)")
+            threading.Thread(target=reader.consumer.close, name="close-old-consumer", daemon=True).start()
 
     def _produce(self, producer, answer: ActiveSite) -> None:
         key = str(self.next_key)
@@ -165,8 +178,8 @@ class OrdersApp:
             self.next_key -= 1
             producer.poll(0.05)
 
-    def _consume(self, consumer, answer: ActiveSite) -> None:
-        messages = consumer.consume(num_messages=500, timeout=0.01)
+    def _consume(self, reader, answer: ActiveSite) -> None:
+        messages = reader.consumer.consume(num_messages=500, timeout=0.01)
         processed = False
         for message in messages:
             if message.error() is not None:
@@ -181,7 +194,70 @@ class OrdersApp:
                                   "topic": message.topic(), "partition": message.partition(),
                                   "offset": message.offset(), "at": time.time()})
         if processed:
-            consumer.commit(asynchronous=False)
+            reader.commit()
+
+
+class Commits:
+    """The group commits of one consumer that the coordinator has not answered yet."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pending = 0
+
+    def sent(self) -> None:
+        with self._lock:
+            self._pending += 1
+
+    def answered(self, error, partitions) -> None:
+        """``on_commit``: runs inside the consumer's poll/consume."""
+        with self._lock:
+            self._pending = max(0, self._pending - 1)
+        if error is not None and error.code() != KafkaError._NO_OFFSET:
+            log(f"commit: {error}")
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return self._pending
+
+
+class GroupReader:
+    """A consumer of the group and its commits.
+
+    Every commit is asynchronous: a synchronous one blocks the app's one thread for as long as
+    the coordinator does not answer, and when the active site's cluster vanishes that is
+    until the app is killed.
+    """
+
+    def __init__(self, consumer: Consumer, commits: Commits):
+        self.consumer = consumer
+        self.commits = commits
+
+    def commit(self) -> None:
+        """Commits the position after the records consumed so far (answered in a later consume)."""
+        try:
+            self.consumer.commit(asynchronous=True)
+        except KafkaException as error:  # nothing consumed yet
+            if error.args[0].code() != KafkaError._NO_OFFSET:
+                log(f"commit: {error}")
+            return
+        self.commits.sent()
+
+    def commit_position(self, timeout: float) -> bool:
+        """Commits the position and waits at most ``timeout`` for every commit to be answered.
+
+        The partitions are paused first, so serving the answers delivers no more records.
+        Returns whether every commit was answered.
+        """
+        try:
+            self.consumer.pause(self.consumer.assignment())
+        except KafkaException as error:
+            log(f"pause: {error}")
+        self.commit()
+        deadline = time.monotonic() + timeout
+        while self.commits.pending > 0 and time.monotonic() < deadline:
+            self.consumer.poll(0.05)
+        return self.commits.pending == 0
 
 
 def log(message: str) -> None:
