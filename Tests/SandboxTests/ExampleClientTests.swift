@@ -23,13 +23,24 @@ struct ExampleClientTests {
     /// The agents' group checkpoint interval: after an unplanned failover the group's position
     /// at the new site is at most this stale.
     static let checkpointInterval = 1.0
+    /// Slower detection than the sandbox's (1 s down, 2 s lease): this test runs for minutes
+    /// beside three agents, two brokers and a Python app on a shared machine, and a probe
+    /// starved for a second must not fail dc-a over before the test blackholes it.
+    static var timings: LabTimings {
+        var timings = LabTimings()
+        timings.probeInterval = "500ms"
+        timings.downAfter = "3s"
+        timings.lease = "4s"
+        timings.probeTimeout = "1500ms"
+        return timings
+    }
 
     @Test("orders_app.py switches dc-a → dc-b → dc-a: nothing lost, no duplicate in the failback")
     func followsTheSidecarThroughFailoverAndFailback() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("example-client-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        let layout = LabLayout(directory: directory.appendingPathComponent("lab"), agentPorts: try LabLayout.freeAgentPorts(), timings: LabTimings())
+        let layout = LabLayout(directory: directory.appendingPathComponent("lab"), agentPorts: try LabLayout.freeAgentPorts(), timings: Self.timings)
         let lab: Lab
         do {
             lab = try await Lab.start(layout: layout, executable: try SandboxProcess.executable().path, http: LabHTTP(client: http)) { _ in }

@@ -19,21 +19,27 @@ import Sites
 /// Only under a naming policy that gives the copies their own names: under `identity` the
 /// copies share the partition with the site's own records, and the drained flow's translation
 /// positions it.
-struct HomePositions {
+public struct HomePositions: Sendable {
     /// The flow from the returning site to the site being left (it ran before the failure).
-    let homeFlow: FlowConfiguration
+    public let homeFlow: FlowConfiguration
     let logger: Logger
-    var timeout: Duration = .seconds(30)
+    public var timeout: Duration = .seconds(30)
+
+    public init(homeFlow: FlowConfiguration, logger: Logger) {
+        self.homeFlow = homeFlow
+        self.logger = logger
+    }
 
     /// One group's position moved at the returning site.
-    struct Move: Hashable, Sendable, CustomStringConvertible {
-        var group: String
-        var partition: KafkaClient.TopicPartition
+    public struct Move: Hashable, Sendable, CustomStringConvertible {
+        public var group: String
+        /// The returning site's partition.
+        public var partition: KafkaClient.TopicPartition
         /// The group's commit there before (`nil`: none).
-        var from: KafkaClient.Offset?
-        var to: KafkaClient.Offset
+        public var from: KafkaClient.Offset?
+        public var to: KafkaClient.Offset
 
-        var description: String { "\(group) \(partition) \(from.map { "\($0)" } ?? "-") → \(to)" }
+        public var description: String { "\(group) \(partition) \(from.map { "\($0)" } ?? "-") → \(to)" }
     }
 
     private var home: FlowEndpoint { homeFlow.source }
@@ -42,7 +48,7 @@ struct HomePositions {
     /// Works out the moves and, unless `dryRun`, commits them at the returning site.
     /// - Throws: ``FencingError`` when a cluster cannot be asked; a group with active members at
     ///   the returning site is left as it is (the main translation reports it).
-    func bringHome(dryRun: Bool) async throws(FencingError) -> [Move] {
+    public func bringHome(dryRun: Bool) async throws(FencingError) -> [Move] {
         let homeAdmin = try home.admin("switchback-translate", logger: logger)
         let awayAdmin = try away.admin("switchback-translate", logger: logger)
         let copies = try await copiesOfHomeTopics(homeAdmin, awayAdmin)
