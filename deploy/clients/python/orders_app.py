@@ -9,7 +9,10 @@ It shows the reconnect logic an application needs (and the end-to-end tests run 
   bootstrap servers; the old consumer is closed in the background, because a consumer's close
   waits for a group coordinator that may be in the failed datacenter;
 - it subscribes with a pattern that covers the local topic and its mirrored copies
-  (``^(.*\\.)?orders$`` under the ``prefix`` policy), and commits after each batch it processed.
+  (``^(.*\\.)?orders$`` under the ``prefix`` policy), and commits after each batch it processed;
+- it never waits for the old cluster without a deadline: commits are asynchronous, the last one
+  before a switch waits at most 2 s, and a brief flush is followed by a purge. A synchronous
+  commit to a coordinator in a failed datacenter blocks until the app is killed.
 
 Usage:
   python3 orders_app.py --agent http://127.0.0.1:7070 --rate 200 --count 10000 \\
