@@ -174,7 +174,23 @@ public final class GroupCheckpointer: Service, Sendable {
         } catch {
             throw MirrorError(.kafka, "cannot list consumer groups on \(flow.source): \(error)", isRetriable: true)
         }
-        let partitions = map.partitions.keys.sorted()
+        // Every partition of the selected source topics, not only those the map holds: a
+        // checkpoint taken as the flow starts copying a new topic (or partition) must still
+        // carry the group's position there. The failover translates it with the map as it is
+        // then; left out, it read "no commit" and the group started that partition over.
+        let sourcePartitions: [TopicPartition]
+        do {
+            sourcePartitions = try await clients.source.listTopics().values
+                .filter { !$0.name.isInternal && $0.error == nil }
+                .flatMap { topic in topic.partitions.compactMap { TopicPartition(kafka: KafkaClient.TopicPartition(topic.name, $0.partition)) } }
+                .filter { partition in
+                    configuration.topics.decision(for: partition.topic).isSelected
+                        && configuration.naming.targetTopic(for: partition.topic, from: configuration.source.site, to: configuration.target.site) != nil
+                }
+        } catch {
+            throw MirrorError(.kafka, "cannot list the topics of \(flow.source): \(error)", isRetriable: true)
+        }
+        let partitions = Set(map.partitions.keys).union(sourcePartitions).sorted()
         guard !partitions.isEmpty else { return round }
 
         var plans: [GroupTranslationPlan] = []
