@@ -62,11 +62,18 @@ struct ExampleClientTests {
                 app.delivered().filter { $0.site == "dc-a" }.count >= 5 * Self.rate
             }
             // Steady means mirrored too: the flow provisions a topic created after it started
-            // within its provisioning interval (30 s), then checkpoints the app's group. The
-            // fault comes as soon as it does, while the flow's map may still lack partitions
-            // (the agents' checkpoints must carry the group's position there all the same).
-            try await eventually(within: .seconds(120), "the flow dc-a → dc-b copies orders and checkpoints the app's group") {
-                await Self.mirrored(from: "dc-a", to: "dc-b", in: lab)
+            // within its provisioning interval (30 s), catches up and checkpoints the app's group
+            // every second; held for 3 s, so the fault meets the flow in its steady rhythm and
+            // not while it copies the backlog (then a round can take longer than its interval).
+            var mirroredSince: ContinuousClock.Instant?
+            try await eventually(within: .seconds(120), "the flow dc-a → dc-b copies orders and checkpoints the app's group for 3 s") {
+                guard await Self.mirrored(from: "dc-a", to: "dc-b", in: lab) else {
+                    mirroredSince = nil
+                    return false
+                }
+                let since = mirroredSince ?? .now
+                mirroredSince = since
+                return ContinuousClock.now - since >= .seconds(3)
             }
             phases.fault = Date().timeIntervalSince1970
             try await lab.blackhole("dc-a")
