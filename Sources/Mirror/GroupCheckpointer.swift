@@ -42,7 +42,13 @@ public final class GroupCheckpointer: Service, Sendable {
         var latest: [ConsumerGroupID: GroupCheckpoint] = [:]
         var lastCommitted: [ConsumerGroupID: [TopicPartition: Offset]] = [:]
         var gauges: [ConsumerGroupID: Gauge] = [:]
+        /// The selected source partitions as last listed, and when.
+        var sourcePartitions: (listedAt: Date, partitions: Set<TopicPartition>)?
     }
+
+    /// How long a listing of the source's partitions is used before it is listed again (sooner
+    /// when the map holds a partition the listing lacks: a topic new since).
+    static let sourceListingLifetime: TimeInterval = 30
 
     /// The label of the checkpoint-age gauge (seconds since the group's newest checkpoint read
     /// its source offsets); dimensions `flow` (`dc-a->dc-b`) and `group`.
@@ -178,19 +184,8 @@ public final class GroupCheckpointer: Service, Sendable {
         // checkpoint taken as the flow starts copying a new topic (or partition) must still
         // carry the group's position there. The failover translates it with the map as it is
         // then; left out, it read "no commit" and the group started that partition over.
-        let sourcePartitions: [TopicPartition]
-        do {
-            sourcePartitions = try await clients.source.listTopics().values
-                .filter { !$0.name.isInternal && $0.error == nil }
-                .flatMap { topic in topic.partitions.compactMap { TopicPartition(kafka: KafkaClient.TopicPartition(topic.name, $0.partition)) } }
-                .filter { partition in
-                    configuration.topics.decision(for: partition.topic).isSelected
-                        && configuration.naming.targetTopic(for: partition.topic, from: configuration.source.site, to: configuration.target.site) != nil
-                }
-        } catch {
-            throw MirrorError(.kafka, "cannot list the topics of \(flow.source): \(error)", isRetriable: true)
-        }
-        let partitions = Set(map.partitions.keys).union(sourcePartitions).sorted()
+        let mapped = Set(map.partitions.keys)
+        let partitions = try await selectedSourcePartitions(clients.source, mapped: mapped).union(mapped).sorted()
         guard !partitions.isEmpty else { return round }
 
         var plans: [GroupTranslationPlan] = []
@@ -259,6 +254,31 @@ public final class GroupCheckpointer: Service, Sendable {
             round.committed.append(plan.group)
         }
         return round
+    }
+
+    /// The partitions of the selected source topics, from the last listing while it is fresh
+    /// and holds every partition of `mapped`.
+    private func selectedSourcePartitions(_ admin: KafkaAdmin, mapped: Set<TopicPartition>) async throws(MirrorError) -> Set<TopicPartition> {
+        let listedAt = now()
+        if let cached = state.withLock({ $0.sourcePartitions }), mapped.isSubset(of: cached.partitions),
+            listedAt.timeIntervalSince(cached.listedAt) < Self.sourceListingLifetime
+        {
+            return cached.partitions
+        }
+        let listed: Set<TopicPartition>
+        do {
+            listed = Set(try await admin.listTopics().values
+                .filter { !$0.name.isInternal && $0.error == nil }
+                .flatMap { topic in topic.partitions.compactMap { TopicPartition(kafka: KafkaClient.TopicPartition(topic.name, $0.partition)) } }
+                .filter { partition in
+                    configuration.topics.decision(for: partition.topic).isSelected
+                        && configuration.naming.targetTopic(for: partition.topic, from: configuration.source.site, to: configuration.target.site) != nil
+                })
+        } catch {
+            throw MirrorError(.kafka, "cannot list the topics of \(configuration.flow.source): \(error)", isRetriable: true)
+        }
+        state.withLock { $0.sourcePartitions = (listedAt, listed) }
+        return listed
     }
 
     private func hasActiveMembers(_ group: ConsumerGroupID, admin: KafkaAdmin) async throws -> Bool {
