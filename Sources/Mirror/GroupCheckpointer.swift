@@ -104,23 +104,29 @@ public final class GroupCheckpointer: Service, Sendable {
         // What an earlier run stored: the file keeps holding every group, and ages keep counting.
         if let known = try? store.readFile() { state.withLock { $0.latest.merge(known) { $1 } } }
         let clients = try await Clients(configuration: configuration, logger: logger)
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let round = try await self.checkpoint(using: clients, store: store)
-                    for (group, reason) in round.groupErrors { self.logger.warning("\(group): \(reason)") }
-                } catch {
-                    self.logger.warning("checkpoint round failed: \(error); the stored checkpoints keep their age")
-                }
-                self.updateAges()
-                do {
-                    try await self.clock.sleep(for: self.configuration.checkpointInterval)
-                } catch {
-                    return
-                }
+        await cancelWhenGracefulShutdown { await self.rounds(on: self.clock, clients: clients, store: store) }
+        await clients.producer.shutdown(timeout: .seconds(5))
+    }
+
+    /// One round every interval, measured from round start to round start: a round that takes
+    /// long (a busy source) does not push the next one an interval further, so the newest
+    /// checkpoint is at most about one interval old when the source fails.
+    private func rounds<C: Clock<Duration>>(on clock: C, clients: Clients, store: GroupCheckpointStore) async {
+        while !Task.isCancelled {
+            let started = clock.now
+            do {
+                let round = try await checkpoint(using: clients, store: store)
+                for (group, reason) in round.groupErrors { logger.warning("\(group): \(reason)") }
+            } catch {
+                logger.warning("checkpoint round failed: \(error); the stored checkpoints keep their age")
+            }
+            updateAges()
+            do {
+                try await clock.sleep(until: started.advanced(by: configuration.checkpointInterval), tolerance: nil)
+            } catch {
+                return
             }
         }
-        await clients.producer.shutdown(timeout: .seconds(5))
     }
 
     /// Takes one round of checkpoints now (the runbooks' checkpoint-groups step).
