@@ -240,7 +240,7 @@ let package = Package(
         .testTarget(
             name: "SandboxTests",
             dependencies: [
-                "Sandbox", "AgentServer", "KafkaClient", "TestSupport",
+                "Sandbox", "AgentServer", "KafkaClient", "Spawning", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

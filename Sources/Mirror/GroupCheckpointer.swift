@@ -46,7 +46,13 @@ public final class GroupCheckpointer: Service, Sendable {
         var retired = false
         /// Rounds storing or committing now.
         var writing = 0
+        /// The selected source partitions as last listed, and when.
+        var sourcePartitions: (listedAt: Date, partitions: Set<TopicPartition>)?
     }
+
+    /// How long a listing of the source's partitions is used before it is listed again (sooner
+    /// when the map holds a partition the listing lacks: a topic new since).
+    static let sourceListingLifetime: TimeInterval = 30
 
     /// The label of the checkpoint-age gauge (seconds since the group's newest checkpoint read
     /// its source offsets); dimensions `flow` (`dc-a->dc-b`) and `group`.
@@ -111,23 +117,29 @@ public final class GroupCheckpointer: Service, Sendable {
         // What an earlier run stored: the file keeps holding every group, and ages keep counting.
         if let known = try? store.readFile() { state.withLock { $0.latest.merge(known) { $1 } } }
         let clients = try await Clients(configuration: configuration, logger: logger)
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let round = try await self.checkpoint(using: clients, store: store)
-                    for (group, reason) in round.groupErrors { self.logger.warning("\(group): \(reason)") }
-                } catch {
-                    self.logger.warning("checkpoint round failed: \(error); the stored checkpoints keep their age")
-                }
-                self.updateAges()
-                do {
-                    try await self.clock.sleep(for: self.configuration.checkpointInterval)
-                } catch {
-                    return
-                }
+        await cancelWhenGracefulShutdown { await self.rounds(on: self.clock, clients: clients, store: store) }
+        await clients.producer.shutdown(timeout: .seconds(5))
+    }
+
+    /// One round every interval, measured from round start to round start: a round that takes
+    /// long (a busy source) does not push the next one an interval further, so the newest
+    /// checkpoint is at most about one interval old when the source fails.
+    private func rounds<C: Clock<Duration>>(on clock: C, clients: Clients, store: GroupCheckpointStore) async {
+        while !Task.isCancelled {
+            let started = clock.now
+            do {
+                let round = try await checkpoint(using: clients, store: store)
+                for (group, reason) in round.groupErrors { logger.warning("\(group): \(reason)") }
+            } catch {
+                logger.warning("checkpoint round failed: \(error); the stored checkpoints keep their age")
+            }
+            updateAges()
+            do {
+                try await clock.sleep(until: started.advanced(by: configuration.checkpointInterval), tolerance: nil)
+            } catch {
+                return
             }
         }
-        await clients.producer.shutdown(timeout: .seconds(5))
     }
 
     /// Takes one round of checkpoints now (the runbooks' checkpoint-groups step).
@@ -187,7 +199,12 @@ public final class GroupCheckpointer: Service, Sendable {
         } catch {
             throw MirrorError(.kafka, "cannot list consumer groups on \(flow.source): \(error)", isRetriable: true)
         }
-        let partitions = map.partitions.keys.sorted()
+        // Every partition of the selected source topics, not only those the map holds: a
+        // checkpoint taken as the flow starts copying a new topic (or partition) must still
+        // carry the group's position there. The failover translates it with the map as it is
+        // then; left out, it read "no commit" and the group started that partition over.
+        let mapped = Set(map.partitions.keys)
+        let partitions = try await selectedSourcePartitions(clients.source, mapped: mapped).union(mapped).sorted()
         guard !partitions.isEmpty else { return round }
 
         var plans: [GroupTranslationPlan] = []
@@ -261,6 +278,31 @@ public final class GroupCheckpointer: Service, Sendable {
             round.committed.append(plan.group)
         }
         return round
+    }
+
+    /// The partitions of the selected source topics, from the last listing while it is fresh
+    /// and holds every partition of `mapped`.
+    private func selectedSourcePartitions(_ admin: KafkaAdmin, mapped: Set<TopicPartition>) async throws(MirrorError) -> Set<TopicPartition> {
+        let listedAt = now()
+        if let cached = state.withLock({ $0.sourcePartitions }), mapped.isSubset(of: cached.partitions),
+            listedAt.timeIntervalSince(cached.listedAt) < Self.sourceListingLifetime
+        {
+            return cached.partitions
+        }
+        let listed: Set<TopicPartition>
+        do {
+            listed = Set(try await admin.listTopics().values
+                .filter { !$0.name.isInternal && $0.error == nil }
+                .flatMap { topic in topic.partitions.compactMap { TopicPartition(kafka: KafkaClient.TopicPartition(topic.name, $0.partition)) } }
+                .filter { partition in
+                    configuration.topics.decision(for: partition.topic).isSelected
+                        && configuration.naming.targetTopic(for: partition.topic, from: configuration.source.site, to: configuration.target.site) != nil
+                })
+        } catch {
+            throw MirrorError(.kafka, "cannot list the topics of \(configuration.flow.source): \(error)", isRetriable: true)
+        }
+        state.withLock { $0.sourcePartitions = (listedAt, listed) }
+        return listed
     }
 
     private func hasActiveMembers(_ group: ConsumerGroupID, admin: KafkaAdmin) async throws -> Bool {

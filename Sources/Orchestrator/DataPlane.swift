@@ -178,7 +178,11 @@ public final class DataPlane: Service, Sendable {
             setPhase(.following(config.epoch))
         }
         try record.save(next)
-        await applyFlows(config, previous: previous.config)
+        let pending = await applyFlows(config, previous: previous.config, pending: previous.pendingStarts ?? [])
+        if !pending.isEmpty || previous.pendingStarts?.isEmpty == false {
+            next.pendingStarts = pending.isEmpty ? nil : pending
+            try record.save(next)
+        }
         return next
     }
 
@@ -188,19 +192,29 @@ public final class DataPlane: Service, Sendable {
         return supervisor.plan.routes(for: config).subtracting(held)
     }
 
-    private func applyFlows(_ config: SiteConfig, previous: SiteConfig) async {
-        let changes = supervisor.plan.changes(running: supervisor.routes, previous: previous, config: config)
+    /// Stops and starts flows for `config`.
+    /// - Returns: the starts that did not happen (they failed, or a runbook holds the route),
+    ///   to be tried again with the same decisions (``FlowPlan/changes(running:previous:config:pending:)``).
+    private func applyFlows(_ config: SiteConfig, previous: SiteConfig, pending: [FlowStart]) async -> [FlowStart] {
+        let changes = supervisor.plan.changes(running: supervisor.routes, previous: previous, config: config, pending: pending)
         let wanted = wantedRoutes(config)
+        var notStarted: [FlowStart] = []
         for route in changes.stop { await supervisor.stop(route, drainWithin: nil) }
-        for start in changes.start where wanted.contains(start.route) {
+        for start in changes.start {
+            guard wanted.contains(start.route) else {
+                notStarted.append(start)
+                continue
+            }
             do {
                 if start.reconcileFirst { try await recoverReturnedSite(config, reverse: start.route) }
                 try supervisor.start(start)
             } catch {
+                notStarted.append(start)
                 logger.error("cannot start flow", metadata: ["flow": "\(start.route)", "error": "\(error)"])
                 environment.audit("warning", config.epoch, "flow \(start.route) cannot start: \(error)")
             }
         }
+        return notStarted
     }
 
     // MARK: Returned site

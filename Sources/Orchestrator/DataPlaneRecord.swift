@@ -7,6 +7,10 @@ struct DataPlaneRecord: Codable, Hashable, Sendable {
     var config: SiteConfig
     /// The epoch whose promotion finished here (`nil`: this site is not, or not yet, serving).
     var served: Epoch?
+    /// Flows decided for `config` that did not start yet (see ``FlowPlan/changes(running:previous:config:pending:)``):
+    /// kept here so a restarted agent still reconciles its returned site before the reverse
+    /// flow writes into it. Absent from records written before it existed.
+    var pendingStarts: [FlowStart]?
 }
 
 /// `<data_dir>/dataplane.json`, replaced atomically and fsynced.

@@ -37,7 +37,15 @@ public struct FlowPlan: Sendable, Hashable {
     /// and when it copies into a site that was active (this agent's site was demoted), the
     /// records that site took but never mirrored must be reconciled first, so it is held
     /// until then.
-    public func changes(running: Set<FlowRoute>, previous: SiteConfig?, config: SiteConfig) -> FlowChanges {
+    ///
+    /// - Parameter pending: starts decided in an earlier round that have not happened yet (the
+    ///   reconcile failed, the returned cluster was still unreachable). By the next round
+    ///   `previous` is the configuration they were decided for, so the demotion and the old
+    ///   direction can no longer be seen from it; a pending start keeps its `reverseOf` and
+    ///   `reconcileFirst` for as long as its route is still to be started.
+    public func changes(
+        running: Set<FlowRoute>, previous: SiteConfig?, config: SiteConfig, pending: [FlowStart] = []
+    ) -> FlowChanges {
         let desired = routes(for: config)
         let ranBefore = running.union(previous.map(routes(for:)) ?? [])
         var changes = FlowChanges()
@@ -46,7 +54,12 @@ public struct FlowPlan: Sendable, Hashable {
             let opposite = FlowRoute(from: route.to, to: route.from)
             let reverse = ranBefore.contains(opposite) || previous.map { $0.mirrorDirection == MirrorDirection(from: route.to, to: route.from) } == true
             let demoted = previous?.activeSite == ownSite && config.activeSite != ownSite
-            changes.start.append(FlowStart(route: route, reverseOf: reverse ? opposite : nil, reconcileFirst: reverse && demoted))
+            var start = FlowStart(route: route, reverseOf: reverse ? opposite : nil, reconcileFirst: reverse && demoted)
+            if let earlier = pending.first(where: { $0.route == route }) {
+                start.reverseOf = start.reverseOf ?? earlier.reverseOf
+                start.reconcileFirst = start.reconcileFirst || earlier.reconcileFirst
+            }
+            changes.start.append(start)
         }
         return changes
     }
@@ -66,7 +79,7 @@ public struct FlowChanges: Sendable, Hashable {
 }
 
 /// One flow to start.
-public struct FlowStart: Sendable, Hashable {
+public struct FlowStart: Sendable, Hashable, Codable {
     public var route: FlowRoute
     /// The forward flow this one reverses (its map says what to skip and where to start).
     public var reverseOf: FlowRoute?

@@ -137,7 +137,7 @@ public enum FlowSettings: Sendable, Hashable {
 }
 
 /// One fixed flow: `{ from: dc-a, to: hub }`.
-public struct FlowRoute: Hashable, Sendable {
+public struct FlowRoute: Hashable, Sendable, Codable {
     public var from: SiteID
     public var to: SiteID
 

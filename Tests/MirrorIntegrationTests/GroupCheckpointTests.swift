@@ -138,6 +138,40 @@ struct GroupCheckpointTests {
         }
     }
 
+    @Test("a checkpoint taken while the flow's map lacks a new topic still holds the group's position there; the failover translates it with the map as it is then")
+    func checkpointCoversTopicsNotYetMapped() async throws {
+        try await withTwoSites { sites in
+            try await createTopic("orders", partitions: 1, on: sites.brokerA)
+            try await produce(sampleRecords(topic: "orders", count: 50, partitions: 1), to: sites.brokerA)
+            var configuration = try sites.flow(from: TwoSites.a, to: TwoSites.b)
+            configuration.provisioningInterval = .milliseconds(100)
+            let (flow, running) = try await runFlowUntilCopied(configuration, partitions: 1, perPartition: 50)
+            // The map as a checkpoint round saw it just before the flow started copying `payments`.
+            let beforePayments = try #require(flow.offsetMapSnapshot())
+            try await createTopic("payments", partitions: 1, on: sites.brokerA)
+            try await produce(sampleRecords(topic: "payments", count: 40, partitions: 1), to: sites.brokerA)
+            try await waitUntil("the flow copies payments") {
+                flow.offsetMapSnapshot()?[mirrorPartition("payments", 0)].accountedEnd.rawValue ?? 0 >= 40
+            }
+            try await GroupTranslationTests.commit(group: "billing", topic: "orders", [0: 30], on: sites.brokerA)
+            try await GroupTranslationTests.commit(group: "billing", topic: "payments", [0: 25], on: sites.brokerA)
+
+            let round = try await GroupCheckpointer(configuration: configuration, offsetMap: { beforePayments }, logger: quietLogger).checkpointNow()
+            let billing = try #require(round.checkpoints.first { $0.group.rawValue == "billing" })
+            #expect(billing.source == [mirrorPartition("orders", 0): 30, mirrorPartition("payments", 0): 25])
+            try await flow.drain()
+            try await running.value
+
+            // dc-a gone; the group at dc-b resumes payments where it was, not from the start.
+            var down = configuration
+            down.source.bootstrapServers = ["127.0.0.1:\(try freeLoopbackPort())"]
+            let result = try await OffsetTranslationService(configuration: down, logger: quietLogger).translateFromCheckpoints(dryRun: false, maxAge: nil)
+            #expect(result.commitFailures.isEmpty && result.groupErrors.isEmpty, "\(result)")
+            #expect(try await committedOffsets(group: "billing", topic: "dc-a.payments", partitions: 1, on: sites.brokerB) == [0: 25], "\(result)")
+            #expect(try await committedOffsets(group: "billing", topic: "dc-a.orders", partitions: 1, on: sites.brokerB) == [0: 30])
+        }
+    }
+
     @Test("the checkpointer leaves a group alone at the target while it has members there")
     func activeGroupAtTargetNotCommitted() async throws {
         try await withTwoSites { sites in

@@ -53,4 +53,28 @@ struct FlowPlanTests {
         // A first start (no previous configuration) is no reverse flow.
         #expect(atB.changes(running: [], previous: nil, config: e0) == FlowChanges(start: [FlowStart(route: forward)]))
     }
+
+    @Test("a reverse flow that could not start yet keeps reverseOf and reconcile-first in later rounds, whose previous configuration is already the new one")
+    func pendingReverseFlow() {
+        let e0 = config(0, active: "dc-a", standby: "dc-b")
+        let e1 = config(1, active: "dc-b", standby: "dc-a")
+        let forward = FlowRoute(from: "dc-a", to: "dc-b")
+        let reverse = FlowRoute(from: "dc-b", to: "dc-a")
+        let atA = FlowPlan(ownSite: "dc-a", role: .member, settings: .auto)
+        let first = atA.changes(running: [], previous: e0, config: e1)
+        #expect(first.start == [FlowStart(route: reverse, reverseOf: forward, reconcileFirst: true)])
+        // Its reconcile failed (dc-a's cluster still unreachable, or a topic missing at dc-b):
+        // the data plane acted on e1 already, so the next round compares e1 with e1. Alone, that
+        // looks like a first start, which would copy into dc-a unreconciled and leave it fenced.
+        #expect(atA.changes(running: [], previous: e1, config: e1).start == [FlowStart(route: reverse)])
+        #expect(atA.changes(running: [], previous: e1, config: e1, pending: first.start) == first)
+        // A newer epoch that still wants the flow keeps the pending decisions too.
+        let e3 = config(3, active: "dc-b", standby: "dc-a")
+        #expect(atA.changes(running: [], previous: e1, config: e3, pending: first.start) == first)
+        // Once dc-a is active again the flow into it is not wanted: nothing pending is started.
+        let e2 = SiteConfig(epoch: Epoch(2), activeSite: "dc-a", mirrorDirection: MirrorDirection(from: "dc-a", to: "dc-b"), cause: .operatorSwitchover)
+        #expect(atA.changes(running: [], previous: e1, config: e2, pending: first.start).isEmpty)
+        // A pending plain start does not take a later reverse start's decisions away.
+        #expect(atA.changes(running: [], previous: e0, config: e1, pending: [FlowStart(route: reverse)]) == first)
+    }
 }

@@ -283,14 +283,28 @@ extension DataPlane {
         guard problems.isEmpty else {
             throw StepActionError(.failed, "groups not positioned at \(route.to): \(problems.sorted().joined(separator: ", "))", retriable: true)
         }
-        let groups = Set(result.report.plans.filter { !$0.commits.isEmpty }.map(\.group.rawValue)).sorted()
+        // Live, the groups' positions on the copies of the destination's own topics come home
+        // too (a failback: what they read there after the destination failed).
+        var home: [HomePositions.Move] = []
+        if source == .live, let homeFlow = try? environment.flowConfiguration(FlowRoute(from: route.to, to: route.from)) {
+            do {
+                home = try await HomePositions(homeFlow: homeFlow, logger: logger).bringHome(dryRun: dryRun)
+            } catch {
+                throw StepActionError(
+                    .failed, "bringing home the groups' positions on \(route.from)'s copies of \(route.to)'s topics failed: \(error)",
+                    retriable: error.isRetriable)
+            }
+        }
+        let groups = Set(result.report.plans.filter { !$0.commits.isEmpty }.map(\.group.rawValue) + home.map(\.group)).sorted()
+        let homeLine = home.isEmpty ? "" : "\n\(dryRun ? "would bring" : "brought") home from copies at \(route.from): "
+            + home.map(\.description).joined(separator: ", ")
         if !dryRun && source == .live {
             state.withLock { $0.prepared = PreparedGroups(route: route, epoch: epoch, groups: groups) }
-            environment.audit("groupsPositioned", epoch, "groups positioned at \(route.to) from live offsets of \(route.from): \(result.description)")
+            environment.audit("groupsPositioned", epoch, "groups positioned at \(route.to) from live offsets of \(route.from): \(result.description)\(homeLine)")
         }
         let maxAge = result.checkpointAges.values.max().map { String(format: "%.1f", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
         return DataPlaneReply(
-            summary: "\(dryRun ? "would position" : "positioned") \(groups.count) group(s) at \(route.to) from \(source) offsets: \(result.description)",
+            summary: "\(dryRun ? "would position" : "positioned") \(groups.count) group(s) at \(route.to) from \(source) offsets: \(result.description)\(homeLine)",
             outputs: ["groups": groups.joined(separator: ","), "count": String(groups.count), "stale": String(result.staleCheckpoints.count),
                       "max_checkpoint_age": maxAge ?? "0"])
     }
