@@ -27,12 +27,16 @@ extension SandboxProcessTests {
                 }
                 // Stop producing and let the consumer and the mirror finish, so only the dry run could change anything.
                 await session.drain()
-                try await eventually(within: .seconds(60), "dc-b holds a copy of every record of dc-a's orders") {
+                // ... and the group checkpoints, which commit the group's position at dc-b every
+                // interval, have caught up with its last commits at dc-a (copies are 1:1 here).
+                try await eventually(within: .seconds(60), "dc-b holds every record of dc-a's orders and the group's position on it") {
                     let facts = (try? await Self.snapshot(session.lab)) ?? [:]
-                    let ends = { (site: String, topic: String) in
-                        facts.filter { $0.key.hasPrefix("\(site) end \(topic)/") }.values.compactMap { Int($0) }.reduce(0, +)
-                    }
-                    return ends("dc-a", "orders") > 0 && ends("dc-b", "dc-a.orders") == ends("dc-a", "orders")
+                    let sum = { (prefix: String) in facts.filter { $0.key.hasPrefix(prefix) }.values.compactMap { Int($0) }.reduce(0, +) }
+                    let partitions = (0..<3).map { "\($0)" }
+                    return sum("dc-a end orders/") > 0 && sum("dc-b end dc-a.orders/") == sum("dc-a end orders/")
+                        && partitions.allSatisfy { p in
+                            facts["dc-a committed orders/\(p)"] != nil && facts["dc-b committed dc-a.orders/\(p)"] == facts["dc-a committed orders/\(p)"]
+                        }
                 }
                 let before = try await Self.snapshot(session.lab)
                 let reply = await session.lab.http.post(
