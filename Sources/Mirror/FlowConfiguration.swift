@@ -119,6 +119,13 @@ public struct FlowConfiguration: Sendable {
     /// The flow these settings describe.
     public var flow: FlowID { FlowID(from: source.site, to: target.site) }
 
+    /// The name at the target of source topic `topic` when this flow copies it: selected by
+    /// `topics` and mirrored by the naming policy (not a copy that came from the target).
+    public func copies(_ topic: TopicName) -> TopicName? {
+        guard topics.selects(topic) else { return nil }
+        return naming.targetTopic(for: topic, from: source.site, to: target.site)
+    }
+
     /// The internal, compacted topic on the target cluster holding this flow's offset map:
     /// `__switchback.offsets.<source>.<target>` (site names contain no dots, so it is unambiguous).
     public var offsetMapTopic: TopicName {

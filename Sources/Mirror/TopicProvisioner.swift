@@ -39,8 +39,7 @@ struct TopicProvisioner {
         var mirrored: [MirroredTopic] = []
         for (name, metadata) in sourceTopics.sorted(by: { $0.key < $1.key }) {
             guard metadata.error == nil, metadata.partitionCount > 0, let topic = TopicName(kafka: name),
-                configuration.topics.selects(topic),
-                let target = configuration.naming.targetTopic(for: topic, from: flow.source, to: flow.target)
+                let target = configuration.copies(topic)
             else { continue }
             mirrored.append(MirroredTopic(source: topic, target: target, partitions: Int32(clamping: metadata.partitionCount)))
         }

@@ -161,9 +161,7 @@ extension DataPlane {
         }
         var selected: [MirrorTopicPartition] = []
         for (name, metadata) in topics where metadata.error == nil {
-            guard let topic = MirrorTopicName(rawValue: name.rawValue), configuration.topics.selects(topic),
-                configuration.naming.targetTopic(for: topic, from: configuration.flow.source, to: configuration.flow.target) != nil
-            else { continue }
+            guard let topic = MirrorTopicName(rawValue: name.rawValue), configuration.copies(topic) != nil else { continue }
             for partition in metadata.partitions {
                 if let id = MirrorPartitionID(rawValue: partition.partition.rawValue) { selected.append(MirrorTopicPartition(topic, id)) }
             }
@@ -191,14 +189,16 @@ extension DataPlane {
         return DataPlaneReply(summary: summary, outputs: ["lag": String(lag), "partitions": String(selected.count)])
     }
 
-    /// A move back (`route` reverses an earlier flow `to→from`): at `from` the groups also
-    /// consumed the copies that earlier flow wrote there (`dc-a.orders` at dc-b under `prefix`,
-    /// the head of `orders` under `identity`), and their positions in those copies belong to
-    /// the originals at `to`. The earlier flow's map translates them back exactly; positions
-    /// past its copies are left to `route`'s own translation, done before. `nil` when no flow
-    /// `to→from` is configured.
+    /// A move back (`route` reverses an earlier flow `to→from`) under `identity`: at `from` the
+    /// groups also consumed the copies that earlier flow wrote into the head of `orders`, and
+    /// their positions there belong to the originals at `to`. The earlier flow's map translates
+    /// them back exactly; positions past its copies are left to `route`'s own translation, done
+    /// before. Under `prefix` the copies have their own names and ``HomePositions`` brings those
+    /// positions home (recovered copies included, which no map holds), so this is not done
+    /// twice. `nil` when it does not apply.
     private func translateBackAcrossTheOldDirection(_ route: FlowRoute, dryRun: Bool) async throws(MirrorError) -> GroupTranslationResult? {
-        guard let old = try? environment.flowConfiguration(FlowRoute(from: route.to, to: route.from)) else { return nil }
+        guard let old = try? environment.flowConfiguration(FlowRoute(from: route.to, to: route.from)), old.naming.policy == .identity
+        else { return nil }
         return try await OffsetTranslationService(configuration: old, logger: logger).translate(direction: .failback, dryRun: dryRun, exactOnly: true)
     }
 

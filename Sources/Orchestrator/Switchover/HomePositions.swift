@@ -17,8 +17,8 @@ import Sites
 /// alike, and never moved backwards.
 ///
 /// Only under a naming policy that gives the copies their own names: under `identity` the
-/// copies share the partition with the site's own records, and the drained flow's translation
-/// positions it.
+/// copies share the partition with the site's own records, and the earlier flow's map
+/// translates the positions back (`translateBackAcrossTheOldDirection` in the data plane).
 public struct HomePositions: Sendable {
     /// The flow from the returning site to the site being left (it ran before the failure).
     public let homeFlow: FlowConfiguration
